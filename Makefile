@@ -1,0 +1,44 @@
+# Two commands matter: `make demo` runs the bot, `make test` runs every test.
+# Each creates the virtual environment and installs what it needs on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck install run bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/inspectbot demo
+
+run: $(STAMP)
+	$(BIN)/inspectbot run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The whole suite on SQLite; when TEST_DATABASE_URL names a PostgreSQL database, the
+# database-facing tests run again against it (CI sets it up in .ci/run).
+test: $(STAMP) lint typecheck
+	$(BIN)/pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		$(BIN)/pytest -q -m "not browser" -p no:cacheprovider; \
+	fi
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,134 @@
+"""Configuration: one TOML file, one pydantic model per section, secrets from the environment."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+ENV_TOKEN = "INSPECTBOT_TOKEN"
+ENV_DATABASE_URL = "INSPECTBOT_DATABASE_URL"
+ENV_CONFIG = "INSPECTBOT_CONFIG"
+
+
+class ConfigError(Exception):
+    """A configuration mistake, phrased so the operator can find and fix it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TelegramConfig(_Section):
+    token: SecretStr = SecretStr("")
+    base_url: str = ""
+    base_file_url: str = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr = SecretStr("")
+    admin_ids: list[int] = []
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token.get_secret_value())
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite:///data/inspectbot.db"
+
+
+class StorageConfig(_Section):
+    data_dir: Path = Path("data")
+
+
+class CampaignConfig(_Section):
+    timezone: str = "Asia/Shanghai"
+    # A deadline given as a bare date means the end of that office day.
+    default_due_time: time = time(17, 30)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class BotConfig(_Section):
+    default_language: Literal["zh", "en"] = "zh"
+    invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 60)
+
+
+class ImportConfig(_Section):
+    # false = strict roster: every owner must already exist (typos don't create people).
+    create_people: bool = True
+    max_rows: int = Field(default=20000, ge=1)
+
+
+class AppConfig(_Section):
+    telegram: TelegramConfig = TelegramConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    storage: StorageConfig = StorageConfig()
+    campaign: CampaignConfig = CampaignConfig()
+    bot: BotConfig = BotConfig()
+    import_: ImportConfig = Field(default=ImportConfig(), alias="import")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.campaign.timezone)
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        section, _, key = where.partition(".")
+        place = f"[{section}] {key}" if key else where
+        lines.append(f"  - {place}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | None = None, *, environ: dict[str, str] | None = None) -> AppConfig:
+    """Read `path` (or defaults when None), then let the environment supply secrets."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    source = str(path) if path else "(defaults)"
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: configuration file not found") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    telegram = dict(raw.get("telegram", {}) or {})  # type: ignore[call-overload]
+    database = dict(raw.get("database", {}) or {})  # type: ignore[call-overload]
+    if env.get(ENV_TOKEN):
+        telegram["token"] = env[ENV_TOKEN]
+    if env.get(ENV_DATABASE_URL):
+        database["url"] = env[ENV_DATABASE_URL]
+    raw = {**raw, "telegram": telegram, "database": database}
+    try:
+        return AppConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def resolve_config_path(explicit: str | None, *, environ: dict[str, str] | None = None) -> Path | None:
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG])
+    default = Path("config.toml")
+    return default if default.exists() else None

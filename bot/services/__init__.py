@@ -1,0 +1,1 @@
+"""Domain rules. Services take and return plain values and never see `telegram.Update`."""

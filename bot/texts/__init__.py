@@ -1,0 +1,89 @@
+"""Message catalogs keyed by id, Chinese first and English second.
+
+Each feature keeps its own `<lang>/<feature>.toml`; the loader merges them and refuses a
+key defined twice. Every message is HTML (the bot sends with parse_mode=HTML), so
+parameters are escaped unless wrapped in `Markup`.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+CATALOG_DIR = Path(__file__).parent
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+
+class Markup(str):
+    """Text that is already safe HTML and must not be escaped again."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> str:
+    if isinstance(value, Markup):
+        return value
+    return html.escape(str(value), quote=False)
+
+
+def _flatten(prefix: str, tree: Mapping[str, Any], into: dict[str, str], origin: str) -> None:
+    for key, value in tree.items():
+        full = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, Mapping):
+            _flatten(full, value, into, origin)
+        elif isinstance(value, str):
+            if full in into:
+                raise ValueError(f"text id {full!r} defined twice (again in {origin})")
+            into[full] = value
+        else:
+            raise ValueError(f"text id {full!r} in {origin} is not a string")
+
+
+def load_catalog(language: str, directory: Path = CATALOG_DIR) -> dict[str, str]:
+    catalog: dict[str, str] = {}
+    for path in sorted((directory / language).glob("*.toml")):
+        _flatten("", tomllib.loads(path.read_text(encoding="utf-8")), catalog, path.name)
+    return catalog
+
+
+class Texts:
+    """Looks up a text by id in the reader's language, falling back to Chinese."""
+
+    def __init__(self, catalogs: Mapping[str, Mapping[str, str]], default: str = DEFAULT_LANGUAGE):
+        self._catalogs = catalogs
+        self.default = default
+
+    @classmethod
+    def load(cls, default: str = DEFAULT_LANGUAGE) -> Texts:
+        return cls({lang: load_catalog(lang) for lang in LANGUAGES}, default)
+
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._catalogs)
+
+    def keys(self, language: str) -> set[str]:
+        return set(self._catalogs.get(language, {}))
+
+    def raw(self, language: str | None, key: str) -> str:
+        lang = language if language is not None and language in self._catalogs else self.default
+        template = self._catalogs[lang].get(key)
+        if template is None:
+            template = self._catalogs[DEFAULT_LANGUAGE].get(key)
+        if template is None:
+            raise KeyError(f"no text with id {key!r}")
+        return template
+
+    def get(self, language: str | None, key: str, /, **params: Any) -> str:
+        template = self.raw(language, key)
+        if not params:
+            return template
+        return string.Formatter().vformat(template, (), {k: escape(v) for k, v in params.items()})
+
+    def plain(self, language: str | None, key: str, /, **params: Any) -> str:
+        """The text without HTML escaping, for files, button labels and command menus."""
+        template = self.raw(language, key)
+        return template.format(**params) if params else template

@@ -1,0 +1,4 @@
+"""Persistence: models, repositories (queries), sessions and migrations.
+
+Nothing here imports `bot` or `handlers`.
+"""

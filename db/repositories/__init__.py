@@ -1,0 +1,1 @@
+"""Queries. Functions take the session keyword-only and only flush; callers commit."""

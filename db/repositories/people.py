@@ -1,0 +1,97 @@
+"""People, units and indicators: the roster a breakdown table refers to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Indicator, Person, Role, Unit
+
+
+async def person_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Person | None:
+    stmt = select(Person).where(Person.telegram_id == telegram_id, Person.is_active.is_(True))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_person(*, session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
+
+
+async def persons_named(*, session: AsyncSession, name: str) -> Sequence[Person]:
+    stmt = select(Person).where(Person.name == name, Person.is_active.is_(True)).order_by(Person.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def persons_with_role(*, session: AsyncSession, roles: Sequence[Role]) -> Sequence[Person]:
+    stmt = (
+        select(Person)
+        .where(Person.role.in_(roles), Person.is_active.is_(True))
+        .order_by(Person.id)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def linked_persons(*, session: AsyncSession) -> Sequence[Person]:
+    stmt = select(Person).where(Person.telegram_id.is_not(None), Person.is_active.is_(True))
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def all_persons(*, session: AsyncSession) -> Sequence[Person]:
+    return (await session.execute(select(Person).order_by(Person.id))).scalars().all()
+
+
+async def add_person(*, session: AsyncSession, person: Person) -> Person:
+    session.add(person)
+    await session.flush()
+    return person
+
+
+async def all_units(*, session: AsyncSession) -> Sequence[Unit]:
+    return (await session.execute(select(Unit).order_by(Unit.id))).scalars().all()
+
+
+async def unit_by_name(*, session: AsyncSession, name: str) -> Unit | None:
+    return (await session.execute(select(Unit).where(Unit.name == name))).scalar_one_or_none()
+
+
+async def get_unit(*, session: AsyncSession, unit_id: int) -> Unit | None:
+    return await session.get(Unit, unit_id)
+
+
+async def add_unit(*, session: AsyncSession, unit: Unit) -> Unit:
+    session.add(unit)
+    await session.flush()
+    return unit
+
+
+async def subtree_unit_ids(*, session: AsyncSession, root_id: int) -> set[int]:
+    """The unit and every unit below it (the tree is small: load it once and walk)."""
+    rows = (await session.execute(select(Unit.id, Unit.parent_id))).all()
+    children: dict[int, list[int]] = {}
+    for unit_id, parent_id in rows:
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(unit_id)
+    found, stack = {root_id}, [root_id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+async def all_indicators(*, session: AsyncSession) -> Sequence[Indicator]:
+    return (await session.execute(select(Indicator).order_by(Indicator.code))).scalars().all()
+
+
+async def indicator_by_code(*, session: AsyncSession, code: str) -> Indicator | None:
+    stmt = select(Indicator).where(Indicator.code == code)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def add_indicator(*, session: AsyncSession, indicator: Indicator) -> Indicator:
+    session.add(indicator)
+    await session.flush()
+    return indicator

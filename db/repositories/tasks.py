@@ -1,0 +1,108 @@
+"""Tasks and their append-only history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import Task, TaskEvent, TaskStatus
+from db.models.core import OPEN_STATUSES
+
+
+def _with_refs(stmt: Select[Task]) -> Select[Task]:
+    return stmt.options(
+        selectinload(Task.unit),
+        selectinload(Task.owner),
+        selectinload(Task.indicator),
+        selectinload(Task.phase),
+    )
+
+
+async def get_task(*, session: AsyncSession, task_id: int) -> Task | None:
+    stmt = _with_refs(select(Task).where(Task.id == task_id))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def open_tasks_of(*, session: AsyncSession, owner_id: int, limit: int = 50) -> Sequence[Task]:
+    """An owner's open tasks, earliest deadline first, undated ones last."""
+    stmt = _with_refs(
+        select(Task)
+        .where(Task.owner_id == owner_id, Task.status.in_(OPEN_STATUSES))
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def count_open_tasks_of(*, session: AsyncSession, owner_id: int) -> int:
+    stmt = select(func.count()).where(Task.owner_id == owner_id, Task.status.in_(OPEN_STATUSES))
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def tasks_of_campaign(*, session: AsyncSession, campaign_id: int) -> Sequence[Task]:
+    stmt = _with_refs(select(Task).where(Task.campaign_id == campaign_id).order_by(Task.id))
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def tasks_by_key(*, session: AsyncSession, campaign_id: int) -> dict[str, Task]:
+    stmt = select(Task).where(Task.campaign_id == campaign_id)
+    return {t.key: t for t in (await session.execute(stmt)).scalars().all()}
+
+
+async def task_by_key(*, session: AsyncSession, campaign_id: int, key: str) -> Task | None:
+    stmt = select(Task).where(Task.campaign_id == campaign_id, Task.key == key)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def add_task(*, session: AsyncSession, task: Task) -> Task:
+    session.add(task)
+    await session.flush()
+    return task
+
+
+async def add_event(
+    *,
+    session: AsyncSession,
+    task_id: int,
+    actor_id: int | None,
+    at: datetime,
+    kind: str,
+    old_value: str | None = None,
+    new_value: str | None = None,
+    note: str = "",
+) -> TaskEvent:
+    event = TaskEvent(
+        task_id=task_id,
+        actor_id=actor_id,
+        at=at,
+        kind=kind,
+        old_value=old_value,
+        new_value=new_value,
+        note=note,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def events_of(*, session: AsyncSession, task_id: int) -> Sequence[TaskEvent]:
+    stmt = select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def latest_note(*, session: AsyncSession, task_id: int) -> TaskEvent | None:
+    stmt = (
+        select(TaskEvent)
+        .where(TaskEvent.task_id == task_id, TaskEvent.note != "")
+        .order_by(TaskEvent.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def status_values(statuses: Sequence[TaskStatus]) -> list[str]:
+    return [s.value for s in statuses]

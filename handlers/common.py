@@ -1,0 +1,107 @@
+"""Helpers every handler uses: narrowing an update, the acting person, replying."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+from telegram.constants import ParseMode
+
+from bot.context import AppContext
+from bot.errors import PermissionDenied
+from bot.services.access import Actor
+from db.models import Role
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What a handler needs from an update, with Telegram's Optionals already narrowed."""
+
+    user: User
+    chat_id: int
+    message: Message | None
+    query: CallbackQuery | None
+
+    @property
+    def text(self) -> str:
+        if self.message is None:
+            return ""
+        return self.message.text or self.message.caption or ""
+
+
+class NotForUs(Exception):
+    """The update lacks what this handler needs (no user, no chat): ignore it."""
+
+
+def incoming(update: Update) -> Incoming:
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        raise NotForUs
+    return Incoming(user, chat.id, update.effective_message, update.callback_query)
+
+
+def actor_of(context: AppContext) -> Actor:
+    """The linked person the gate found; the gate has stopped unknown users already."""
+    if context.actor is None:
+        raise PermissionDenied("error.not_linked")
+    return context.actor
+
+
+def require(context: AppContext, *roles: Role) -> Actor:
+    actor = actor_of(context)
+    if actor.role not in roles:
+        raise PermissionDenied("error.forbidden")
+    return actor
+
+
+def language_of(context: AppContext, user: User | None) -> str:
+    if context.actor is not None:
+        return context.actor.language
+    code = (user.language_code or "") if user else ""
+    if code.startswith("en"):
+        return "en"
+    return context.services.config.bot.default_language
+
+
+def t(context: AppContext, key: str, /, **params: object) -> str:
+    """A catalog text in the acting person's language."""
+    return context.services.texts.get(language_of(context, None), key, **params)
+
+
+async def reply(
+    update: Update,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Answer in the chat the update came from (a callback's message chat included)."""
+    message = update.effective_message
+    if message is None:
+        return None
+    return await message.reply_html(
+        text, reply_markup=keyboard, disable_web_page_preview=True, do_quote=False
+    )
+
+
+async def edit_or_reply(
+    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """From a button press, replace the card in place; from a command, send a new one."""
+    query = update.callback_query
+    if query is not None and query.message is not None and isinstance(query.message, Message):
+        await query.edit_message_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+            disable_web_page_preview=True,
+        )
+        return
+    await reply(update, text, keyboard)
+
+
+def command_args(context: AppContext) -> list[str]:
+    return list(context.args or [])

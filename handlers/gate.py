@@ -1,0 +1,45 @@
+"""The gate: every update from an unknown Telegram account stops here, politely."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, TypeHandler
+
+from bot.context import AppContext, AppType, Services
+from bot.services.access import actor_by_telegram_id
+from handlers.common import language_of
+
+
+def _is_start_with_code(update: Update) -> bool:
+    message = update.message
+    if message is None or message.text is None:
+        return False
+    parts = message.text.split(maxsplit=1)
+    return len(parts) == 2 and parts[0].split("@")[0] == "/start"
+
+
+async def gate(update: Update, context: AppContext) -> None:
+    """Find the linked person; anyone else may only redeem an invite."""
+    user = update.effective_user
+    if user is None:
+        raise ApplicationHandlerStop
+    async with context.services.session() as session:
+        context.actor = await actor_by_telegram_id(session=session, telegram_id=user.id)
+    if context.actor is not None or _is_start_with_code(update):
+        return
+    # Raising (not returning) is what keeps later handler groups from running.
+    text = context.services.texts.get(language_of(context, user), "gate.unknown_user")
+    if update.callback_query is not None:
+        await update.callback_query.answer(
+            context.services.texts.plain(language_of(context, user), "gate.unknown_user_short"),
+            show_alert=True,
+        )
+    elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
+        if update.effective_message is not None:
+            await update.effective_message.reply_html(text, do_quote=False)
+    raise ApplicationHandlerStop
+
+
+def register(app: AppType, services: Services) -> None:
+    app.add_handler(TypeHandler(Update, gate), group=-1)

@@ -1,0 +1,200 @@
+"""Real telegram objects for handler tests, and a request that records instead of sending.
+
+Modelled on python-telegram-bot's own test helpers: updates are genuine `telegram.Update`
+objects, the real `Application` processes them, and nothing reaches the network.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    Chat,
+    Document,
+    Message,
+    MessageEntity,
+    Update,
+    User,
+)
+from telegram.request import BaseRequest, RequestData
+
+BOT_ID = 7000000001
+BOT_USERNAME = "yingjian_test_bot"
+
+
+@dataclass
+class SentCall:
+    method: str
+    params: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", self.params.get("caption", "")))
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+    def buttons(self) -> list[tuple[str, str]]:
+        markup = self.params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if not isinstance(markup, dict):
+            return []
+        return [
+            (b["text"], b.get("callback_data", ""))
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+        ]
+
+
+@dataclass
+class RecordingRequest(BaseRequest):
+    """Answers the Bot API like Telegram would for the calls a handler makes; no network."""
+
+    calls: list[SentCall] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        if "/file/bot" in url:
+            path = url.split("/file/bot", 1)[1].split("/", 1)[1]
+            return 200, self.files[path]
+        api_method = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:
+            for name, value in request_data.multipart_data.items():
+                params.setdefault(name, value)
+        self.calls.append(SentCall(api_method, params))
+        result = self._answer(api_method, params)
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {
+                "id": BOT_ID, "is_bot": True, "first_name": "迎检助手", "username": BOT_USERNAME,
+                "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if method.startswith(("send", "edit", "copy", "forward")):
+            chat_id = int(params.get("chat_id", 0) or 0)
+            message: dict[str, Any] = {
+                "message_id": int(params.get("message_id", 0) or 0) or next(self._ids),
+                "date": int(datetime.now(UTC).timestamp()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group",
+                         "title": None if chat_id > 0 else "group"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "迎检助手"},
+            }
+            if "text" in params:
+                message["text"] = params["text"]
+            if "caption" in params:
+                message["caption"] = params["caption"]
+            if method == "sendDocument":
+                message["document"] = {"file_id": "doc-" + str(message["message_id"]),
+                                       "file_unique_id": "u" + str(message["message_id"])}
+            return message
+        if method == "getFile":
+            file_id = str(params["file_id"])
+            return {"file_id": file_id, "file_unique_id": "u" + file_id,
+                    "file_size": len(self.files.get(file_id, b"")), "file_path": file_id}
+        return True
+
+    # Queries used by assertions -------------------------------------------------------
+    def sent(self, method: str | None = None) -> list[SentCall]:
+        return [c for c in self.calls if method is None or c.method == method]
+
+    def texts(self) -> list[str]:
+        return [c.text for c in self.calls if c.method in ("sendMessage", "editMessageText",
+                                                           "sendDocument", "sendPhoto")]
+
+    def last_text(self) -> str:
+        texts = self.texts()
+        assert texts, f"nothing was sent; calls were {[c.method for c in self.calls]}"
+        return texts[-1]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+class UpdateFactory:
+    """Builds real updates as Telegram would deliver them to the bot."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+
+    def user(self, user_id: int, name: str = "测试", language: str = "zh-hans") -> User:
+        return User(user_id, name, is_bot=False, language_code=language)
+
+    def _message(
+        self, user: User, text: str | None, chat: Chat | None = None, **kwargs: Any
+    ) -> Message:
+        chat = chat or Chat(user.id, Chat.PRIVATE, first_name=user.first_name)
+        entities = kwargs.pop("entities", None)
+        if text and text.startswith("/") and entities is None:
+            command = text.split()[0]
+            entities = [MessageEntity(MessageEntity.BOT_COMMAND, 0, len(command))]
+        message = Message(
+            next(self._message_ids), datetime.now(UTC), chat, from_user=user, text=text,
+            entities=entities, **kwargs,
+        )
+        message.set_bot(self.bot)
+        return message
+
+    def text(self, user: User, text: str, **kwargs: Any) -> Update:
+        return Update(next(self._update_ids), message=self._message(user, text, **kwargs))
+
+    def reply(self, user: User, text: str, to_text: str) -> Update:
+        bot_user = User(BOT_ID, "迎检助手", is_bot=True, username=BOT_USERNAME)
+        original = Message(
+            next(self._message_ids), datetime.now(UTC),
+            Chat(user.id, Chat.PRIVATE), from_user=bot_user, text=to_text,
+        )
+        return self.text(user, text, reply_to_message=original)
+
+    def document(
+        self, user: User, file_id: str, file_name: str, mime_type: str, caption: str | None = None
+    ) -> Update:
+        document = Document(file_id, "u" + file_id, file_name=file_name, mime_type=mime_type)
+        message = self._message(user, None, document=document, caption=caption)
+        return Update(next(self._update_ids), message=message)
+
+    def callback(self, user: User, data: str, message_text: str = "card") -> Update:
+        bot_user = User(BOT_ID, "迎检助手", is_bot=True, username=BOT_USERNAME)
+        message = Message(
+            next(self._message_ids), datetime.now(UTC),
+            Chat(user.id, Chat.PRIVATE), from_user=bot_user, text=message_text,
+        )
+        message.set_bot(self.bot)
+        query = CallbackQuery(
+            str(next(self._update_ids)), user, chat_instance="ci", data=data, message=message
+        )
+        query.set_bot(self.bot)
+        return Update(next(self._update_ids), callback_query=query)

@@ -25,7 +25,8 @@ from db.migrate import upgrade
 from db.session import normalise_url
 from tests.utils.telegram import RecordingRequest, UpdateFactory
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -12,6 +12,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import AppConfig
 from bot.context import AppContext, AppType, Services
 from bot.menus import publish_menus
+from bot.scheduler import Scheduler
 from bot.texts import Texts
 from db.migrate import schema_state
 from db.session import Database
@@ -29,6 +30,7 @@ def build_services(config: AppConfig, *, clock: Clock | None = None) -> Services
         db=Database(config.database.url),
         texts=Texts.load(config.bot.default_language),
         clock=clock or SystemClock(),
+        scheduler=Scheduler(config.zone),
     )
 
 
@@ -92,6 +94,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
     await check_schema(services)
     await publish_menus(app.bot, services)
+    services.scheduler.start()
     for hook in services.startup_hooks:
         await hook(app)
 
@@ -103,4 +106,5 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
             await hook(app)
         except Exception:
             log.exception("shutdown hook failed")
+    services.scheduler.shutdown()
     await services.db.dispose()

@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.config import AppConfig
 from bot.events import EventBus
+from bot.scheduler import Scheduler
 from bot.texts import Texts
 from db.models import Role
 from db.session import Database
@@ -43,6 +44,7 @@ class Services:
     db: Database
     texts: Texts
     clock: Clock
+    scheduler: Scheduler
     bus: EventBus = field(default_factory=EventBus)
     commands: list[CommandSpec] = field(default_factory=list)
     startup_hooks: list[Hook] = field(default_factory=list)

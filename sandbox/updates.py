@@ -1,0 +1,178 @@
+"""The bot's inbox: update ids, getUpdates long polling and webhook delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from .errors import OTHER_GET_UPDATES, WEBHOOK_ACTIVE, conflict
+from .events import Stats
+
+JSON = dict[str, Any]
+
+# Telegram leaves these out unless a bot asks for them in allowed_updates
+OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@dataclass
+class WebhookSettings:
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    ip_address: str | None = None
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+
+class UpdateQueue:
+    """Pending updates, handed out by getUpdates or pushed to a webhook in order.
+
+    Webhook delivery is sequential: an update is retried until the bot answers 200
+    and only then is the next one sent, so ordering matches polling.
+    """
+
+    def __init__(self, stats: Stats, retry_delays: tuple[float, ...]) -> None:
+        self.stats = stats
+        self.retry_delays = retry_delays or (1.0,)
+        self.pending: deque[JSON] = deque()
+        self.next_update_id = 1
+        self.allowed: frozenset[str] | None = None
+        self.webhook: WebhookSettings | None = None
+        self._arrived = asyncio.Event()
+        self._poll_generation = 0
+        self._pusher: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    def accepts(self, kind: str) -> bool:
+        if self.allowed is None:
+            return kind not in OPT_IN_UPDATES
+        return kind in self.allowed
+
+    def push(self, kind: str, payload: JSON) -> JSON | None:
+        if not self.accepts(kind):
+            return None
+        update = {"update_id": self.next_update_id, kind: payload}
+        self.next_update_id += 1
+        self.pending.append(update)
+        self.stats.updates_created += 1
+        self._wake()
+        return update
+
+    def _wake(self) -> None:
+        self._arrived.set()
+        self._arrived = asyncio.Event()
+
+    def set_allowed(self, allowed: list[str] | None) -> None:
+        if allowed is not None:
+            self.allowed = frozenset(allowed) if allowed else None
+
+    def drop_pending(self) -> None:
+        self.pending.clear()
+
+    def _confirm(self, offset: int | None) -> None:
+        if offset is None:
+            return
+        if offset < 0:
+            keep = list(self.pending)[offset:]
+            self.stats.updates_via_polling += len(self.pending) - len(keep)
+            self.pending = deque(keep)
+            return
+        while self.pending and self.pending[0]["update_id"] < offset:
+            self.pending.popleft()
+            self.stats.updates_via_polling += 1
+
+    async def get_updates(
+        self, *, offset: int | None, limit: int, wait: float, allowed: list[str] | None
+    ) -> list[JSON]:
+        if self.webhook is not None:
+            raise conflict(WEBHOOK_ACTIVE)
+        self.set_allowed(allowed)
+        self._confirm(offset)
+        self._poll_generation += 1
+        generation = self._poll_generation
+        # a newer getUpdates wakes this one so it can answer 409 at once
+        self._wake()
+        deadline = time.monotonic() + wait
+        while not self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            arrived = self._arrived
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), remaining)
+            if generation != self._poll_generation:
+                raise conflict(OTHER_GET_UPDATES)
+        return list(self.pending)[: max(1, min(limit, 100))]
+
+    def set_webhook(self, settings: WebhookSettings) -> None:
+        self.webhook = settings
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.get_running_loop().create_task(self._push_loop())
+        self._wake()
+
+    async def delete_webhook(self) -> None:
+        self.webhook = None
+        await self._stop_pusher()
+
+    async def close(self) -> None:
+        await self._stop_pusher()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _stop_pusher(self) -> None:
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pusher
+            self._pusher = None
+
+    async def _push_loop(self) -> None:
+        failures = 0
+        while self.webhook is not None:
+            if not self.pending:
+                await self._arrived.wait()
+                continue
+            settings = self.webhook
+            error = await self._post(settings, self.pending[0])
+            if error is None:
+                self.pending.popleft()
+                self.stats.updates_via_webhook += 1
+                failures = 0
+                continue
+            self.stats.webhook_failures += 1
+            settings.last_error_date = int(time.time())
+            settings.last_error_message = error
+            delay = self.retry_delays[min(failures, len(self.retry_delays) - 1)]
+            failures += 1
+            await asyncio.sleep(delay)
+
+    async def _post(self, settings: WebhookSettings, update: JSON) -> str | None:
+        """Deliver one update; the error text mimics getWebhookInfo.last_error_message."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        headers = {SECRET_HEADER: settings.secret_token} if settings.secret_token else {}
+        try:
+            async with self._session.post(
+                settings.url,
+                json=update,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=10),
+            ) as response:
+                await response.read()
+                if response.status == 200:
+                    return None
+                return f"Wrong response from the webhook: {response.status} {response.reason}"
+        except TimeoutError:
+            return "Read timeout expired"
+        except aiohttp.ClientConnectorError:
+            return "Connection refused"
+        except aiohttp.ClientError as exc:
+            return f"Connection failed: {exc.__class__.__name__}"

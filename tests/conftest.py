@@ -26,6 +26,7 @@ from db.session import normalise_url
 from tests.utils.telegram import RecordingRequest, UpdateFactory
 
 pytest_plugins: list[str] = [
+    "sandbox.pytest_plugin",
 ]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")

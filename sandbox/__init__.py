@@ -3,3 +3,25 @@
 Nothing here imports the bot itself: the sandbox stands in for Telegram and
 knows the bot only through the Bot API.
 """
+
+from .app import SandboxServer
+from .client import SandboxClient, SimGroup, SimUser
+from .config import SandboxConfig
+from .faults import FaultConfig
+from .limits import RateLimitConfig
+from .views import Button, CallbackAnswer, ChatMessage, SandboxRequestError, SandboxTimeout
+
+__all__ = [
+    "Button",
+    "CallbackAnswer",
+    "ChatMessage",
+    "FaultConfig",
+    "RateLimitConfig",
+    "SandboxClient",
+    "SandboxConfig",
+    "SandboxRequestError",
+    "SandboxServer",
+    "SandboxTimeout",
+    "SimGroup",
+    "SimUser",
+]

@@ -1,0 +1,1 @@
+"""Data shipped with the product: the starter question bank."""

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.errors import InvalidInput
+from bot.services.parsing import (
+    as_deadline,
+    parse_date,
+    parse_deadline,
+    parse_percent,
+    parse_task_id,
+)
+
+ZONE = ZoneInfo("Asia/Shanghai")
+END_OF_DAY = time(17, 30)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-12-15", "2026/12/15", "2026.12.15", "2026年12月15日", "2026年12月15", "20261215",
+     " 2026-12-15 "],
+)
+def test_dates_in_the_forms_people_write(text: str) -> None:
+    assert parse_date(text) == date(2026, 12, 15)
+
+
+@pytest.mark.parametrize("text", ["", "12月15日", "2026-13-01", "2026-02-30", "明天", "15/12/2026"])
+def test_unreadable_dates_are_refused(text: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_date(text)
+    assert err.value.message_id == "error.bad_date"
+
+
+def test_bare_date_means_end_of_office_day_local() -> None:
+    due = parse_deadline("2026-12-15", ZONE, END_OF_DAY)
+    assert due == datetime(2026, 12, 15, 17, 30, tzinfo=ZONE)
+    assert due.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2026-12-15 09:05", time(9, 5)), ("2026-12-15T23:59", time(23, 59)),
+     ("2026-12-15 8：30", time(8, 30))],
+)
+def test_date_with_time(text: str, expected: time) -> None:
+    assert parse_deadline(text, ZONE, END_OF_DAY).timetz().replace(tzinfo=None) == expected
+
+
+@pytest.mark.parametrize("text", ["2026-12-15 25:00", "2026-12-15 9", "2026-12-15 noon"])
+def test_bad_times_are_refused(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_deadline(text, ZONE, END_OF_DAY)
+
+
+def test_spreadsheet_cells() -> None:
+    assert as_deadline(date(2026, 12, 1), ZONE, END_OF_DAY) == datetime(2026, 12, 1, 17, 30, tzinfo=ZONE)
+    midnight = datetime(2026, 12, 1)
+    assert as_deadline(midnight, ZONE, END_OF_DAY).hour == 17
+    assert as_deadline(datetime(2026, 12, 1, 9, 0), ZONE, END_OF_DAY).hour == 9
+    assert as_deadline("2026/12/01", ZONE, END_OF_DAY).day == 1
+
+
+@pytest.mark.parametrize(("text", "value"), [("0", 0), ("60", 60), ("100%", 100), ("75％", 75)])
+def test_percent(text: str, value: int) -> None:
+    assert parse_percent(text) == value
+
+
+@pytest.mark.parametrize("text", ["-1", "101", "abc", "", "50.5"])
+def test_bad_percent(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_percent(text)
+
+
+def test_task_ids() -> None:
+    assert parse_task_id("#12") == 12
+    assert parse_task_id("12") == 12
+    with pytest.raises(InvalidInput):
+        parse_task_id("十二")

@@ -74,6 +74,33 @@ class ImportConfig(_Section):
     max_rows: int = Field(default=20000, ge=1)
 
 
+class EvidenceConfig(_Section):
+    # The Bot API refuses getFile above 20 MB; raise this only behind a local Bot API
+    # server (`telegram.base_url`), which lifts that limit.
+    max_download_mb: int = Field(default=20, ge=1, le=2000)
+    # A file is accepted when its extension (if it has a name) and its MIME type (if the
+    # client sent a meaningful one) are both listed.
+    allowed_extensions: list[str] = [
+        "jpg", "jpeg", "png", "webp", "heic", "heif", "tif", "tiff", "gif", "bmp",
+        "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps",
+        "txt", "csv", "rtf", "odt", "ods", "odp",
+    ]
+    allowed_mime_types: list[str] = [
+        "image/*", "application/pdf", "application/msword", "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint", "application/vnd.openxmlformats-officedocument.*",
+        "application/vnd.oasis.opendocument.*", "application/wps-office.*",
+        "application/kswps", "application/kset", "application/ksdps",
+        "text/plain", "text/csv", "application/rtf", "text/rtf",
+    ]
+    # Archives larger than this are left on the server and the path is sent instead
+    # (Telegram's upload limit for bots is 50 MB).
+    archive_send_limit_mb: int = Field(default=50, ge=1, le=2000)
+    # Album items arrive as separate updates; wait this long after the last one.
+    album_window_seconds: float = Field(default=1.5, gt=0, le=30)
+    # How long the card's "upload evidence" button keeps pointing files at its task.
+    upload_window_minutes: int = Field(default=10, ge=1, le=24 * 60)
+
+
 class AppConfig(_Section):
     telegram: TelegramConfig = TelegramConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -81,6 +108,7 @@ class AppConfig(_Section):
     campaign: CampaignConfig = CampaignConfig()
     bot: BotConfig = BotConfig()
     import_: ImportConfig = Field(default=ImportConfig(), alias="import")
+    evidence: EvidenceConfig = EvidenceConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

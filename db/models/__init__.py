@@ -14,9 +14,14 @@ from db.models.core import (
     Unit,
     UnitKind,
 )
+from db.models.evidence import Evidence, EvidenceInbox, EvidenceKind, EvidenceStatus, UploadTarget
 
 __all__ = [
     "Campaign",
+    "Evidence",
+    "EvidenceInbox",
+    "EvidenceKind",
+    "EvidenceStatus",
     "Indicator",
     "Invite",
     "PendingImport",
@@ -28,4 +33,5 @@ __all__ = [
     "TaskStatus",
     "Unit",
     "UnitKind",
+    "UploadTarget",
 ]

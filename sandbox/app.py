@@ -72,7 +72,7 @@ class _BotApi:
             # the client sees the connection die without any answer
             if request.transport is not None:
                 request.transport.abort()
-            raise ConnectionResetError("sandbox dropped the connection")
+            return web.Response(status=499)  # never written: the transport is gone
         if fault is Fault.ERROR_502:
             return web.Response(status=502, text=_BAD_GATEWAY_PAGE, content_type="text/html")
         if fault is Fault.ERROR_500:

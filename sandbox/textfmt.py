@@ -265,7 +265,7 @@ def detect_entities(text: str) -> list[JSON]:
                     "length": utf16_len(match.group()),
                 }
             )
-    return found
+    return sorted(found, key=lambda e: e["offset"])
 
 
 def merge_entities(explicit: list[JSON], text: str) -> list[JSON]:

@@ -29,8 +29,10 @@ from sandbox import RateLimitConfig, SandboxClient
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox(rate_limits=RateLimitConfig(enabled=False))]
 
 KEYBOARD = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("开始 Start", callback_data="task:start:1")],
-     [InlineKeyboardButton("说明", url="https://example.org")]]
+    [
+        [InlineKeyboardButton("开始 Start", callback_data="task:start:1")],
+        [InlineKeyboardButton("说明", url="https://example.org")],
+    ]
 )
 
 
@@ -51,7 +53,10 @@ async def test_send_message_with_html_keyboard_and_reply(bot: Bot, sandbox: Sand
         reply_parameters=ReplyParameters(hello.message_id),
     )
     assert sent.text == "欢迎 😀 张三"
-    assert [(e.type, e.offset, e.length) for e in sent.entities] == [("bold", 0, 2), ("italic", 6, 2)]
+    assert [(e.type, e.offset, e.length) for e in sent.entities] == [
+        ("bold", 0, 2),
+        ("italic", 6, 2),
+    ]
     assert sent.reply_to_message is not None and sent.reply_to_message.text == "你好 /start"
     assert sent.reply_markup == KEYBOARD
     assert sent.chat.type == "private" and sent.from_user is not None and sent.from_user.is_bot
@@ -84,7 +89,9 @@ async def test_photo_sizes_reuse_and_download(
     bot: Bot, sandbox: SandboxClient, jpeg: Callable[..., bytes]
 ) -> None:
     alice = await sandbox.add_user("张三", started=True)
-    sent = await bot.send_photo(alice.id, jpeg(2000, 1000), caption="<b>#12</b> 现场", parse_mode="HTML")
+    sent = await bot.send_photo(
+        alice.id, jpeg(2000, 1000), caption="<b>#12</b> 现场", parse_mode="HTML"
+    )
     sizes = [(p.width, p.height) for p in sent.photo]
     assert sizes == [(90, 45), (320, 160), (800, 400), (1280, 640)]
     assert sent.caption == "#12 现场" and sent.caption_entities[0].type == "bold"
@@ -100,7 +107,9 @@ async def test_photo_sizes_reuse_and_download(
         assert not image.getexif()  # Telegram recompresses photos without EXIF
 
 
-async def test_document_and_media_group(bot: Bot, sandbox: SandboxClient, jpeg: Callable[..., bytes]) -> None:
+async def test_document_and_media_group(
+    bot: Bot, sandbox: SandboxClient, jpeg: Callable[..., bytes]
+) -> None:
     alice = await sandbox.add_user("张三", started=True)
     doc = await bot.send_document(alice.id, b"%PDF-1.4 report", filename="报告.pdf", caption="#3")
     assert doc.document is not None
@@ -181,7 +190,9 @@ async def test_commands_by_scope_and_language(bot: Bot, sandbox: SandboxClient) 
 
     assert [c.command for c in await bot.get_my_commands()] == ["start"]
     assert (await bot.get_my_commands(language_code="en"))[0].description == "Start"
-    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeAllGroupChats())] == ["report"]
+    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeAllGroupChats())] == [
+        "report"
+    ]
     menu = await sandbox.request("GET", f"/chats/{alice.id}/commands")
     assert [c["command"] for c in menu] == ["admin"]
 
@@ -207,7 +218,9 @@ async def test_json_and_form_bodies_and_case_insensitive_names(sandbox: SandboxC
     url = f"{sandbox.base_url}{sandbox.token}"
     markup = {"inline_keyboard": [[{"text": "好", "callback_data": "ok"}]]}
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{url}/sendMessage", json={"chat_id": 1001, "text": "json", "reply_markup": markup}) as r:
+        async with http.post(
+            f"{url}/sendMessage", json={"chat_id": 1001, "text": "json", "reply_markup": markup}
+        ) as r:
             body = await r.json()
             assert body["ok"] and body["result"]["reply_markup"] == markup
         form = {"chat_id": "1001", "text": "form", "reply_markup": json.dumps(markup)}
@@ -218,7 +231,9 @@ async def test_json_and_form_bodies_and_case_insensitive_names(sandbox: SandboxC
 
 
 async def test_webhook_info_round_trip(bot: Bot) -> None:
-    assert await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="s3cret", allowed_updates=["message"])
+    assert await bot.set_webhook(
+        "http://127.0.0.1:9/hook", secret_token="s3cret", allowed_updates=["message"]
+    )
     info = await bot.get_webhook_info()
     assert info.url == "http://127.0.0.1:9/hook" and info.allowed_updates == ("message",)
     assert await bot.delete_webhook()

@@ -12,6 +12,9 @@ from sandbox import RateLimitConfig, SandboxClient
 from sandbox.errors import ApiError
 from sandbox.limits import RateLimiter
 
+# PTB warns that RetryAfter.retry_after will become a timedelta
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
 
 class FakeClock:
     def __init__(self) -> None:
@@ -75,7 +78,6 @@ def test_refused_sends_do_not_use_quota() -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_a_bot_that_waits_retry_after_gets_through(bot: Bot, sandbox: SandboxClient) -> None:
     alice = await sandbox.add_user("张三", started=True)
     delivered = 0

@@ -22,7 +22,14 @@ def test_utf16_length_counts_surrogate_pairs() -> None:
         (
             '<a href="https://example.org/?a=1&amp;b=2">链接</a>',
             "链接",
-            [{"type": "text_link", "offset": 0, "length": 2, "url": "https://example.org/?a=1&b=2"}],
+            [
+                {
+                    "type": "text_link",
+                    "offset": 0,
+                    "length": 2,
+                    "url": "https://example.org/?a=1&b=2",
+                }
+            ],
         ),
         (
             '<pre><code class="language-python">x = 1</code></pre>',
@@ -40,7 +47,10 @@ def test_utf16_length_counts_surrogate_pairs() -> None:
         (
             "<b><u>嵌</u>套</b>",
             "嵌套",
-            [{"type": "bold", "offset": 0, "length": 2}, {"type": "underline", "offset": 0, "length": 1}],
+            [
+                {"type": "bold", "offset": 0, "length": 2},
+                {"type": "underline", "offset": 0, "length": 1},
+            ],
         ),
     ],
 )

@@ -301,7 +301,7 @@ class _Control:
         await ws.prepare(request)
         request.app[SOCKETS_KEY].add(ws)
         queue = self.st.events.subscribe()
-        sender = request.app.loop.create_task(_forward(queue, ws))
+        sender = asyncio.get_running_loop().create_task(_forward(queue, ws))
         try:
             async for message in ws:
                 if message.type in {WSMsgType.ERROR, WSMsgType.CLOSE}:

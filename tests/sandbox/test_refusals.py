@@ -50,7 +50,9 @@ async def test_bad_html(bot: Bot, sandbox: SandboxClient) -> None:
 async def test_not_modified(bot: Bot, sandbox: SandboxClient) -> None:
     alice = await sandbox.add_user("张三", started=True)
     sent = await bot.send_message(alice.id, "同样")
-    with pytest.raises(BadRequest, match=r"^Message is not modified: specified new message content"):
+    with pytest.raises(
+        BadRequest, match=r"^Message is not modified: specified new message content"
+    ):
         await bot.edit_message_text("同样", chat_id=alice.id, message_id=sent.message_id)
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    ContextTypes,
+    Defaults,
+)
 from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
@@ -59,7 +66,7 @@ def build_application(
     *,
     services: Services | None = None,
     request: BaseRequest | None = None,
-    rate_limiter: BaseRateLimiter[Any] | None = None,
+    rate_limiter: BaseRateLimiter[None] | None = None,
     updater: bool = True,
 ) -> AppType:
     """Everything the bot needs, built here and nowhere at import time."""
@@ -80,8 +87,9 @@ def build_application(
         builder = builder.base_file_url(config.telegram.base_file_url)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if rate_limiter is not None:
-        builder = builder.rate_limiter(rate_limiter)
+    # Every request, replies included, passes Telegram's flood limits (30/s overall,
+    # 20/min per group) and waits out a 429's retry_after instead of failing.
+    builder = builder.rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
     if not updater:
         builder = builder.updater(None)
     app: AppType = builder.build()

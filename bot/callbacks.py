@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 TASK = "task"
-TASK_ACTIONS = ("open", "start", "prog", "done", "note", "block", "setp", "list")
+TASK_ACTIONS = ("open", "back", "start", "prog", "done", "note", "block", "setp")
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def progress_keyboard(texts: Texts, lang: str, task_id: int) -> InlineKeyboardMa
                 InlineKeyboardButton(f"{p}%", callback_data=task_cb("setp", task_id, p))
                 for p in PROGRESS_STEPS
             ],
-            [InlineKeyboardButton(texts.plain(lang, "button.back"), callback_data=task_cb("open", task_id))],
+            [InlineKeyboardButton(texts.plain(lang, "button.back"), callback_data=task_cb("back", task_id))],
         ]
     )
 

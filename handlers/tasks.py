@@ -139,11 +139,16 @@ async def on_task_button(update: Update, context: AppContext) -> None:
     actor = actor_of(context)
     services = context.services
     lang = actor.language
-    if parsed.action == "open":
+    if parsed.action in ("open", "back"):
         await query.answer()
         async with services.session() as session:
             task = await task_service.view_task(session, actor, parsed.task_id)
-        await show_card(update, context, task)
+        if parsed.action == "back":
+            await show_card(update, context, task)
+        else:
+            # From a list: a new card, so the list stays to pick the next task from.
+            text, keyboard = _render(context, task)
+            await reply(update, text, keyboard)
     elif parsed.action == "prog":
         await query.answer()
         await query.edit_message_reply_markup(progress_keyboard(services.texts, lang, parsed.task_id))

@@ -1,0 +1,124 @@
+"""End-to-end: the real bot, built by `build_application`, talking HTTP to the sandbox.
+
+`start_bot()` starts it in polling or webhook mode and can be called again after
+`stop()` to simulate a restart against the same database.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from bot.app import build_application, build_services
+from bot.clock import Clock
+from bot.config import AppConfig, TelegramConfig
+from bot.context import AppType, Services
+from sandbox import SandboxClient
+from sandbox.limits import RateLimitConfig
+
+WEBHOOK_SECRET = "sandbox-webhook-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LiveBot:
+    app: AppType
+    services: Services
+    mode: str
+    _stopped: bool = field(default=False)
+
+    async def stop(self) -> None:
+        """Stop like a process would on SIGTERM: updater, application, hooks, connections."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        if self.app.post_shutdown is not None:
+            await self.app.post_shutdown(self.app)
+        await self.app.shutdown()
+
+
+StartBot = Callable[..., Awaitable[LiveBot]]
+
+
+def sandbox_config(config: AppConfig, sandbox: SandboxClient, **telegram: Any) -> AppConfig:
+    assert sandbox.token is not None
+    # Validate again (model_copy would not) so the token becomes a SecretStr as in a file.
+    section = TelegramConfig.model_validate(
+        {
+            **config.telegram.model_dump(),
+            "token": sandbox.token,
+            "base_url": sandbox.base_url,
+            "base_file_url": sandbox.base_file_url,
+            **telegram,
+        }
+    )
+    return config.model_copy(update={"telegram": section})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Telegram tolerates a short burst in a private chat (a reply and a card); the
+    # sandbox is strict by default, so end-to-end tests allow the same small burst.
+    for item in items:
+        if item.get_closest_marker("sandbox") is None and "tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.sandbox(rate_limits=RateLimitConfig(private_burst=3)))
+
+
+@pytest.fixture
+async def start_bot(
+    sandbox: SandboxClient, config: AppConfig
+) -> AsyncIterator[StartBot]:
+    running: list[LiveBot] = []
+
+    async def start(
+        *, mode: str = "polling", clock: Clock | None = None, **telegram: Any
+    ) -> LiveBot:
+        cfg = sandbox_config(config, sandbox, **telegram)
+        services = build_services(cfg, clock=clock)
+        app = build_application(cfg, services=services)
+        await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
+        assert app.updater is not None
+        if mode == "webhook":
+            port = free_port()
+            await app.updater.start_webhook(
+                listen="127.0.0.1",
+                port=port,
+                url_path="telegram",
+                webhook_url=f"http://127.0.0.1:{port}/telegram",
+                secret_token=WEBHOOK_SECRET,
+            )
+        else:
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        await app.start()
+        live = LiveBot(app, services, mode)
+        running.append(live)
+        return live
+
+    yield start
+    for live in reversed(running):
+        await live.stop()
+
+
+@pytest.fixture(params=["polling", "webhook"])
+async def live_bot(request: pytest.FixtureRequest, start_bot: StartBot) -> LiveBot:
+    """The bot running against the sandbox, once per update delivery mode."""
+    return await start_bot(mode=request.param)
+
+
+@pytest.fixture
+async def polling_bot(start_bot: StartBot) -> LiveBot:
+    return await start_bot(mode="polling")

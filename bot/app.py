@@ -66,7 +66,7 @@ def build_application(
     *,
     services: Services | None = None,
     request: BaseRequest | None = None,
-    rate_limiter: BaseRateLimiter[None] | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
     updater: bool = True,
 ) -> AppType:
     """Everything the bot needs, built here and nowhere at import time."""
@@ -89,7 +89,8 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     # Every request, replies included, passes Telegram's flood limits (30/s overall,
     # 20/min per group) and waits out a 429's retry_after instead of failing.
-    builder = builder.rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+    limiter: Any = rate_limiter or AIORateLimiter(max_retries=3)  # builder is generic in it
+    builder = builder.rate_limiter(limiter)
     if not updater:
         builder = builder.updater(None)
     app: AppType = builder.build()

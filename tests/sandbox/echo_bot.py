@@ -79,7 +79,7 @@ async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await context.bot.send_message(answer.user.id, f"你选了 {list(answer.option_ids)}")
 
 
-def build_echo_bot(token: str, base_url: str, base_file_url: str) -> Application:  # type: ignore[type-arg]
+def build_echo_bot(token: str, base_url: str, base_file_url: str) -> Application:
     app = ApplicationBuilder().token(token).base_url(base_url).base_file_url(base_file_url).build()
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(pressed))

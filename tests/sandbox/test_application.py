@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.sandbox(rate_limits=RateLimitConfig(e
 
 
 @pytest_asyncio.fixture
-async def polling_bot(sandbox: SandboxClient) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def polling_bot(sandbox: SandboxClient) -> AsyncIterator[Application]:
     assert sandbox.token is not None
     app = build_echo_bot(sandbox.token, sandbox.base_url, sandbox.base_file_url)
     async with app:
@@ -33,7 +33,7 @@ async def polling_bot(sandbox: SandboxClient) -> AsyncIterator[Application]:  # 
 
 
 async def test_story_through_long_polling(
-    polling_bot: Application,  # type: ignore[type-arg]
+    polling_bot: Application,
     sandbox: SandboxClient,
     jpeg: Callable[..., bytes],
 ) -> None:
@@ -63,11 +63,12 @@ async def test_story_through_long_polling(
 
     album = await alice.send_album([jpeg(), jpeg(color="red")], caption="#13")
     replies = await alice.expect_messages(2, contains="album=")
-    assert all(album[0].media_group_id in r.text for r in replies)
+    group_id = album[0].media_group_id
+    assert group_id is not None and all(group_id in r.text for r in replies)
 
 
 async def test_quiz_through_long_polling(
-    polling_bot: Application,  # type: ignore[type-arg]
+    polling_bot: Application,
     sandbox: SandboxClient,
 ) -> None:
     alice = await sandbox.add_user("张三")
@@ -81,7 +82,7 @@ async def test_quiz_through_long_polling(
 
 
 async def test_group_privacy_mode(
-    polling_bot: Application,  # type: ignore[type-arg]
+    polling_bot: Application,
     sandbox: SandboxClient,
 ) -> None:
     alice = await sandbox.add_user("张三")

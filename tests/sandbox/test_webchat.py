@@ -40,7 +40,7 @@ pytestmark = [
 
 
 @pytest_asyncio.fixture
-async def echo_bot(sandbox: SandboxClient) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def echo_bot(sandbox: SandboxClient) -> AsyncIterator[Application]:
     assert sandbox.token is not None
     app = build_echo_bot(sandbox.token, sandbox.base_url, sandbox.base_file_url)
     async with app:
@@ -53,7 +53,7 @@ async def echo_bot(sandbox: SandboxClient) -> AsyncIterator[Application]:  # typ
 
 
 async def test_a_person_chats_with_the_bot_in_the_browser(
-    echo_bot: Application,  # type: ignore[type-arg]
+    echo_bot: Application,
     sandbox: SandboxClient,
     jpeg: Callable[..., bytes],
     tmp_path: Path,

@@ -101,6 +101,55 @@ class EvidenceConfig(_Section):
     upload_window_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
 
+class DeliveryConfig(_Section):
+    """The one outbound path for unprompted messages (Telegram's documented limits)."""
+
+    global_per_second: float = Field(default=30, gt=0, le=1000)
+    private_per_second: float = Field(default=1.0, gt=0, le=1000)
+    group_per_minute: int = Field(default=20, ge=1, le=60000)
+    # Transient failures (network, 5xx) are retried this many times before "failed".
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    # A claimed message is another process's to send for this long.
+    lease_seconds: int = Field(default=120, ge=10, le=3600)
+    # How often an idle dispatcher looks for messages other processes queued.
+    poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    # Messages held in memory at once (claimed but not yet sent).
+    max_inflight: int = Field(default=90, ge=1, le=10000)
+
+
+class RemindersConfig(_Section):
+    enabled: bool = True
+    # Before each deadline: "3d" (same wall-clock time 3 local days earlier), "2h", "30m".
+    offsets: list[str] = ["3d", "1d", "2h"]
+    on_deadline: bool = True
+    # Daily reminder while a task is overdue, at this local time.
+    overdue_time: time = time(9, 0)
+    # Days overdue before the unit leader and the leading group's chat are told (0: never).
+    escalate_after_days: int = Field(default=3, ge=0, le=365)
+    # Global quiet hours; a person may set their own with /settings. start == end: none.
+    quiet_start: time = time(22, 0)
+    quiet_end: time = time(7, 30)
+    digest_time: time = time(8, 0)
+    leaders_digest_time: time = time(8, 30)
+    countdown_days: list[int] = [30, 14, 7, 3, 1]
+    countdown_time: time = time(9, 0)
+    # "Remind me tomorrow morning" means this local time.
+    morning: time = time(8, 30)
+    # A reminder sent more than this after its time says it comes late.
+    late_after_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    sweep_seconds: int = Field(default=60, ge=1, le=3600)
+    delivery: DeliveryConfig = DeliveryConfig()
+
+    @field_validator("offsets")
+    @classmethod
+    def _offsets(cls, value: list[str]) -> list[str]:
+        for item in value:
+            number, unit = item[:-1], item[-1:]
+            if not number.isdigit() or unit not in ("d", "h", "m") or int(number) == 0:
+                raise ValueError(f"offset {item!r} is not like '3d', '2h' or '30m'")
+        return value
+
+
 class AppConfig(_Section):
     telegram: TelegramConfig = TelegramConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -109,6 +158,7 @@ class AppConfig(_Section):
     bot: BotConfig = BotConfig()
     import_: ImportConfig = Field(default=ImportConfig(), alias="import")
     evidence: EvidenceConfig = EvidenceConfig()
+    reminders: RemindersConfig = RemindersConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

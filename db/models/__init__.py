@@ -15,6 +15,13 @@ from db.models.core import (
     UnitKind,
 )
 from db.models.evidence import Evidence, EvidenceInbox, EvidenceKind, EvidenceStatus, UploadTarget
+from db.models.reminders import (
+    OutboxMessage,
+    OutboxState,
+    ReminderCursor,
+    ReminderPolicyOverride,
+    ReminderSnooze,
+)
 
 __all__ = [
     "Campaign",
@@ -34,4 +41,11 @@ __all__ = [
     "Unit",
     "UnitKind",
     "UploadTarget",
+]
+__all__ += [
+    "OutboxMessage",
+    "OutboxState",
+    "ReminderCursor",
+    "ReminderPolicyOverride",
+    "ReminderSnooze",
 ]

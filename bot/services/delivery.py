@@ -1,0 +1,444 @@
+"""The one outbound path for everything the bot sends unprompted.
+
+Features queue messages in the outbox (`Delivery.enqueue`, in the caller's transaction);
+the dispatcher claims due rows, sends them within Telegram's limits and settles each one
+in its own short transaction: sent, retried, or recorded as failed and shown to the office.
+See docs/reminders.md, "Delivery API".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import socket
+import uuid
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.config import DeliveryConfig
+from bot.services.delivery_limits import Throttle
+from bot.texts import Texts
+from db.models import OutboxMessage, OutboxState, Role
+from db.repositories import outbox as outbox_repo
+from db.repositories import people as people_repo
+from db.session import Database
+
+log = logging.getLogger(__name__)
+
+# Decides right before sending whether a queued message is still true (False: cancel it).
+Guard = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[bool]]
+Markup = InlineKeyboardMarkup | Mapping[str, Any] | str | None
+
+OFFICE_KIND = "office."
+# A chat's queue in memory stays short, so one slow chat cannot hold every slot.
+PER_CHAT_QUEUE = 3
+# A flood wait longer than this gives the message back rather than holding its slot.
+MAX_INLINE_FLOOD_WAIT = 60.0
+
+
+def _markup_json(markup: Markup) -> str | None:
+    if markup is None:
+        return None
+    if isinstance(markup, str):
+        return markup
+    if isinstance(markup, InlineKeyboardMarkup):
+        return json.dumps(markup.to_dict(), ensure_ascii=False)
+    return json.dumps(dict(markup), ensure_ascii=False)
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry number `attempt` (1-based): 0.5, 1, 2, 4 … capped, jittered."""
+    base = min(30.0, 0.5 * 2 ** (attempt - 1))
+    return base * random.uniform(0.8, 1.2)
+
+
+class Delivery:
+    """Queue (`enqueue`) and dispatcher (`start`/`stop`/`wake`) over the outbox table."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        config: DeliveryConfig,
+        texts: Texts,
+        admin_ids: Sequence[int] = (),
+        worker_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.texts = texts
+        self.admin_ids = tuple(admin_ids)
+        self.worker = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.throttle = Throttle(
+            per_second=config.global_per_second,
+            private_per_second=config.private_per_second,
+            group_per_minute=config.group_per_minute,
+        )
+        self.stats: Counter[str] = Counter()
+        self.unreachable: set[int] = set()
+        self._guards: list[tuple[str, Guard]] = []
+        self._wake = asyncio.Event()
+        self._queues: dict[int, deque[OutboxMessage]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._sending: set[int] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._bot: Bot | None = None
+
+    # Queueing ------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        session: AsyncSession,
+        *,
+        key: str,
+        chat_id: int,
+        text: str,
+        kind: str,
+        person_id: int | None = None,
+        reply_markup: Markup = None,
+        not_before: datetime | None = None,
+        photo_path: str | Path | None = None,
+        document_path: str | Path | None = None,
+        task_id: int | None = None,
+    ) -> bool:
+        """Queue one message in `session`'s transaction; a key already queued is a no-op.
+
+        Returns True when this call queued it. The dispatcher is woken when the
+        transaction commits (and polls anyway, for other processes' messages).
+        """
+        queued = await outbox_repo.enqueue(
+            session=session,
+            key=key,
+            chat_id=chat_id,
+            text=text,
+            kind=kind,
+            now=self.clock.now(),
+            not_before=not_before,
+            person_id=person_id,
+            task_id=task_id,
+            reply_markup=_markup_json(reply_markup),
+            photo_path=str(photo_path) if photo_path else None,
+            document_path=str(document_path) if document_path else None,
+        )
+        if queued:
+            self._wake_after_commit(session)
+        return queued
+
+    def _wake_after_commit(self, session: AsyncSession) -> None:
+        sync = session.sync_session
+        if sync.info.get("delivery_wake"):
+            return
+        sync.info["delivery_wake"] = True
+
+        def woken(_session: Any) -> None:
+            sync.info.pop("delivery_wake", None)
+            self.wake()
+
+        event.listen(sync, "after_commit", woken, once=True)
+
+    def wake(self) -> None:
+        """Look for due messages now (after queueing from outside `enqueue`, say)."""
+        self._wake.set()
+
+    def add_guard(self, kind_prefix: str, guard: Guard) -> None:
+        """Ask `guard` about every message whose kind starts with `kind_prefix`."""
+        self._guards.append((kind_prefix, guard))
+
+    # Dispatcher lifecycle -----------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self, bot: Bot) -> None:
+        if self.running:
+            return
+        self._bot = bot
+        self._stopping = False
+        async with self.db.session() as session:
+            self.unreachable = await outbox_repo.unreachable_ids(session=session)
+        self._task = asyncio.create_task(self._run(), name=f"delivery {self.worker}")
+
+    async def stop(self) -> None:
+        """Finish the sends in flight, give every other claimed message back, stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def wait_idle(self, timeout: float = 30.0) -> bool:  # noqa: ASYNC109
+        """True once nothing is due or in hand (tests and benchmarks)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if not self._queues:
+                async with self.db.session() as session:
+                    if await outbox_repo.count_due(session=session, now=self.clock.now()) == 0:
+                        return True
+            await asyncio.sleep(0.05)
+        return False
+
+    def _buffered(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    async def _run(self) -> None:
+        lease = timedelta(seconds=self.config.lease_seconds)
+        renew_every = self.config.lease_seconds / 3
+        loop = asyncio.get_running_loop()
+        renewed = loop.time()
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                room = self.config.max_inflight - self._buffered()
+                claimed = 0
+                if room > 0:
+                    try:
+                        claimed = await self._claim(room, lease)
+                    except Exception:
+                        log.exception("claiming outbox messages failed; retrying")
+                if loop.time() - renewed > renew_every:
+                    renewed = loop.time()
+                    await self._renew(lease)
+                if claimed == 0 or room <= claimed:
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
+                    except TimeoutError:
+                        pass
+        finally:
+            await self._wind_down()
+
+    async def _claim(self, limit: int, lease: timedelta) -> int:
+        busy = [chat for chat, q in self._queues.items() if len(q) >= PER_CHAT_QUEUE]
+        async with self.db.session() as session:
+            rows = await outbox_repo.claim(
+                session=session, worker=self.worker, now=self.clock.now(), lease=lease,
+                limit=limit, skip_chats=busy,
+            )
+        for row in rows:
+            self._queues.setdefault(row.chat_id, deque()).append(row)
+            if row.chat_id not in self._workers:
+                self._workers[row.chat_id] = asyncio.create_task(self._chat_worker(row.chat_id))
+        return len(rows)
+
+    async def _renew(self, lease: timedelta) -> None:
+        ids = [row.id for q in self._queues.values() for row in q]
+        async with self.db.session() as session:
+            await outbox_repo.renew(
+                session=session, message_ids=ids, worker=self.worker,
+                until=self.clock.now() + lease,
+            )
+
+    async def _wind_down(self) -> None:
+        # A worker waiting for quota is stopped; one whose request is on the wire finishes
+        # and settles it, so a stop neither loses nor repeats a message.
+        for chat_id, task in list(self._workers.items()):
+            if chat_id not in self._sending:
+                task.cancel()
+        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        left = [row.id for q in self._queues.values() for row in q]
+        self._queues.clear()
+        self._workers.clear()
+        if left:
+            async with self.db.session() as session:
+                await outbox_repo.release(session=session, message_ids=left, worker=self.worker)
+
+    async def _chat_worker(self, chat_id: int) -> None:
+        queue = self._queues[chat_id]
+        try:
+            while queue and not self._stopping:
+                try:
+                    await self._deliver(queue[0])
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # A database hiccup while settling: leave the row claimed; its lease
+                    # runs out and it is tried again.
+                    log.exception("delivering outbox message %s failed", queue[0].id)
+                queue.popleft()
+                self._wake.set()
+        finally:
+            if not queue:
+                self._queues.pop(chat_id, None)
+                self.throttle.forget(chat_id)
+            self._workers.pop(chat_id, None)
+
+    # One message ---------------------------------------------------------------------
+
+    async def _still_wanted(self, row: OutboxMessage) -> bool:
+        guards = [g for prefix, g in self._guards if row.kind.startswith(prefix)]
+        if not guards:
+            return True
+        async with self.db.session() as session:
+            for guard in guards:
+                if not await guard(session, row, self.clock.now()):
+                    return False
+        return True
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        if not await self._still_wanted(row):
+            await self._finish(row, OutboxState.CANCELLED, "no longer applies", row.attempts)
+            return
+        attempts = row.attempts
+        chat_id = row.chat_id
+        while True:
+            await self.throttle.acquire(chat_id)
+            if self._stopping:
+                return
+            self._sending.add(row.chat_id)
+            try:
+                try:
+                    telegram_id = await self._send(row, chat_id)
+                except RetryAfter as exc:
+                    wait = _seconds(exc.retry_after)
+                    self.stats["flood_waits"] += 1
+                    self.throttle.pause(chat_id, wait)
+                    if wait > MAX_INLINE_FLOOD_WAIT:
+                        await self._release(row, self.clock.now() + timedelta(seconds=wait))
+                        return
+                    continue
+                except ChatMigrated as exc:
+                    chat_id = exc.new_chat_id
+                    continue
+                except Forbidden as exc:
+                    await self._finish(row, OutboxState.DEAD, str(exc), attempts + 1)
+                    await self._unreachable(row)
+                    return
+                except BadRequest as exc:
+                    await self._finish(row, OutboxState.FAILED, str(exc), attempts + 1)
+                    return
+                except TelegramError as exc:
+                    attempts += 1
+                    self.stats["retries"] += 1
+                    if attempts >= self.config.max_attempts:
+                        await self._finish(row, OutboxState.FAILED, str(exc), attempts)
+                        return
+                    async with self.db.session() as session:
+                        await outbox_repo.record_attempt(
+                            session=session, message_id=row.id, worker=self.worker,
+                            attempts=attempts, error=str(exc),
+                        )
+                    self._sending.discard(row.chat_id)
+                    await asyncio.sleep(backoff(attempts))
+                    continue
+                except OSError as exc:  # an attachment that is gone from disk
+                    await self._finish(row, OutboxState.FAILED, repr(exc), attempts + 1)
+                    return
+                async with self.db.session() as session:
+                    await outbox_repo.mark_sent(
+                        session=session, message_id=row.id, worker=self.worker,
+                        now=self.clock.now(), telegram_id=telegram_id,
+                    )
+                self.stats["sent"] += 1
+                return
+            finally:
+                self._sending.discard(row.chat_id)
+
+    async def _send(self, row: OutboxMessage, chat_id: int) -> int:
+        bot = self._bot
+        assert bot is not None, "dispatcher not started"
+        markup = (
+            InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), bot)
+            if row.reply_markup
+            else None
+        )
+        if row.photo_path:
+            data = await asyncio.to_thread(Path(row.photo_path).read_bytes)
+            message = await bot.send_photo(
+                chat_id, photo=data, caption=row.text, parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        elif row.document_path:
+            path = Path(row.document_path)
+            data = await asyncio.to_thread(path.read_bytes)
+            message = await bot.send_document(
+                chat_id, document=data, filename=path.name, caption=row.text,
+                parse_mode=ParseMode.HTML, reply_markup=markup,
+            )
+        else:
+            message = await bot.send_message(
+                chat_id, row.text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        return message.message_id
+
+    async def _release(self, row: OutboxMessage, not_before: datetime) -> None:
+        async with self.db.session() as session:
+            await outbox_repo.release(
+                session=session, message_ids=[row.id], worker=self.worker, not_before=not_before
+            )
+
+    async def _finish(
+        self, row: OutboxMessage, state: OutboxState, error: str, attempts: int
+    ) -> None:
+        async with self.db.session() as session:
+            settled = await outbox_repo.mark_final(
+                session=session, message_id=row.id, worker=self.worker, state=state,
+                error=error, attempts=attempts,
+            )
+        self.stats[state.value] += 1
+        if settled and state is OutboxState.FAILED:
+            log.warning("outbox message %s (%s) failed: %s", row.id, row.kind, error)
+            await self._tell_office(row, "reminders.delivery.failed", error=error[:200])
+
+    async def _unreachable(self, row: OutboxMessage) -> None:
+        async with self.db.session() as session:
+            person = await outbox_repo.mark_unreachable(
+                session=session, person_id=row.person_id, chat_id=row.chat_id,
+                now=self.clock.now(),
+            )
+            name = person.name if person else None
+            if person is not None:
+                self.unreachable.add(person.id)
+        if name is not None:
+            await self._tell_office(row, "reminders.delivery.blocked", name=name)
+        elif row.chat_id < 0:
+            await self._tell_office(row, "reminders.delivery.failed", error="bot removed from chat")
+
+    async def _tell_office(self, row: OutboxMessage, text_id: str, **params: Any) -> None:
+        """The office hears of every message that will not arrive (never about its own)."""
+        if row.kind.startswith(OFFICE_KIND):
+            return
+        async with self.db.session() as session:
+            admins = await people_repo.persons_with_role(session=session, roles=(Role.ADMIN,))
+            targets = {p.telegram_id: p.language for p in admins if p.telegram_id}
+            for admin_id in self.admin_ids:
+                targets.setdefault(admin_id, self.texts.default)
+            for chat_id, language in targets.items():
+                if chat_id == row.chat_id:
+                    continue
+                await self.enqueue(
+                    session,
+                    key=f"office.undelivered:{row.id}:{chat_id}",
+                    chat_id=chat_id,
+                    kind="office.undelivered",
+                    text=self.texts.get(language, text_id, id=row.id, kind=row.kind, **params),
+                )
+
+    async def note_reachable(self, person_id: int) -> None:
+        """The person wrote to the bot again: they can be reached (cheap when they could)."""
+        if person_id not in self.unreachable:
+            return
+        self.unreachable.discard(person_id)
+        async with self.db.session() as session:
+            await outbox_repo.clear_unreachable(session=session, person_id=person_id)

@@ -42,3 +42,29 @@ def parse_task(data: str) -> TaskCallback | None:
 def pattern(prefix: str) -> str:
     """The regex a CallbackQueryHandler uses to claim one prefix."""
     return rf"^{prefix}:"
+
+
+EVIDENCE = "ev"
+# up: upload window · pick/drop: choose a task for a waiting file · sub: submit for review
+# ok/no/skip: review decisions · view: a task's evidence as an album.
+EVIDENCE_ACTIONS = ("up", "pick", "drop", "sub", "ok", "no", "skip", "view")
+
+
+@dataclass(frozen=True)
+class EvidenceCallback:
+    action: str
+    args: tuple[int, ...]
+
+
+def evidence_cb(action: str, *args: int) -> str:
+    return ":".join([EVIDENCE, action, *(str(a) for a in args)])
+
+
+def parse_evidence(data: str) -> EvidenceCallback | None:
+    """`ev:pick:7:42` → EvidenceCallback('pick', (7, 42)); anything malformed → None."""
+    parts = data.split(":")
+    if len(parts) not in (3, 4) or parts[0] != EVIDENCE or parts[1] not in EVIDENCE_ACTIONS:
+        return None
+    if not all(p.isdigit() for p in parts[2:]):
+        return None
+    return EvidenceCallback(parts[1], tuple(int(p) for p in parts[2:]))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import task_cb
+from bot.callbacks import evidence_cb, task_cb
 from bot.services.deadlines import urgency
 from bot.texts import Markup, Texts
 from db.models import Task, TaskStatus
@@ -80,7 +80,10 @@ def task_keyboard(texts: Texts, lang: str, task: Task) -> InlineKeyboardMarkup |
     first = [button("prog"), button("done")]
     if task.status in (TaskStatus.TODO, TaskStatus.BLOCKED):
         first.insert(0, button("start"))
-    return InlineKeyboardMarkup([first, [button("note"), button("block")]])
+    upload = InlineKeyboardButton(
+        texts.plain(lang, "evidence.button.upload"), callback_data=evidence_cb("up", task.id)
+    )
+    return InlineKeyboardMarkup([first, [button("note"), button("block")], [upload]])
 
 
 def progress_keyboard(texts: Texts, lang: str, task_id: int) -> InlineKeyboardMarkup:

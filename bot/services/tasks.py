@@ -10,14 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import InvalidInput, NotFound
 from bot.services.access import Actor, require_admin, require_task_update, require_task_view
-from db.models import Person, Task, TaskStatus
+from bot.services.evidence_rules import evidence_needed, missing_approved
+from db.models import EvidenceStatus, Person, Task, TaskStatus
+from db.repositories import evidence as evidence_repo
 from db.repositories import people as people_repo
 from db.repositories import tasks as tasks_repo
 
 NOTE_MAX = 1000
 
-# Which status moves a person may make by hand; "submitted" is reached through review.
+# Which status moves a person may make by hand; "submitted" only through `submit`, which
+# checks the evidence first.
 _ALLOWED_FROM: dict[TaskStatus, tuple[TaskStatus, ...]] = {
+    TaskStatus.SUBMITTED: (TaskStatus.TODO, TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED),
     TaskStatus.IN_PROGRESS: (TaskStatus.TODO, TaskStatus.BLOCKED, TaskStatus.SUBMITTED),
     TaskStatus.BLOCKED: (TaskStatus.TODO, TaskStatus.IN_PROGRESS, TaskStatus.SUBMITTED),
     TaskStatus.DONE: (
@@ -141,7 +145,30 @@ async def complete(
 ) -> Task:
     task = await load_task(session, task_id)
     require_task_update(actor, task)
+    if task.evidence_required > 0:
+        counts = await evidence_repo.status_counts(session=session, task_id=task.id)
+        approved = counts[EvidenceStatus.APPROVED]
+        if missing_approved(task.evidence_required, approved):
+            raise InvalidInput(
+                "evidence.error.need_approved", task_id=task.id,
+                need=task.evidence_required, have=approved,
+            )
     await _set_status(session, actor, task, TaskStatus.DONE, now, _clean_note(note))
+    return task
+
+
+async def submit(
+    session: AsyncSession, actor: Actor, task_id: int, now: datetime, note: str = ""
+) -> Task:
+    """The owner sends the task for review once its evidence is uploaded."""
+    task = await load_task(session, task_id)
+    require_task_update(actor, task)
+    counts = await evidence_repo.status_counts(session=session, task_id=task.id)
+    have = counts[EvidenceStatus.APPROVED] + counts[EvidenceStatus.PENDING]
+    need = evidence_needed(task.evidence_required)
+    if have < need:
+        raise InvalidInput("evidence.error.submit_needs", task_id=task.id, need=need, have=have)
+    await _set_status(session, actor, task, TaskStatus.SUBMITTED, now, _clean_note(note))
     return task
 
 

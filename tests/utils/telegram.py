@@ -19,6 +19,7 @@ from telegram import (
     Document,
     Message,
     MessageEntity,
+    PhotoSize,
     Update,
     User,
 )
@@ -102,6 +103,9 @@ class RecordingRequest(BaseRequest):
                 "can_join_groups": True, "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
             }
+        if method == "sendMediaGroup":
+            media = json.loads(params["media"]) if isinstance(params["media"], str) else params["media"]
+            return [self._answer("sendMessage", {"chat_id": params.get("chat_id")}) for _ in media]
         if method.startswith(("send", "edit", "copy", "forward")):
             chat_id = int(params.get("chat_id", 0) or 0)
             message: dict[str, Any] = {
@@ -180,11 +184,36 @@ class UpdateFactory:
         return self.text(user, text, reply_to_message=original)
 
     def document(
-        self, user: User, file_id: str, file_name: str, mime_type: str, caption: str | None = None
+        self, user: User, file_id: str, file_name: str, mime_type: str, caption: str | None = None,
+        *, file_size: int | None = None, media_group_id: str | None = None,
+        reply_to_text: str | None = None,
     ) -> Update:
-        document = Document(file_id, "u" + file_id, file_name=file_name, mime_type=mime_type)
-        message = self._message(user, None, document=document, caption=caption)
+        document = Document(file_id, "u" + file_id, file_name=file_name, mime_type=mime_type,
+                            file_size=file_size)
+        message = self._message(user, None, document=document, caption=caption,
+                                media_group_id=media_group_id,
+                                reply_to_message=self._from_bot(user, reply_to_text))
         return Update(next(self._update_ids), message=message)
+
+    def photo(
+        self, user: User, file_id: str, caption: str | None = None, *,
+        file_size: int | None = None, media_group_id: str | None = None,
+        reply_to_text: str | None = None,
+    ) -> Update:
+        """A compressed photo: Telegram sends a ladder of sizes, the largest last."""
+        sizes = [PhotoSize(file_id + "-s", "us" + file_id, 90, 68),
+                 PhotoSize(file_id, "u" + file_id, 1280, 960, file_size=file_size)]
+        message = self._message(user, None, photo=sizes, caption=caption,
+                                media_group_id=media_group_id,
+                                reply_to_message=self._from_bot(user, reply_to_text))
+        return Update(next(self._update_ids), message=message)
+
+    def _from_bot(self, user: User, text: str | None) -> Message | None:
+        if text is None:
+            return None
+        bot_user = User(BOT_ID, "迎检助手", is_bot=True, username=BOT_USERNAME)
+        return Message(next(self._message_ids), datetime.now(UTC), Chat(user.id, Chat.PRIVATE),
+                       from_user=bot_user, text=text)
 
     def callback(self, user: User, data: str, message_text: str = "card") -> Update:
         bot_user = User(BOT_ID, "迎检助手", is_bot=True, username=BOT_USERNAME)

@@ -1,0 +1,195 @@
+"""Reviewing evidence from Telegram: the /review queue and the approve/reject buttons.
+
+A rejection asks for its reason with a ForceReply prompt whose text names the evidence
+(`E<id>`), so the reply finds it again without any state kept between messages.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import ForceReply, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks
+from bot.context import AppContext, AppType, CommandSpec, Services
+from bot.evidence_views import decided_suffix, review_card
+from bot.services import evidence_review as review_service
+from bot.services.access import Actor
+from bot.services.evidence import campaign_start_of
+from bot.services.evidence_review import Decision
+from db.models import EvidenceKind, EvidenceStatus, Role
+from handlers.common import actor_of, incoming, reply, t
+from handlers.evidence import queue_notices, send_notices
+
+# The reject prompt starts with this mark and names the evidence; no `#<id>`, so the
+# task handlers never mistake the reason for a note on a task.
+REJECT_MARK = "❌"
+# Unit leaders hold any role but staff; the office is admin.
+REVIEWERS = frozenset({Role.ADMIN, Role.LEADER, Role.RESPONSIBLE})
+_PROMPT = re.compile(rf"^{REJECT_MARK}.*?\bE(\d+)\b")
+
+
+def evidence_in_prompt(text: str | None) -> int | None:
+    match = _PROMPT.match(text or "")
+    return int(match.group(1)) if match else None
+
+
+class _RejectPrompt(filters.MessageFilter):
+    """A text replying to the bot's reject prompt."""
+
+    def filter(self, message: Message) -> bool:
+        quoted = message.reply_to_message
+        return (
+            quoted is not None
+            and quoted.from_user is not None
+            and quoted.from_user.is_bot
+            and evidence_in_prompt(quoted.text) is not None
+        )
+
+
+async def review_command(update: Update, context: AppContext) -> None:
+    """/review: the oldest file waiting for this reviewer."""
+    await send_next(update, context, after_id=0)
+
+
+async def send_next(update: Update, context: AppContext, *, after_id: int) -> None:
+    actor = actor_of(context)
+    services = context.services
+    async with services.session() as session:
+        item = await review_service.next_for_review(session, actor, after_id)
+        evidence = item.evidence
+        if evidence is None:
+            await reply(update, t(context, "evidence.review.empty"))
+            return
+        start = await campaign_start_of(session, evidence.task.campaign_id, services.config)
+        approved = await review_service.approved_count(session, evidence.task_id)
+    text, keyboard = review_card(
+        services.texts, actor.language, evidence, remaining=item.remaining, approved=approved,
+        campaign_start=start, zone=services.config.zone,
+    )
+    chat_id = incoming(update).chat_id
+    send = context.bot.send_photo if evidence.kind is EvidenceKind.PHOTO else context.bot.send_document
+    await send(chat_id, evidence.file_id, caption=text, parse_mode=ParseMode.HTML,
+               reply_markup=keyboard)
+
+
+async def on_review_button(update: Update, context: AppContext) -> None:
+    """ev:ok / ev:no / ev:skip on a review card."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    parsed = callbacks.parse_evidence(query.data)
+    if parsed is None or not parsed.args:
+        await query.answer()
+        return
+    actor = actor_of(context)
+    evidence_id = parsed.args[0]
+    if parsed.action == "skip":
+        await query.answer()
+        await send_next(update, context, after_id=evidence_id)
+    elif parsed.action == "no":
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.reply_html(
+                t(context, "evidence.review.reject_prompt", evidence_id=evidence_id),
+                reply_markup=ForceReply(selective=True), do_quote=False,
+            )
+    elif parsed.action == "ok":
+        decision = await _decide(context, actor, evidence_id, approve=True, reason="")
+        await query.answer(context.services.texts.plain(
+            actor.language, "evidence.review.approved", evidence_id=evidence_id))
+        await _mark_card(query.message, context, actor, EvidenceStatus.APPROVED)
+        if decision.closed:
+            await reply(update, t(context, "evidence.review.closed", task_id=decision.task.id))
+        await send_next(update, context, after_id=evidence_id)
+    else:
+        await query.answer()
+
+
+async def on_reject_reason(update: Update, context: AppContext) -> None:
+    """The reply to a reject prompt: the reason; the owner is told."""
+    message = incoming(update).message
+    if message is None or message.reply_to_message is None or not message.text:
+        return
+    evidence_id = evidence_in_prompt(message.reply_to_message.text)
+    if evidence_id is None:
+        return
+    actor = actor_of(context)
+    decision = await _decide(context, actor, evidence_id, approve=False, reason=message.text)
+    await reply(update, t(context, "evidence.review.rejected", evidence_id=evidence_id))
+    if decision.reopened:
+        await reply(update, t(context, "evidence.review.reopened", task_id=decision.task.id))
+    await send_next(update, context, after_id=evidence_id)
+
+
+async def _decide(
+    context: AppContext, actor: Actor, evidence_id: int, *, approve: bool, reason: str
+) -> Decision:
+    services = context.services
+    async with services.session() as session:
+        if approve:
+            decision = await review_service.approve(
+                session, actor, evidence_id, services.clock.now()
+            )
+        else:
+            decision = await review_service.reject(
+                session, actor, evidence_id, reason, services.clock.now()
+            )
+        notices = _owner_notices(services, actor, decision, reason)
+        queued = await queue_notices(
+            services, session, f"review.{evidence_id}", notices, decision.task.id
+        )
+    if not queued:
+        await send_notices(context.bot, notices)
+    return decision
+
+
+def _owner_notices(
+    services: Services, actor: Actor, decision: Decision, reason: str
+) -> list[tuple[int, int, str]]:
+    """Rejections and a task closed by review reach the owner; plain approvals do not."""
+    owner = decision.task.owner
+    if owner is None or not owner.telegram_id or owner.id == actor.person_id:
+        return []
+    task, evidence = decision.task, decision.evidence
+    if not decision.approved:
+        text = services.texts.get(
+            owner.language, "evidence.notify.rejected", task_id=task.id, title=task.title,
+            evidence_id=evidence.id, name=evidence.file_name, reason=reason.strip(),
+            reviewer=actor.name,
+        )
+    elif decision.closed:
+        text = services.texts.get(owner.language, "evidence.notify.closed", task_id=task.id,
+                                  title=task.title)
+    else:
+        return []
+    return [(owner.id, owner.telegram_id, text)]
+
+
+async def _mark_card(
+    message: object, context: AppContext, actor: Actor, status: EvidenceStatus
+) -> None:
+    """Leave the decision on the reviewed card and take its buttons away."""
+    if not isinstance(message, Message):
+        return
+    suffix = decided_suffix(context.services.texts, actor.language, status, actor.name)
+    try:
+        await message.edit_caption(
+            (message.caption_html or "") + "\n" + suffix, parse_mode=ParseMode.HTML,
+            reply_markup=None,
+        )
+    except TelegramError:
+        pass  # the decision is recorded; a stale card is only cosmetic
+
+
+def register(app: AppType, services: Services) -> None:
+    services.add_commands(CommandSpec("review", "evidence.cmd.review", REVIEWERS))
+    app.add_handler(CommandHandler("review", review_command))
+    app.add_handler(CallbackQueryHandler(on_review_button, pattern=r"^ev:(ok|no|skip):"))
+    app.add_handler(
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND & _RejectPrompt(),
+                       on_reject_reason)
+    )

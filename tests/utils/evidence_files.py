@@ -1,0 +1,45 @@
+"""Real files for evidence tests: JPEGs with (or without) EXIF capture time and GPS."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from fractions import Fraction
+
+from PIL import Image
+from PIL.TiffImagePlugin import IFDRational
+
+EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+DATETIME_ORIGINAL = 0x9003
+
+
+def _dms(value: float) -> tuple[IFDRational, IFDRational, IFDRational]:
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = Fraction((value - degrees - minutes / 60) * 3600).limit_denominator(10000)
+    return (IFDRational(degrees, 1), IFDRational(minutes, 1),
+            IFDRational(seconds.numerator, seconds.denominator))
+
+
+def jpeg(
+    *,
+    taken: datetime | None = None,
+    gps: tuple[float, float] | None = None,
+    color: tuple[int, int, int] = (180, 40, 40),
+    size: tuple[int, int] = (64, 48),
+) -> bytes:
+    """A small JPEG; `taken` is written as a bare local DateTimeOriginal, as phones do."""
+    image = Image.new("RGB", size, color)
+    exif = Image.Exif()
+    if taken is not None:
+        exif.get_ifd(EXIF_IFD)[DATETIME_ORIGINAL] = taken.strftime("%Y:%m:%d %H:%M:%S")
+    if gps is not None:
+        lat, lon = gps
+        exif.get_ifd(GPS_IFD).update({
+            1: "N" if lat >= 0 else "S", 2: _dms(lat),
+            3: "E" if lon >= 0 else "W", 4: _dms(lon),
+        })
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif, quality=85)
+    return buffer.getvalue()

@@ -1,0 +1,146 @@
+"""Breakdown-table imports: the pending confirmations and the bulk reads an import needs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Campaign,
+    Indicator,
+    PendingImport,
+    Person,
+    Phase,
+    Task,
+    TaskEvent,
+    TaskStatus,
+    Unit,
+    UploadTarget,
+)
+
+
+async def add_pending_import(*, session: AsyncSession, pending: PendingImport) -> PendingImport:
+    session.add(pending)
+    await session.flush()
+    return pending
+
+
+async def get_pending_import(*, session: AsyncSession, import_id: int) -> PendingImport | None:
+    return await session.get(PendingImport, import_id)
+
+
+async def claim_pending_import(*, session: AsyncSession, import_id: int, now: datetime) -> bool:
+    """Mark the import applied unless someone already did: True for exactly one caller.
+
+    A conditional UPDATE rather than read-then-write, so two presses of the confirm button
+    arriving together cannot both apply the table.
+    """
+    stmt = (
+        update(PendingImport)
+        .where(PendingImport.id == import_id, PendingImport.applied_at.is_(None))
+        .values(applied_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def delete_pending_import(*, session: AsyncSession, import_id: int) -> None:
+    await session.execute(delete(PendingImport).where(PendingImport.id == import_id))
+
+
+async def campaign_named(*, session: AsyncSession, name: str) -> Campaign | None:
+    stmt = select(Campaign).where(Campaign.name == name).order_by(Campaign.id.desc()).limit(1)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def phases_of(*, session: AsyncSession, campaign_id: int) -> Sequence[Phase]:
+    stmt = select(Phase).where(Phase.campaign_id == campaign_id).order_by(Phase.position)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def active_persons(*, session: AsyncSession) -> Sequence[Person]:
+    stmt = select(Person).where(Person.is_active.is_(True)).order_by(Person.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def tasks_of_campaign_plain(*, session: AsyncSession, campaign_id: int) -> Sequence[Task]:
+    """Every task of the campaign without related rows: the importer maps ids itself."""
+    stmt = select(Task).where(Task.campaign_id == campaign_id).order_by(Task.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def add_all(*, session: AsyncSession, rows: Sequence[object]) -> None:
+    """Insert many new rows in one flush (batched INSERTs instead of one per row)."""
+    session.add_all(rows)
+    await session.flush()
+
+
+async def insert_tasks(
+    *, session: AsyncSession, rows: Sequence[Mapping[str, object]]
+) -> dict[str, int]:
+    """Insert many tasks in batched statements; returns each new task's id by its key.
+
+    A Core-style bulk INSERT … RETURNING: the ORM's unit of work would issue one statement
+    per row on SQLite, where RETURNING order is not guaranteed.
+    """
+    if not rows:
+        return {}
+    result = await session.execute(insert(Task).returning(Task.key, Task.id), list(rows))
+    return {key: task_id for key, task_id in result.all()}
+
+
+async def insert_events(*, session: AsyncSession, rows: Sequence[Mapping[str, object]]) -> None:
+    """Append many task history rows in one executemany."""
+    if rows:
+        await session.execute(insert(TaskEvent), list(rows))
+
+
+async def has_upload_target(*, session: AsyncSession, person_id: int, now: datetime) -> bool:
+    """Whether the person pressed a card's "upload evidence" button and it still holds."""
+    stmt = select(UploadTarget.person_id).where(
+        UploadTarget.person_id == person_id, UploadTarget.expires_at > now
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+class ExportRow(NamedTuple):
+    key: str
+    unit: str
+    title: str
+    indicator_code: str | None
+    indicator_name: str | None
+    indicator_veto: bool | None
+    owner: str | None
+    due_at: datetime | None
+    phase: str | None
+    status: TaskStatus
+    progress: int
+    evidence_required: int
+    priority: int
+    description: str
+
+
+async def export_rows(*, session: AsyncSession, campaign_id: int) -> AsyncIterator[ExportRow]:
+    """Every task of the campaign as flat values, streamed in batches (no ORM objects)."""
+    stmt = (
+        select(
+            Task.key, Unit.name, Task.title, Indicator.code, Indicator.name, Indicator.veto,
+            Person.name, Task.due_at, Phase.name, Task.status, Task.progress,
+            Task.evidence_required, Task.priority, Task.description,
+        )
+        .join(Unit, Unit.id == Task.unit_id)
+        .outerjoin(Indicator, Indicator.id == Task.indicator_id)
+        .outerjoin(Person, Person.id == Task.owner_id)
+        .outerjoin(Phase, Phase.id == Task.phase_id)
+        .where(Task.campaign_id == campaign_id)
+        .order_by(Task.id)
+        .execution_options(yield_per=1000)
+    )
+    result = await session.stream(stmt)
+    async for row in result:
+        yield ExportRow._make(row)

@@ -21,7 +21,7 @@ log = logging.getLogger("inspectbot")
 Handler = Callable[[AppConfig, argparse.Namespace], int]
 
 # Order is the order of `inspectbot --help`.
-_FEATURE_MODULES = ("bot.commands_core", "bot.commands_tables")
+_FEATURE_MODULES = ("bot.commands_core", "bot.commands_tables", "bot.commands_quiz")
 
 
 def _parser() -> argparse.ArgumentParser:

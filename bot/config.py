@@ -150,6 +150,19 @@ class RemindersConfig(_Section):
         return value
 
 
+class QuizConfig(_Section):
+    # Questions in one /quiz session.
+    session_length: int = Field(default=10, ge=1, le=50)
+    # A person counts as ready when their mastery (0–1) reaches this.
+    mastery_threshold: float = Field(default=0.8, gt=0, le=1)
+    # Daily review reminder for people who have not chosen their own time.
+    review_time: time = time(19, 30)
+    # A /drill question waits this long for the free-text answer.
+    drill_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Load the shipped starter bank at start-up when the bank is empty.
+    load_starter_bank: bool = True
+
+
 class AppConfig(_Section):
     telegram: TelegramConfig = TelegramConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -157,6 +170,7 @@ class AppConfig(_Section):
     campaign: CampaignConfig = CampaignConfig()
     bot: BotConfig = BotConfig()
     import_: ImportConfig = Field(default=ImportConfig(), alias="import")
+    quiz: QuizConfig = QuizConfig()
     evidence: EvidenceConfig = EvidenceConfig()
     reminders: RemindersConfig = RemindersConfig()
 

@@ -22,6 +22,16 @@ from db.models.reminders import (
     ReminderPolicyOverride,
     ReminderSnooze,
 )
+from db.models.quiz import (
+    Question,
+    QuestionKind,
+    QuizCard,
+    QuizPoll,
+    QuizPreference,
+    QuizReview,
+    QuizSession,
+    SessionKind,
+)
 
 __all__ = [
     "Campaign",
@@ -41,6 +51,16 @@ __all__ = [
     "Unit",
     "UnitKind",
     "UploadTarget",
+]
+__all__ += [
+    "Question",
+    "QuestionKind",
+    "QuizCard",
+    "QuizPoll",
+    "QuizPreference",
+    "QuizReview",
+    "QuizSession",
+    "SessionKind",
 ]
 __all__ += [
     "OutboxMessage",

@@ -1,0 +1,251 @@
+"""Quiz queries: the bank, cards (due first), reviews, sessions and polls in flight."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Row, case, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Person,
+    Question,
+    QuestionKind,
+    QuizCard,
+    QuizPoll,
+    QuizPreference,
+    QuizReview,
+    QuizSession,
+)
+
+
+# The bank ---------------------------------------------------------------------------------
+async def all_questions(*, session: AsyncSession) -> Sequence[Question]:
+    return (await session.execute(select(Question).order_by(Question.key))).scalars().all()
+
+
+async def count_questions(*, session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count(Question.id)))).scalar_one())
+
+
+async def get_question(*, session: AsyncSession, question_id: int) -> Question | None:
+    return await session.get(Question, question_id)
+
+
+async def question_counts_by_indicator(*, session: AsyncSession) -> dict[int, int]:
+    stmt = select(Question.indicator_id, func.count(Question.id)).group_by(Question.indicator_id)
+    return {row[0]: int(row[1]) for row in (await session.execute(stmt)).all()}
+
+
+# Picking the next question ----------------------------------------------------------------
+def _question_filter(
+    indicator_ids: Collection[int] | None, kinds: Collection[QuestionKind], exclude: Collection[int]
+) -> list[object]:
+    conditions: list[object] = [Question.kind.in_(list(kinds))]
+    if indicator_ids is not None:
+        conditions.append(Question.indicator_id.in_(list(indicator_ids)))
+    if exclude:
+        conditions.append(Question.id.not_in(list(exclude)))
+    return conditions
+
+
+async def next_due_card(
+    *,
+    session: AsyncSession,
+    person_id: int,
+    now: datetime,
+    kinds: Collection[QuestionKind],
+    indicator_ids: Collection[int] | None = None,
+    exclude: Collection[int] = (),
+    due_only: bool = True,
+) -> QuizCard | None:
+    """The person's card that is most overdue (uses ix_quiz_cards_person_due)."""
+    stmt = (
+        select(QuizCard)
+        .join(Question, Question.id == QuizCard.question_id)
+        .where(QuizCard.person_id == person_id, *_question_filter(indicator_ids, kinds, exclude))  # type: ignore[arg-type]
+        .order_by(QuizCard.due, QuizCard.id)
+        .limit(1)
+    )
+    if due_only:
+        stmt = stmt.where(QuizCard.due <= now)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def next_new_question(
+    *,
+    session: AsyncSession,
+    person_id: int,
+    kinds: Collection[QuestionKind],
+    indicator_ids: Collection[int] | None = None,
+    exclude: Collection[int] = (),
+) -> Question | None:
+    """An unseen question, easiest first (uses uq_quiz_cards_person_question)."""
+    seen = exists().where(QuizCard.person_id == person_id, QuizCard.question_id == Question.id)
+    stmt = (
+        select(Question)
+        .where(~seen, *_question_filter(indicator_ids, kinds, exclude))  # type: ignore[arg-type]
+        .order_by(Question.difficulty, Question.key)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def count_due(*, session: AsyncSession, person_id: int, now: datetime) -> int:
+    stmt = select(func.count(QuizCard.id)).where(
+        QuizCard.person_id == person_id, QuizCard.due <= now
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def count_cards(*, session: AsyncSession, person_id: int) -> int:
+    stmt = select(func.count(QuizCard.id)).where(QuizCard.person_id == person_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+# Cards and reviews ------------------------------------------------------------------------
+async def get_card(*, session: AsyncSession, person_id: int, question_id: int) -> QuizCard | None:
+    stmt = select(QuizCard).where(
+        QuizCard.person_id == person_id, QuizCard.question_id == question_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def add_card(*, session: AsyncSession, card: QuizCard) -> QuizCard:
+    session.add(card)
+    await session.flush()
+    return card
+
+
+async def add_review(*, session: AsyncSession, review: QuizReview) -> QuizReview:
+    session.add(review)
+    await session.flush()
+    return review
+
+
+async def card_states(
+    *, session: AsyncSession, person_ids: Collection[int] | None = None
+) -> Sequence[Row[int, int, int, float | None, datetime | None]]:
+    """(person_id, indicator_id, state, stability, last_review) for every card."""
+    stmt = select(
+        QuizCard.person_id, Question.indicator_id, QuizCard.state, QuizCard.stability,
+        QuizCard.last_review,
+    ).join(Question, Question.id == QuizCard.question_id)
+    if person_ids is not None:
+        stmt = stmt.where(QuizCard.person_id.in_(list(person_ids)))
+    return (await session.execute(stmt)).all()
+
+
+async def review_totals_since(
+    *, session: AsyncSession, since: datetime | None
+) -> dict[int, tuple[int, int, float]]:
+    """person_id → (answers, correct answers, points) since `since` (all time when None)."""
+    stmt = select(
+        QuizReview.person_id,
+        func.count(QuizReview.id),
+        func.sum(case((QuizReview.correct.is_(True), 1), else_=0)),
+        func.sum(QuizReview.score),
+    ).group_by(QuizReview.person_id)
+    if since is not None:
+        stmt = stmt.where(QuizReview.at >= since)
+    return {
+        row[0]: (int(row[1]), int(row[2] or 0), float(row[3] or 0))
+        for row in (await session.execute(stmt)).all()
+    }
+
+
+# Sessions -----------------------------------------------------------------------------------
+async def open_session(*, session: AsyncSession, person_id: int) -> QuizSession | None:
+    stmt = (
+        select(QuizSession)
+        .where(QuizSession.person_id == person_id, QuizSession.ended_at.is_(None))
+        .order_by(QuizSession.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_session(*, session: AsyncSession, session_id: int) -> QuizSession | None:
+    return await session.get(QuizSession, session_id)
+
+
+async def end_open_sessions(*, session: AsyncSession, person_id: int, now: datetime) -> None:
+    await session.execute(
+        update(QuizSession)
+        .where(QuizSession.person_id == person_id, QuizSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
+async def add_session(*, session: AsyncSession, quiz_session: QuizSession) -> QuizSession:
+    session.add(quiz_session)
+    await session.flush()
+    return quiz_session
+
+
+# Polls ------------------------------------------------------------------------------------
+async def add_poll(*, session: AsyncSession, poll: QuizPoll) -> QuizPoll:
+    session.add(poll)
+    await session.flush()
+    return poll
+
+
+async def get_poll(*, session: AsyncSession, poll_id: str) -> QuizPoll | None:
+    return await session.get(QuizPoll, poll_id)
+
+
+async def unanswered_polls(*, session: AsyncSession, session_id: int) -> Sequence[QuizPoll]:
+    stmt = select(QuizPoll).where(
+        QuizPoll.session_id == session_id, QuizPoll.answered_at.is_(None)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+# Reminder preferences -----------------------------------------------------------------------
+async def get_preference(*, session: AsyncSession, person_id: int) -> QuizPreference | None:
+    return await session.get(QuizPreference, person_id)
+
+
+async def ensure_preference(*, session: AsyncSession, person_id: int) -> QuizPreference:
+    pref = await session.get(QuizPreference, person_id)
+    if pref is None:
+        pref = QuizPreference(person_id=person_id, reminders_on=True)
+        session.add(pref)
+        await session.flush()
+    return pref
+
+
+async def reminder_people(
+    *, session: AsyncSession, today: date
+) -> Sequence[tuple[Person, QuizPreference | None]]:
+    """Linked people not yet considered for today's review reminder."""
+    stmt = (
+        select(Person, QuizPreference)
+        .outerjoin(QuizPreference, QuizPreference.person_id == Person.id)
+        .where(
+            Person.telegram_id.is_not(None),
+            Person.is_active.is_(True),
+            or_(
+                QuizPreference.person_id.is_(None),
+                (QuizPreference.reminders_on.is_(True))
+                & or_(
+                    QuizPreference.last_reminded_on.is_(None),
+                    QuizPreference.last_reminded_on < today,
+                ),
+            ),
+        )
+        .order_by(Person.id)
+    )
+    return (await session.execute(stmt)).tuples().all()
+
+
+async def due_counts(
+    *, session: AsyncSession, person_ids: Collection[int], now: datetime
+) -> dict[int, int]:
+    stmt = (
+        select(QuizCard.person_id, func.count(QuizCard.id))
+        .where(QuizCard.person_id.in_(list(person_ids)), QuizCard.due <= now)
+        .group_by(QuizCard.person_id)
+    )
+    return {row[0]: int(row[1]) for row in (await session.execute(stmt)).all()}

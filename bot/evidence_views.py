@@ -9,10 +9,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import evidence_cb
 from bot.services.evidence import BatchOutcome, SkippedFile
+from bot.services.evidence_archive import ArchiveLabels
 from bot.services.evidence_exif import ExifInfo
 from bot.services.evidence_rules import captured_before
 from bot.texts import Markup, Texts
-from db.models import Evidence, EvidenceKind, EvidenceStatus
+from db.models import Evidence, EvidenceKind, EvidenceStatus, TaskStatus
 
 CHOICE_LABEL = 40
 
@@ -165,3 +166,15 @@ def album_caption(texts: Texts, lang: str, evidence: Evidence, zone: ZoneInfo) -
 def decided_suffix(texts: Texts, lang: str, status: EvidenceStatus, reviewer: str) -> str:
     return texts.get(lang, "evidence.review.decided",
                      status=decision_label(texts, lang, status.value), reviewer=reviewer)
+
+
+def archive_labels(texts: Texts, lang: str) -> ArchiveLabels:
+    """The index's headers and words, and the folder for tasks without an indicator."""
+    return ArchiveLabels(
+        headers=texts.plain(lang, "evidence.archive.headers").split("|"),
+        task_status={s.value: texts.plain(lang, f"status.{s.value}") for s in TaskStatus},
+        decision={s.value: decision_label(texts, lang, s.value) for s in EvidenceStatus},
+        check={key: texts.plain(lang, f"evidence.archive.check_{key}")
+               for key in ("ok", "mismatch", "missing")},
+        no_indicator=texts.plain(lang, "evidence.archive.no_indicator"),
+    )

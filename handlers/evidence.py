@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ class EvidenceFeature:
     def __init__(self, service: EvidenceService, albums: Debouncer) -> None:
         self.service = service
         self.albums = albums
+        # One archive at a time: two 2 GB builds at once would only slow each other.
+        self.archive_lock = asyncio.Lock()
 
 
 def feature(services: Services) -> EvidenceFeature:

@@ -6,7 +6,9 @@ A rejection asks for its reason with a ForceReply prompt whose text names the ev
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
 from telegram import ForceReply, Message, Update
 from telegram.constants import ParseMode
@@ -14,21 +16,26 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
-from bot.context import AppContext, AppType, CommandSpec, Services
-from bot.evidence_views import decided_suffix, review_card
+from bot.context import OFFICE, AppContext, AppType, CommandSpec, Services
+from bot.errors import Conflict
+from bot.evidence_views import archive_labels, decided_suffix, review_card
 from bot.services import evidence_review as review_service
 from bot.services.access import Actor
 from bot.services.evidence import campaign_start_of
+from bot.services.evidence_archive import Progress, build_archive
 from bot.services.evidence_review import Decision
 from db.models import EvidenceKind, EvidenceStatus, Role
-from handlers.common import actor_of, incoming, reply, t
-from handlers.evidence import queue_notices, send_notices
+from handlers.common import actor_of, incoming, reply, require, t
+from handlers.evidence import feature, queue_notices, send_notices
 
 # The reject prompt starts with this mark and names the evidence; no `#<id>`, so the
 # task handlers never mistake the reason for a note on a task.
 REJECT_MARK = "❌"
 # Unit leaders hold any role but staff; the office is admin.
 REVIEWERS = frozenset({Role.ADMIN, Role.LEADER, Role.RESPONSIBLE})
+MB = 1024 * 1024
+PROGRESS_EVERY = 2.0
+UPLOAD_TIMEOUT = 300.0
 _PROMPT = re.compile(rf"^{REJECT_MARK}.*?\bE(\d+)\b")
 
 
@@ -185,9 +192,77 @@ async def _mark_card(
         pass  # the decision is recorded; a stale card is only cosmetic
 
 
+async def archive_command(update: Update, context: AppContext) -> None:
+    """/archive: build the inspectors' ZIP, showing progress, then send it or its path."""
+    actor = require(context, Role.ADMIN)
+    services = context.services
+    lock = feature(services).archive_lock
+    if lock.locked():
+        raise Conflict("evidence.error.archive_busy")
+    async with lock:
+        status = await reply(update, t(context, "evidence.archive.starting"))
+        now = services.clock.now().astimezone(services.config.zone)
+        out = services.config.storage.data_dir / "exports" / f"evidence-{now:%Y%m%d-%H%M%S}.zip"
+        await asyncio.to_thread(out.parent.mkdir, parents=True, exist_ok=True)
+        stats = await build_archive(
+            services.db, feature(services).service.store, out,
+            archive_labels(services.texts, actor.language), services.config.zone,
+            on_progress=_progress_editor(context, status),
+        )
+        if stats.files == 0 and not stats.missing:
+            await asyncio.to_thread(out.unlink, missing_ok=True)
+            await _edit(status, t(context, "evidence.archive.empty"))
+            return
+        size = (await asyncio.to_thread(out.stat)).st_size
+        await _edit(status, t(context, "evidence.archive.done", tasks=stats.tasks,
+                              files=stats.files, size=f"{size / MB:.1f}"))
+        if stats.missing or stats.mismatched:
+            await reply(update, t(context, "evidence.archive.problems",
+                                  missing=len(stats.missing), mismatched=len(stats.mismatched)))
+        limit = services.config.evidence.archive_send_limit_mb
+        if size > limit * MB:
+            await reply(update, t(context, "evidence.archive.too_big", limit=limit,
+                                  path=str(out.resolve())))
+            return
+        name = services.texts.plain(actor.language, "evidence.archive.file_name")
+        await context.bot.send_document(
+            incoming(update).chat_id, out, filename=f"{name}-{now:%Y%m%d}.zip",
+            read_timeout=UPLOAD_TIMEOUT, write_timeout=UPLOAD_TIMEOUT,
+        )
+
+
+def _progress_editor(context: AppContext, status: Message | None) -> Progress:
+    """Edit the progress message at most every few seconds (edits are rate limited)."""
+    last = [0.0]
+
+    async def edit(done: int, total: int) -> None:
+        moment = time.monotonic()
+        if moment - last[0] < PROGRESS_EVERY and done < total:
+            return
+        last[0] = moment
+        percent = round(100 * done / total) if total else 100
+        await _edit(status, t(context, "evidence.archive.progress", done=done, total=total,
+                              percent=percent))
+
+    return edit
+
+
+async def _edit(message: Message | None, text: str) -> None:
+    if message is None:
+        return
+    try:
+        await message.edit_text(text, parse_mode=ParseMode.HTML)
+    except TelegramError:
+        pass  # "message is not modified" and the like: progress is only a courtesy
+
+
 def register(app: AppType, services: Services) -> None:
-    services.add_commands(CommandSpec("review", "evidence.cmd.review", REVIEWERS))
+    services.add_commands(
+        CommandSpec("review", "evidence.cmd.review", REVIEWERS),
+        CommandSpec("archive", "evidence.cmd.archive", OFFICE),
+    )
     app.add_handler(CommandHandler("review", review_command))
+    app.add_handler(CommandHandler("archive", archive_command))
     app.add_handler(CallbackQueryHandler(on_review_button, pattern=r"^ev:(ok|no|skip):"))
     app.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND & _RejectPrompt(),

@@ -1,13 +1,26 @@
-"""Reminders at the Telegram edge: the dispatcher's lifecycle and the office's view of it."""
+"""Reminders at the Telegram edge: the buttons on a reminder, the office's /undelivered,
+and the lifecycle of the dispatcher and the sweeps."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import AppType, Services
+from bot import callbacks
+from bot.context import OFFICE, AppContext, AppType, CommandSpec, Services
+from bot.errors import InvalidInput
+from bot.reminder_views import REM, parse_rem
+from bot.services import tasks as task_service
 from bot.services.delivery import Delivery
+from bot.services.parsing import parse_task_id
+from bot.services.reminders import Reminders
+from bot.services.tasks import TaskChange
+from bot.views import progress_keyboard, task_card
+from db.models import Role
+from db.repositories import outbox as outbox_repo
+from handlers.common import actor_of, command_args, reply, require, t
 
 
 def build_delivery(services: Services) -> Delivery:
@@ -21,15 +34,104 @@ def build_delivery(services: Services) -> Delivery:
     )
 
 
+def _reminders(context: AppContext) -> Reminders:
+    found = context.services.features["reminders"]
+    assert isinstance(found, Reminders)
+    return found
+
+
+async def on_reminder_button(update: Update, context: AppContext) -> None:
+    """Buttons on a reminder: rem:done|prog|morn:<task> and rem:snz:<task>:<minutes>."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    parsed = parse_rem(query.data)
+    if parsed is None:
+        await query.answer()
+        return
+    actor = actor_of(context)
+    services = context.services
+    lang = actor.language
+    now = services.clock.now()
+    if parsed.action == "prog":
+        async with services.session() as session:
+            await task_service.view_task(session, actor, parsed.task_id)
+        await query.answer()
+        await query.edit_message_reply_markup(
+            progress_keyboard(services.texts, lang, parsed.task_id))
+        return
+    if parsed.action == "done":
+        async with services.session() as session:
+            task = await task_service.complete(session, actor, parsed.task_id, now)
+        await query.answer(services.texts.plain(lang, "reminders.ack.done", id=task.id))
+        await query.edit_message_text(
+            task_card(services.texts, lang, task, now, services.config.zone),
+            parse_mode="HTML", reply_markup=None,
+        )
+        return
+    async with services.session() as session:
+        until = await _reminders(context).snooze(
+            session, actor, parsed.task_id,
+            minutes=parsed.minutes if parsed.action == "snz" else None, now=now,
+        )
+    when = until.astimezone(services.config.zone).strftime("%m-%d %H:%M")
+    await query.answer(services.texts.plain(lang, "reminders.ack.snoozed", when=when))
+    await query.edit_message_reply_markup(None)
+
+
+async def undelivered(update: Update, context: AppContext) -> None:
+    """/undelivered [retry <id>]: what could not be delivered, and resending one."""
+    require(context, Role.ADMIN)
+    args = command_args(context)
+    services = context.services
+    if args and args[0] == "retry":
+        if len(args) != 2:
+            raise InvalidInput("reminders.undelivered.usage")
+        message_id = parse_task_id(args[1])
+        async with services.session() as session:
+            done = await outbox_repo.retry(session=session, message_id=message_id,
+                                           now=services.clock.now())
+        if not done:
+            raise InvalidInput("reminders.undelivered.not_found", id=message_id)
+        services.features["delivery"].wake()
+        await reply(update, t(context, "reminders.undelivered.retried", id=message_id))
+        return
+    async with services.session() as session:
+        rows = await outbox_repo.undelivered(session=session, limit=20)
+        names = {
+            p.id: p.name
+            for p in await outbox_repo.people_named(
+                session=session, ids={r.person_id for r in rows if r.person_id})
+        }
+    if not rows:
+        await reply(update, t(context, "reminders.undelivered.none"))
+        return
+    lines = [t(context, "reminders.undelivered.header", count=len(rows))]
+    for row in rows:
+        who = names.get(row.person_id or 0) or str(row.chat_id)
+        lines.append(t(context, "reminders.undelivered.line", id=row.id, kind=row.kind,
+                       state=t(context, f"reminders.state.{row.state.value}"), who=who,
+                       error=row.last_error or ""))
+    await reply(update, "\n".join(lines))
+
+
 def register(app: AppType, services: Services) -> None:
     delivery = build_delivery(services)
+    reminders = Reminders(services, delivery)
     services.features["delivery"] = delivery
+    services.features["reminders"] = reminders
+    delivery.add_guard("reminder.", reminders.still_applies)
+    services.bus.subscribe(TaskChange, reminders.on_task_change)
 
-    async def start_delivery(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    async def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await delivery.start(application.bot)
+        await reminders.start()
 
-    async def stop_delivery(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    async def stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await delivery.stop()
 
-    services.startup_hooks.append(start_delivery)
-    services.shutdown_hooks.append(stop_delivery)
+    services.startup_hooks.append(start)
+    services.shutdown_hooks.append(stop)
+    services.add_commands(CommandSpec("undelivered", "reminders.cmd.undelivered", OFFICE))
+    app.add_handler(CommandHandler("undelivered", undelivered))
+    app.add_handler(CallbackQueryHandler(on_reminder_button, pattern=callbacks.pattern(REM)))

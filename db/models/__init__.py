@@ -15,13 +15,6 @@ from db.models.core import (
     UnitKind,
 )
 from db.models.evidence import Evidence, EvidenceInbox, EvidenceKind, EvidenceStatus, UploadTarget
-from db.models.reminders import (
-    OutboxMessage,
-    OutboxState,
-    ReminderCursor,
-    ReminderPolicyOverride,
-    ReminderSnooze,
-)
 from db.models.quiz import (
     Question,
     QuestionKind,
@@ -31,6 +24,13 @@ from db.models.quiz import (
     QuizReview,
     QuizSession,
     SessionKind,
+)
+from db.models.reminders import (
+    OutboxMessage,
+    OutboxState,
+    ReminderCursor,
+    ReminderPolicyOverride,
+    ReminderSnooze,
 )
 
 __all__ = [

@@ -269,3 +269,9 @@ async def count_due(*, session: AsyncSession, now: datetime) -> int:
         )
     )
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def people_named(*, session: AsyncSession, ids: Collection[int]) -> Sequence[Person]:
+    if not ids:
+        return []
+    return (await session.execute(select(Person).where(Person.id.in_(list(ids))))).scalars().all()

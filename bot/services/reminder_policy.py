@@ -1,0 +1,306 @@
+"""Pure rules: given a task (or a person, a campaign), the policy and now → what is due.
+
+Everything here is a function of its arguments; no database, no clock. Every instant is
+aware; local times are resolved in the campaign's zone, so "3 days before" keeps the
+wall-clock time across a daylight-saving change and quiet hours end at the local end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import RemindersConfig
+
+# A digest or countdown notice is worth sending this long after its time, not later.
+SAME_DAY = timedelta(hours=12)
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The instant a local wall-clock time names (a time skipped by DST resolves forward)."""
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Offset:
+    """"3d" = same wall-clock time three local days earlier; "2h"/"30m" = absolute."""
+
+    label: str
+
+    def before(self, due: datetime, zone: ZoneInfo) -> datetime:
+        number, unit = int(self.label[:-1]), self.label[-1]
+        if unit == "d":
+            local = due.astimezone(zone)
+            return local_instant(local.date() - timedelta(days=number), local.time(), zone)
+        return due - (timedelta(hours=number) if unit == "h" else timedelta(minutes=number))
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+
+    def defer(self, at: datetime, zone: ZoneInfo) -> datetime:
+        """`at`, or the end of the quiet window it falls in."""
+        if self.start == self.end:
+            return at
+        local = at.astimezone(zone)
+        t = local.time().replace(tzinfo=None)
+        if self.start < self.end:
+            if not self.start <= t < self.end:
+                return at
+            end_day = local.date()
+        else:  # the window wraps midnight (22:00–07:30)
+            if self.end <= t < self.start:
+                return at
+            end_day = local.date() + timedelta(days=1) if t >= self.start else local.date()
+        return max(at, local_instant(end_day, self.end, zone))
+
+
+@dataclass(frozen=True)
+class Policy:
+    offsets: tuple[Offset, ...]
+    on_deadline: bool
+    overdue_time: time
+    escalate_after_days: int
+    quiet: QuietHours
+    digest_time: time
+    leaders_digest_time: time
+    countdown_days: tuple[int, ...]
+    countdown_time: time
+    morning: time
+    late_after: timedelta
+
+    @classmethod
+    def from_config(cls, config: RemindersConfig, overrides: Mapping[str, Any] | None = None) -> Policy:
+        """The config's `[reminders]` policy, with a campaign's own keys laid over it."""
+        if overrides:
+            allowed = set(RemindersConfig.model_fields) - {"delivery", "enabled", "sweep_seconds"}
+            unknown = set(overrides) - allowed
+            if unknown:
+                raise ValueError(f"unknown reminder policy keys: {', '.join(sorted(unknown))}")
+            config = RemindersConfig.model_validate({**config.model_dump(), **overrides})
+        return cls(
+            offsets=tuple(Offset(label) for label in config.offsets),
+            on_deadline=config.on_deadline,
+            overdue_time=config.overdue_time,
+            escalate_after_days=config.escalate_after_days,
+            quiet=QuietHours(config.quiet_start, config.quiet_end),
+            digest_time=config.digest_time,
+            leaders_digest_time=config.leaders_digest_time,
+            countdown_days=tuple(sorted(set(config.countdown_days), reverse=True)),
+            countdown_time=config.countdown_time,
+            morning=config.morning,
+            late_after=timedelta(minutes=config.late_after_minutes),
+        )
+
+    @classmethod
+    def from_json(cls, config: RemindersConfig, overrides: str | None) -> Policy:
+        return cls.from_config(config, json.loads(overrides) if overrides else None)
+
+    def quiet_for(self, start: time | None, end: time | None) -> QuietHours:
+        """A person's own quiet hours when they set both ends, else the global ones."""
+        if start is None or end is None:
+            return self.quiet
+        return QuietHours(start, end)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person (`person_id`) or a chat without one (the leading group's chat)."""
+
+    chat_id: int
+    person_id: int | None = None
+    quiet: QuietHours | None = None
+
+    @property
+    def tag(self) -> str:
+        return f"p{self.person_id}" if self.person_id is not None else f"c{self.chat_id}"
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    task_id: int
+    due_at: datetime | None
+    is_open: bool
+    zone: ZoneInfo
+    created_at: datetime | None = None
+    owner: Recipient | None = None
+    # Escalation goes to these: the unit's leader and the leading group's chat.
+    escalate_to: tuple[Recipient, ...] = ()
+    snoozed: tuple[datetime, datetime] | None = None  # (set_at, until) by the owner
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One reminder: its identity (task, kind, nominal instant, recipient) and send time."""
+
+    task_id: int
+    kind: str  # before:3d | due | overdue:<n> | snooze | escalate
+    nominal: datetime
+    at: datetime
+    recipient: Recipient
+    days_overdue: int = 0
+    late: bool = field(default=False, compare=False)
+
+    @property
+    def family(self) -> str:
+        return "owner" if self.kind != "escalate" else f"escalate:{self.recipient.tag}"
+
+    @property
+    def key(self) -> str:
+        stamp = self.nominal.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+        return f"rem:{self.task_id}:{self.kind}:{stamp}:{self.recipient.tag}"
+
+
+def _deferred(at: datetime, recipient: Recipient, policy: Policy, zone: ZoneInfo) -> datetime:
+    return (recipient.quiet or policy.quiet).defer(at, zone)
+
+
+def plan_task(facts: TaskFacts, policy: Policy, now: datetime) -> list[Planned]:
+    """Every reminder of the task up to a day past `now` (daily overdue ones are endless)."""
+    if not facts.is_open or facts.due_at is None:
+        return []
+    due, zone = facts.due_at, facts.zone
+    planned: list[Planned] = []
+    owner = facts.owner
+    if owner is not None:
+        nominal: list[tuple[str, datetime, int]] = [
+            (f"before:{o.label}", o.before(due, zone), 0) for o in policy.offsets
+        ]
+        if policy.on_deadline:
+            nominal.append(("due", due, 0))
+        due_day = due.astimezone(zone).date()
+        horizon = now + timedelta(days=1)
+        day = 1
+        while (at := local_instant(due_day + timedelta(days=day), policy.overdue_time, zone)) <= horizon:
+            nominal.append((f"overdue:{day}", at, day))
+            day += 1
+        for kind, at, days in nominal:
+            planned.append(
+                Planned(facts.task_id, kind, at, _deferred(at, owner, policy, zone), owner, days)
+            )
+        if facts.snoozed is not None:
+            set_at, until = facts.snoozed
+            planned = [p for p in planned if not set_at <= p.at < until]
+            planned.append(
+                Planned(facts.task_id, "snooze", until, _deferred(until, owner, policy, zone), owner,
+                        max(0, (now.astimezone(zone).date() - due_day).days))
+            )
+    if policy.escalate_after_days > 0:
+        days = policy.escalate_after_days
+        at = local_instant(due.astimezone(zone).date() + timedelta(days=days),
+                           policy.overdue_time, zone)
+        for recipient in facts.escalate_to:
+            planned.append(Planned(facts.task_id, "escalate", at,
+                                   _deferred(at, recipient, policy, zone), recipient, days))
+    planned.sort(key=lambda p: (p.at, p.nominal, p.kind))
+    return planned
+
+
+def due_now(planned: Iterable[Planned], policy: Policy, now: datetime,
+            created_at: datetime | None = None) -> list[Planned]:
+    """What to send now: per recipient family, the latest reminder whose time has come.
+
+    An earlier one that was missed (the bot was down) is superseded by the later one;
+    the one sent is marked late if its time is well past and the task already existed.
+    """
+    latest: dict[str, Planned] = {}
+    for p in planned:
+        if p.at <= now and (p.family not in latest or p.nominal >= latest[p.family].nominal):
+            latest[p.family] = p
+    result = []
+    for p in latest.values():
+        existed = created_at is None or created_at <= p.at
+        late = existed and now - p.at > policy.late_after
+        result.append(replace(p, late=late))
+    return sorted(result, key=lambda p: p.key)
+
+
+def next_time(planned: Iterable[Planned], now: datetime) -> datetime | None:
+    future = [p.at for p in planned if p.at > now]
+    return min(future) if future else None
+
+
+# Digests and countdowns ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """A daily or dated notice: `key` names it, due `at`, worth sending until `until`."""
+
+    key: str
+    at: datetime
+    until: datetime
+    days: int = 0  # the countdown milestone, when it is one
+    late: bool = False
+
+
+def daily(key_prefix: str, at_time: time, quiet: QuietHours, zone: ZoneInfo, now: datetime,
+          policy: Policy) -> tuple[list[Occasion], datetime]:
+    """Yesterday's, today's and tomorrow's daily notice: those due now, and the next time."""
+    today = now.astimezone(zone).date()
+    due: list[Occasion] = []
+    upcoming: list[datetime] = []
+    for offset in (-1, 0, 1, 2):
+        day = today + timedelta(days=offset)
+        at = quiet.defer(local_instant(day, at_time, zone), zone)
+        if at <= now < at + SAME_DAY:
+            due.append(Occasion(f"{key_prefix}:{day.isoformat()}", at, at + SAME_DAY,
+                                late=now - at > policy.late_after))
+        elif at > now:
+            upcoming.append(at)
+    return due, min(upcoming)
+
+
+def countdown(inspection: date | None, phases: Sequence[tuple[int, str, date | None, date | None]],
+              policy: Policy, zone: ZoneInfo, now: datetime, prefix: str) -> tuple[list[Occasion], datetime | None]:
+    """Milestones before the inspection and phase starts/ends: due now, and the next one.
+
+    `phases` are (id, name, starts_on, ends_on); keys are `<prefix>:<event>`.
+    """
+    events: list[tuple[str, date, int]] = []
+    if inspection is not None:
+        events += [(f"{m}d", inspection - timedelta(days=m), m) for m in policy.countdown_days]
+    for phase_id, _name, starts, ends in phases:
+        if starts is not None:
+            events.append((f"phase{phase_id}:start", starts, 0))
+        if ends is not None:
+            events.append((f"phase{phase_id}:end", ends, 0))
+    due: list[Occasion] = []
+    upcoming: list[datetime] = []
+    for name, day, days in events:
+        at = policy.quiet.defer(local_instant(day, policy.countdown_time, zone), zone)
+        if at <= now < at + SAME_DAY:
+            due.append(Occasion(f"{prefix}:{name}", at, at + SAME_DAY, days,
+                                late=now - at > policy.late_after))
+        elif at > now:
+            upcoming.append(at)
+    return due, (min(upcoming) if upcoming else None)
+
+
+def parse_clock(text: str) -> time:
+    """"7:30" / "07:30" / "0730" → time(7, 30); anything else raises ValueError."""
+    text = text.strip().replace("：", ":")
+    if ":" in text:
+        hours, _, minutes = text.partition(":")
+    elif text.isdigit() and len(text) in (3, 4):
+        hours, minutes = text[:-2], text[-2:]
+    else:
+        raise ValueError(text)
+    if not (hours.isdigit() and minutes.isdigit()):
+        raise ValueError(text)
+    return time(int(hours), int(minutes))
+
+
+def parse_window(text: str) -> tuple[time, time]:
+    """"22:00-07:30" (also with "–", "~" or "至") → (start, end)."""
+    for sep in ("-", "–", "~", "至", "到"):
+        if sep in text:
+            start, _, end = text.partition(sep)
+            return parse_clock(start), parse_clock(end)
+    raise ValueError(text)

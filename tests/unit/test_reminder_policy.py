@@ -1,0 +1,201 @@
+"""The reminder rules on an injected clock: time zones, DST, quiet hours, changes, snoozes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.config import RemindersConfig
+from bot.services.reminder_policy import (
+    Offset,
+    Policy,
+    QuietHours,
+    Recipient,
+    TaskFacts,
+    countdown,
+    daily,
+    due_now,
+    next_time,
+    parse_clock,
+    parse_window,
+    plan_task,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+POLICY = Policy.from_config(RemindersConfig())
+OWNER = Recipient(chat_id=501, person_id=1)
+LEADER = Recipient(chat_id=502, person_id=2)
+GROUP = Recipient(chat_id=-100)
+
+
+def local(zone: ZoneInfo, *args: int) -> datetime:
+    return datetime(*args, tzinfo=zone)  # type: ignore[misc]
+
+
+def facts(due: datetime | None, zone: ZoneInfo = SHANGHAI, **kw: object) -> TaskFacts:
+    return TaskFacts(task_id=7, due_at=due, is_open=bool(kw.pop("is_open", True)), zone=zone,
+                     owner=OWNER, escalate_to=(LEADER, GROUP), **kw)  # type: ignore[arg-type]
+
+
+def kinds_at(plan: list, zone: ZoneInfo) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    return [(p.kind, p.at.astimezone(zone).strftime("%m-%d %H:%M")) for p in plan]
+
+
+def test_default_offsets_in_shanghai_without_dst() -> None:
+    due = local(SHANGHAI, 2026, 12, 1, 17, 30)
+    clock = FrozenClock(local(SHANGHAI, 2026, 11, 22, 9, 0))
+    plan = plan_task(facts(due), POLICY, clock.now())
+    assert kinds_at(plan, SHANGHAI)[:4] == [
+        ("before:3d", "11-28 17:30"), ("before:1d", "11-30 17:30"),
+        ("before:2h", "12-01 15:30"), ("due", "12-01 17:30"),
+    ]
+    assert all(p.at.tzinfo is not None for p in plan)
+    assert next_time(plan, clock.now()) == local(SHANGHAI, 2026, 11, 28, 17, 30)
+
+
+def test_days_before_keep_the_wall_clock_across_the_spring_dst_change() -> None:
+    # Berlin moves clocks forward on 2026-03-29: three days before Monday 09:00 is still
+    # Friday 09:00 local, which is 71 hours earlier, not 72.
+    due = local(BERLIN, 2026, 3, 30, 9, 0)
+    plan = plan_task(facts(due, BERLIN), POLICY, local(BERLIN, 2026, 3, 20, 9, 0))
+    three = next(p for p in plan if p.kind == "before:3d")
+    assert three.at.astimezone(BERLIN).strftime("%m-%d %H:%M") == "03-27 09:00"
+    assert due - three.at == timedelta(hours=71)
+    two_hours = next(p for p in plan if p.kind == "before:2h")
+    assert due - two_hours.nominal == timedelta(hours=2)  # 07:00, sent at 07:30 (quiet hours)
+    assert two_hours.at.astimezone(BERLIN).strftime("%H:%M") == "07:30"
+
+
+def test_quiet_hours_end_at_local_time_on_the_autumn_dst_night() -> None:
+    # New York falls back on 2026-11-01 at 02:00; a 01:30 (EDT) reminder waits until 07:30 EST.
+    quiet = QuietHours(time(22, 0), time(7, 30))
+    at = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
+    deferred = quiet.defer(at, NEW_YORK)
+    assert deferred.astimezone(NEW_YORK).strftime("%m-%d %H:%M %Z") == "11-01 07:30 EST"
+    assert deferred - at == timedelta(hours=7)
+
+
+@pytest.mark.parametrize(
+    ("local_time", "expected"),
+    [
+        ((2026, 11, 22, 23, 0), "11-23 07:30"),  # before midnight: next morning
+        ((2026, 11, 23, 6, 0), "11-23 07:30"),   # after midnight: same morning
+        ((2026, 11, 23, 7, 30), "11-23 07:30"),  # the window's end is outside it
+        ((2026, 11, 23, 21, 59), "11-23 21:59"),
+    ],
+)
+def test_quiet_hours_defer_to_the_end_of_the_window(
+    local_time: tuple[int, ...], expected: str
+) -> None:
+    at = local(SHANGHAI, *local_time)
+    deferred = QuietHours(time(22, 0), time(7, 30)).defer(at, SHANGHAI)
+    assert deferred.astimezone(SHANGHAI).strftime("%m-%d %H:%M") == expected
+
+
+def test_a_person_with_own_quiet_hours_and_one_without_any() -> None:
+    due = local(SHANGHAI, 2026, 12, 1, 8, 0)  # "2 hours before" falls at 06:00
+    late_riser = Recipient(501, 1, QuietHours(time(23, 0), time(9, 0)))
+    no_quiet = Recipient(501, 1, QuietHours(time(0, 0), time(0, 0)))
+    now = local(SHANGHAI, 2026, 11, 22, 9, 0)
+    own = plan_task(TaskFacts(7, due, True, SHANGHAI, owner=late_riser), POLICY, now)
+    none = plan_task(TaskFacts(7, due, True, SHANGHAI, owner=no_quiet), POLICY, now)
+    assert dict(kinds_at(own, SHANGHAI))["before:2h"] == "12-01 09:00"
+    assert dict(kinds_at(none, SHANGHAI))["before:2h"] == "12-01 06:00"
+    # The identity does not move with the deferral: changing quiet hours sends no duplicate.
+    assert {p.key for p in own} == {p.key for p in none}
+
+
+def test_moving_the_deadline_changes_every_key_and_time() -> None:
+    now = local(SHANGHAI, 2026, 11, 22, 9, 0)
+    before = plan_task(facts(local(SHANGHAI, 2026, 12, 1, 17, 30)), POLICY, now)
+    after = plan_task(facts(local(SHANGHAI, 2026, 12, 5, 17, 30)), POLICY, now)
+    assert not {p.key for p in before} & {p.key for p in after}
+    assert next_time(after, now) == local(SHANGHAI, 2026, 12, 2, 17, 30)
+
+
+def test_a_finished_task_has_no_reminders() -> None:
+    now = local(SHANGHAI, 2026, 11, 30, 17, 29)
+    assert plan_task(facts(local(SHANGHAI, 2026, 12, 1, 17, 30), is_open=False), POLICY, now) == []
+    assert plan_task(facts(None), POLICY, now) == []
+
+
+def test_only_the_latest_missed_reminder_is_sent_and_marked_late() -> None:
+    due = local(SHANGHAI, 2026, 12, 1, 17, 30)
+    f = facts(due, created_at=local(SHANGHAI, 2026, 11, 1, 9, 0))
+    # Down from before the 3-day reminder until after the 1-day one.
+    now = local(SHANGHAI, 2026, 11, 30, 20, 0)
+    sent = due_now(plan_task(f, POLICY, now), POLICY, now, f.created_at)
+    assert [(p.kind, p.late) for p in sent] == [("before:1d", True)]
+    # On time: not late.
+    on_time = local(SHANGHAI, 2026, 11, 30, 17, 31)
+    sent = due_now(plan_task(f, POLICY, on_time), POLICY, on_time, f.created_at)
+    assert [(p.kind, p.late) for p in sent] == [("before:1d", False)]
+
+
+def test_overdue_daily_then_escalation_to_the_leader_and_the_group() -> None:
+    due = local(SHANGHAI, 2026, 12, 1, 17, 30)
+    now = local(SHANGHAI, 2026, 12, 4, 9, 0)  # three days overdue at 09:00
+    plan = plan_task(facts(due), POLICY, now)
+    sent = due_now(plan, POLICY, now)
+    assert sorted((p.kind, p.recipient.tag) for p in sent) == [
+        ("escalate", "c-100"), ("escalate", "p2"), ("overdue:3", "p1"),
+    ]
+    assert all(p.days_overdue == 3 for p in sent)
+    assert next_time(plan, now) == local(SHANGHAI, 2026, 12, 5, 9, 0)
+
+
+def test_snooze_holds_reminders_until_its_time() -> None:
+    due = local(SHANGHAI, 2026, 12, 1, 17, 30)
+    set_at = local(SHANGHAI, 2026, 12, 1, 15, 31)
+    until = set_at + timedelta(hours=2, minutes=30)
+    plan = plan_task(facts(due, snoozed=(set_at, until)), POLICY, set_at)
+    assert "due" not in [p.kind for p in plan]  # 17:30 falls inside the snooze
+    assert due_now(plan, POLICY, until - timedelta(minutes=1))[0].kind == "before:2h"
+    assert [p.kind for p in due_now(plan, POLICY, until)] == ["snooze"]
+
+
+def test_campaign_policy_overrides_are_checked() -> None:
+    policy = Policy.from_config(RemindersConfig(), {"offsets": ["5d"], "escalate_after_days": 0})
+    plan = plan_task(facts(local(SHANGHAI, 2026, 12, 10, 17, 30)), policy,
+                     local(SHANGHAI, 2026, 11, 22, 9, 0))
+    assert [p.kind for p in plan] == ["before:5d", "due"]
+    with pytest.raises(ValueError, match="unknown"):
+        Policy.from_config(RemindersConfig(), {"bogus": 1})
+
+
+def test_daily_digest_today_and_next_time() -> None:
+    quiet = POLICY.quiet
+    now = local(SHANGHAI, 2026, 11, 22, 8, 5)
+    due, upcoming = daily("digest:1", time(8, 0), quiet, SHANGHAI, now, POLICY)
+    assert [o.key for o in due] == ["digest:1:2026-11-22"] and not due[0].late
+    assert upcoming == local(SHANGHAI, 2026, 11, 23, 8, 0)
+    # Restarted at noon: still sent today (late); the next evening it is not.
+    due, _ = daily("digest:1", time(8, 0), quiet, SHANGHAI, now + timedelta(hours=4), POLICY)
+    assert due[0].late
+    due, _ = daily("digest:1", time(8, 0), quiet, SHANGHAI, now + timedelta(hours=13), POLICY)
+    assert due == []
+
+
+def test_countdown_milestones_and_phase_days() -> None:
+    inspection = date(2026, 12, 20)
+    phases = [(3, "整改", date(2026, 11, 20), date(2026, 12, 6))]
+    now = local(SHANGHAI, 2026, 12, 6, 9, 1)
+    due, upcoming = countdown(inspection, phases, POLICY, SHANGHAI, now, "cd:1")
+    assert [(o.key, o.days) for o in due] == [("cd:1:14d", 14), ("cd:1:phase3:end", 0)]
+    assert upcoming == local(SHANGHAI, 2026, 12, 13, 9, 0)
+
+
+def test_offset_parsing_and_clock_input() -> None:
+    assert Offset("30m").before(local(SHANGHAI, 2026, 1, 1, 9, 0), SHANGHAI) == local(
+        SHANGHAI, 2026, 1, 1, 8, 30)
+    assert parse_clock("7:30") == time(7, 30) and parse_clock("0730") == time(7, 30)
+    assert parse_window("22:00-07:30") == (time(22, 0), time(7, 30))
+    assert parse_window("23：00至6：30") == (time(23, 0), time(6, 30))
+    for bad in ("25:00", "abc", "7"):
+        with pytest.raises(ValueError):
+            parse_clock(bad)

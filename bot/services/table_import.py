@@ -75,6 +75,7 @@ class ImportPreview:
     """What applying the table would do, or did; `errors` empty means it can be applied."""
 
     file_name: str
+    campaign_id: int
     rows: int
     new_tasks: int
     updated_tasks: int
@@ -124,9 +125,10 @@ class _Plan:
     errors: list[RowError] = field(default_factory=list)
     absent: int = 0
 
-    def preview(self, file_name: str) -> ImportPreview:
+    def preview(self, file_name: str, campaign_id: int) -> ImportPreview:
         return ImportPreview(
             file_name=file_name,
+            campaign_id=campaign_id,
             rows=len(self.sheet.rows),
             new_tasks=sum(1 for p in self.planned if p.task is None),
             updated_tasks=sum(1 for p in self.planned if p.task is not None and p.changes),
@@ -320,7 +322,8 @@ async def preview_import(
 ) -> ImportPreview:
     """Read and check the table; writes nothing."""
     sheet = read_table(data, file_name, max_rows=options.max_rows)
-    return _plan(await _snapshot(session), sheet, options).preview(file_name)
+    snap = await _snapshot(session)
+    return _plan(snap, sheet, options).preview(file_name, snap.campaign.id)
 
 
 async def apply_import(
@@ -331,13 +334,18 @@ async def apply_import(
     *,
     actor_id: int | None,
     now: datetime,
+    campaign_id: int | None = None,
 ) -> ImportPreview:
     """Check the table again and write it; raises (writing nothing) if any row is wrong.
 
-    Only flushes: the caller's unit of work commits it all or rolls it all back.
+    `campaign_id` is the campaign the preview was made for: if another campaign has become
+    the active one since, the table is not applied to it. Only flushes: the caller's unit
+    of work commits it all or rolls it all back.
     """
     sheet = read_table(data, file_name, max_rows=options.max_rows)
     snap = await _snapshot(session)
+    if campaign_id is not None and snap.campaign.id != campaign_id:
+        raise InvalidInput("tables.result.gone")
     plan = _plan(snap, sheet, options)
     if plan.errors:
         raise InvalidInput("tables.apply_refused", count=len(plan.errors))
@@ -378,7 +386,7 @@ async def apply_import(
             p.task.updated_at = now
     created = await imports_repo.insert_tasks(session=session, rows=new_rows)
     await _write_history(session, plan, created, file_name, actor_id=actor_id, now=now)
-    return plan.preview(file_name)
+    return plan.preview(file_name, snap.campaign.id)
 
 
 async def _write_history(
@@ -423,33 +431,27 @@ async def _create_units(
         ready = [name for name, parent in pending.items() if not parent or parent in ids]
         if not ready:  # a cycle among new units: place the rest at the top of the tree
             ready = list(pending)
-        units = [
-            Unit(name=name, kind=guess_unit_kind(name), parent_id=ids.get(pending[name]))
+        ids |= await imports_repo.insert_units(session=session, rows=[
+            {"name": name, "kind": guess_unit_kind(name), "parent_id": ids.get(pending[name])}
             for name in ready
-        ]
-        await imports_repo.add_all(session=session, rows=units)
-        for unit in units:
-            ids[unit.name] = unit.id
-            del pending[unit.name]
+        ])
+        for name in ready:
+            del pending[name]
     return ids
 
 
 async def _create_people(
     session: AsyncSession, wanted: Mapping[str, str], unit_ids: Mapping[str, int]
 ) -> dict[str, int]:
-    people = [
-        Person(name=name, unit_id=unit_ids[unit], role=Role.RESPONSIBLE)
+    return await imports_repo.insert_people(session=session, rows=[
+        {"name": name, "unit_id": unit_ids[unit], "role": Role.RESPONSIBLE}
         for name, unit in wanted.items()
-    ]
-    await imports_repo.add_all(session=session, rows=people)
-    return {p.name: p.id for p in people}
+    ])
 
 
 async def _create_indicators(
     session: AsyncSession, wanted: Mapping[str, tuple[str, bool]]
 ) -> dict[str, int]:
-    indicators = [
-        Indicator(code=code, name=name, veto=veto) for code, (name, veto) in wanted.items()
-    ]
-    await imports_repo.add_all(session=session, rows=indicators)
-    return {i.code: i.id for i in indicators}
+    return await imports_repo.insert_indicators(session=session, rows=[
+        {"code": code, "name": name, "veto": veto} for code, (name, veto) in wanted.items()
+    ])

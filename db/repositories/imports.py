@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,35 +63,50 @@ async def phases_of(*, session: AsyncSession, campaign_id: int) -> Sequence[Phas
     return (await session.execute(stmt)).scalars().all()
 
 
-async def active_persons(*, session: AsyncSession) -> Sequence[Person]:
-    stmt = select(Person).where(Person.is_active.is_(True)).order_by(Person.id)
-    return (await session.execute(stmt)).scalars().all()
-
-
 async def tasks_of_campaign_plain(*, session: AsyncSession, campaign_id: int) -> Sequence[Task]:
     """Every task of the campaign without related rows: the importer maps ids itself."""
     stmt = select(Task).where(Task.campaign_id == campaign_id).order_by(Task.id)
     return (await session.execute(stmt)).scalars().all()
 
 
-async def add_all(*, session: AsyncSession, rows: Sequence[object]) -> None:
-    """Insert many new rows in one flush (batched INSERTs instead of one per row)."""
-    session.add_all(rows)
-    await session.flush()
+async def _insert_returning(
+    session: AsyncSession, model: Any, key: Any, rows: Sequence[Mapping[str, object]]
+) -> dict[str, int]:
+    # A bulk INSERT … RETURNING in batched statements: the ORM's unit of work issues one
+    # statement per row on SQLite (where RETURNING order is not guaranteed), which makes a
+    # 5,000-row import take seconds. Rows come back identified by their unique key.
+    if not rows:
+        return {}
+    result = await session.execute(insert(model).returning(key, model.id), list(rows))
+    return {str(name): int(row_id) for name, row_id in result.all()}
 
 
 async def insert_tasks(
     *, session: AsyncSession, rows: Sequence[Mapping[str, object]]
 ) -> dict[str, int]:
-    """Insert many tasks in batched statements; returns each new task's id by its key.
+    """New tasks of one campaign; returns their ids by key."""
+    return await _insert_returning(session, Task, Task.key, rows)
 
-    A Core-style bulk INSERT … RETURNING: the ORM's unit of work would issue one statement
-    per row on SQLite, where RETURNING order is not guaranteed.
-    """
-    if not rows:
-        return {}
-    result = await session.execute(insert(Task).returning(Task.key, Task.id), list(rows))
-    return {key: task_id for key, task_id in result.all()}
+
+async def insert_units(
+    *, session: AsyncSession, rows: Sequence[Mapping[str, object]]
+) -> dict[str, int]:
+    """New units; returns their ids by name."""
+    return await _insert_returning(session, Unit, Unit.name, rows)
+
+
+async def insert_people(
+    *, session: AsyncSession, rows: Sequence[Mapping[str, object]]
+) -> dict[str, int]:
+    """New people with distinct names; returns their ids by name."""
+    return await _insert_returning(session, Person, Person.name, rows)
+
+
+async def insert_indicators(
+    *, session: AsyncSession, rows: Sequence[Mapping[str, object]]
+) -> dict[str, int]:
+    """New indicators; returns their ids by code."""
+    return await _insert_returning(session, Indicator, Indicator.code, rows)
 
 
 async def insert_events(*, session: AsyncSession, rows: Sequence[Mapping[str, object]]) -> None:

@@ -45,9 +45,21 @@ def _register_handlers(app: AppType, services: Services) -> None:
     # Order matters: the gate (group -1) stops unknown users before any feature sees the
     # update; within group 0 the first matching handler wins, so specific handlers
     # (commands, callback prefixes) come before the catch-all reply/text handlers.
-    from handlers import admin, errors, evidence, gate, reminders, review, settings, start, tasks
+    from handlers import (
+        admin,
+        errors,
+        evidence,
+        gate,
+        reminders,
+        review,
+        settings,
+        start,
+        tables,
+        tasks,
+    )
 
-    for module in (gate, start, admin, tasks, reminders, settings, evidence, review, errors):
+    for module in (gate, start, admin, tasks, reminders, settings, tables, evidence, review,
+                   errors):
         module.register(app, services)
 
 

@@ -51,6 +51,7 @@ def _register_handlers(app: AppType, services: Services) -> None:
         evidence,
         gate,
         reminders,
+        reports,
         review,
         settings,
         start,
@@ -59,7 +60,7 @@ def _register_handlers(app: AppType, services: Services) -> None:
     )
 
     for module in (gate, start, admin, tasks, reminders, settings, tables, evidence, review,
-                   errors):
+                   reports, errors):
         module.register(app, services)
 
 

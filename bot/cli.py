@@ -22,7 +22,7 @@ Handler = Callable[[AppConfig, argparse.Namespace], int]
 
 # Order is the order of `inspectbot --help`.
 _FEATURE_MODULES = ("bot.commands_core", "bot.commands_tables", "bot.commands_quiz",
-                    "bot.commands_evidence")
+                    "bot.commands_evidence", "bot.commands_reports")
 
 
 def _parser() -> argparse.ArgumentParser:

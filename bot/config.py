@@ -163,6 +163,31 @@ class QuizConfig(_Section):
     load_starter_bank: bool = True
 
 
+class ReportsConfig(_Section):
+    # When the leading group's chat receives the bulletin: a five-field crontab
+    # ("minute hour day month weekday") in the campaign's time zone; "" turns it off.
+    bulletin_schedule: str = "30 8 * * mon"
+    # Used when the campaign has no leaders' chat of its own.
+    leaders_chat_id: int | None = None
+    # Language of the bulletin posted to the group: "zh" or "en".
+    bulletin_language: Literal["zh", "en"] = "zh"
+    # A font file with Chinese glyphs for charts; "" finds one (Noto Sans CJK, WenQuanYi,
+    # Source Han) among the installed fonts.
+    cjk_font: str = ""
+
+    @field_validator("bulletin_schedule")
+    @classmethod
+    def _valid_crontab(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        if value.strip():
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"not a crontab expression: {value!r} ({exc})") from exc
+        return value.strip()
+
+
 class AppConfig(_Section):
     telegram: TelegramConfig = TelegramConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -173,6 +198,7 @@ class AppConfig(_Section):
     quiz: QuizConfig = QuizConfig()
     evidence: EvidenceConfig = EvidenceConfig()
     reminders: RemindersConfig = RemindersConfig()
+    reports: ReportsConfig = ReportsConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

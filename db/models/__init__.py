@@ -32,6 +32,7 @@ from db.models.reminders import (
     ReminderPolicyOverride,
     ReminderSnooze,
 )
+from db.models.reports import BulletinLog
 
 __all__ = [
     "Campaign",
@@ -69,3 +70,4 @@ __all__ += [
     "ReminderPolicyOverride",
     "ReminderSnooze",
 ]
+__all__ += ["BulletinLog"]

@@ -1,0 +1,111 @@
+"""The rectification ledger written from a real database and read back cell by cell."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.cli import main
+from bot.context import Services
+from bot.services.ledger import LEDGER_COLUMNS, write_ledger
+from db.models import Evidence, EvidenceKind, EvidenceStatus, TaskEvent
+from db.repositories.reports import EVERYTHING, TaskScope
+from tests.conftest import DEFAULT_NOW, SHANGHAI
+from tests.db.test_reports_aggregation import NOW, World, seed
+
+RED = "00FFC7CE"
+
+
+async def _evidence_and_notes(services: Services, w: World) -> None:
+    async with services.session() as s:
+        for n, status in enumerate((EvidenceStatus.PENDING, EvidenceStatus.APPROVED,
+                                    EvidenceStatus.REJECTED)):
+            s.add(Evidence(task_id=w.tasks["t2"], kind=EvidenceKind.PHOTO, file_id=f"f{n}",
+                           file_unique_id=f"u{n}", file_name=f"{n}.jpg", mime_type="image/jpeg",
+                           size=10, sha256=f"{n:064d}", chat_id=1, message_id=n,
+                           uploaded_at=DEFAULT_NOW, status=status))
+        for note in ("已收集数据", "台账已归档"):
+            s.add(TaskEvent(task_id=w.tasks["t1"], actor_id=None, at=DEFAULT_NOW, kind="note",
+                            note=note))
+        s.add(TaskEvent(task_id=w.tasks["t1"], actor_id=None, at=DEFAULT_NOW, kind="status",
+                        old_value="todo", new_value="in_progress", note=""))
+
+
+async def _write(services: Services, w: World, path: Path, scope: TaskScope = EVERYTHING) -> None:
+    async with services.session() as s:
+        await write_ledger(s, campaign=w.campaign, scope=scope, now=NOW, zone=SHANGHAI,
+                           texts=services.texts, lang="zh", path=path)
+
+
+async def test_ledger_cells(services: Services, tmp_path: Path) -> None:
+    w = await seed(services)
+    await _evidence_and_notes(services, w)
+    path = tmp_path / "ledger.xlsx"
+    await _write(services, w, path)
+
+    book = load_workbook(path)
+    assert book.sheetnames == ["整改台账", "单位汇总"]
+    sheet = book["整改台账"]
+    header = [c.value for c in sheet[1]]
+    assert header == ["编号", "责任单位", "指标编码", "评估指标", "一票否决", "阶段", "任务",
+                      "责任人", "截止时间", "状态", "进度(%)", "佐证材料(份)", "应交(份)",
+                      "最后更新", "最新备注", "逾期天数"]
+    assert len(header) == len(LEDGER_COLUMNS)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:P8"
+    assert sheet.max_row == 8  # header + seven tasks, cancelled ones included
+    rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+
+    t1 = [c.value for c in rows[w.tasks["t1"]]]
+    assert t1[:8] == [w.tasks["t1"], "教育局", "FJ-1", "控辍保学", "是", None, t1[6], "张三"]
+    assert t1[8] == datetime(2026, 11, 19, 9, 0)  # three days ago, local wall-clock time
+    assert t1[9:13] == ["未开始", 0, 0, 0]
+    assert t1[14] == "台账已归档" and t1[15] == 3
+    assert all(c.fill.start_color.rgb == RED for c in rows[w.tasks["t1"]])
+    assert rows[w.tasks["t1"]][8].number_format == "yyyy-mm-dd hh:mm"
+
+    t2 = [c.value for c in rows[w.tasks["t2"]]]
+    assert t2[9] == "已完成" and t2[10] == 100 and t2[11] == 2  # rejected evidence not counted
+    assert t2[5] == "自查" and t2[14] is None and t2[15] is None
+    assert rows[w.tasks["t2"]][0].fill.start_color.rgb != RED
+
+    t3 = [c.value for c in rows[w.tasks["t3"]]]
+    assert t3[8] is None and t3[9] == "进行中" and t3[10] == 40 and t3[15] is None
+    t6 = [c.value for c in rows[w.tasks["t6"]]]
+    assert t6[9] == "已撤销" and t6[15] is None  # cancelled: never late
+    assert rows[w.tasks["t7"]][0].fill.start_color.rgb == RED
+
+    units = book["单位汇总"]
+    assert [c.value for c in units[1]] == ["排名", "单位", "任务数", "已完成", "完成率", "未完成",
+                                           "逾期", "受阻", "平均进度"]
+    summary = [[c.value for c in row] for row in units.iter_rows(min_row=2)]
+    assert summary == [
+        [1, "实验小学", 2, 1, 0.5, 1, 1, 0, pytest.approx(0.9)],
+        [2, "教育局", 3, 1, pytest.approx(1 / 3), 2, 1, 0, pytest.approx(140 / 300)],
+        [3, "城关镇", 1, 0, 0.0, 1, 0, 1, 0.0],
+    ]
+    assert units.freeze_panes == "A2" and units.auto_filter.ref == "A1:I4"
+    assert units["E2"].number_format == "0%"
+
+
+async def test_ledger_respects_scope(services: Services, tmp_path: Path) -> None:
+    w = await seed(services)
+    path = tmp_path / "mine.xlsx"
+    await _write(services, w, path, TaskScope(owner_id=w.people["赵六"]))
+    sheet = load_workbook(path)["整改台账"]
+    ids = sorted(row[0].value for row in sheet.iter_rows(min_row=2))
+    assert ids == sorted(w.tasks[k] for k in ("t4", "t5", "t6"))
+
+
+async def test_ledger_from_the_cli(services: Services, tmp_path: Path, database_url: str,
+                                   capsys: object) -> None:
+    await seed(services)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    out = tmp_path / "cli.xlsx"
+    assert await asyncio.to_thread(main, ["-c", str(config), "report", str(out)]) == 0
+    assert load_workbook(out)["整改台账"].max_row == 8

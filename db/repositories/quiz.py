@@ -218,7 +218,7 @@ async def ensure_preference(*, session: AsyncSession, person_id: int) -> QuizPre
 
 async def reminder_people(
     *, session: AsyncSession, today: date
-) -> Sequence[tuple[Person, QuizPreference | None]]:
+) -> Sequence[Row[Person, QuizPreference | None]]:
     """Linked people not yet considered for today's review reminder."""
     stmt = (
         select(Person, QuizPreference)
@@ -237,7 +237,7 @@ async def reminder_people(
         )
         .order_by(Person.id)
     )
-    return (await session.execute(stmt)).tuples().all()
+    return (await session.execute(stmt)).all()
 
 
 async def due_counts(

@@ -235,7 +235,12 @@ class Delivery:
                 session=session, worker=self.worker, now=self.clock.now(), lease=lease,
                 limit=limit, skip_chats=busy,
             )
+        held = {r.id for q in self._queues.values() for r in q}
         for row in rows:
+            if row.id in held:
+                # Our own lease ran out while the row waited here (a long flood wait);
+                # the claim just renewed it, and it must not be queued twice.
+                continue
             self._queues.setdefault(row.chat_id, deque()).append(row)
             if row.chat_id not in self._workers:
                 self._workers[row.chat_id] = asyncio.create_task(self._chat_worker(row.chat_id))

@@ -47,9 +47,12 @@ def _register_handlers(app: AppType, services: Services) -> None:
     # (commands, callback prefixes) come before the catch-all reply/text handlers.
     from handlers import (
         admin,
+        drill,
         errors,
         evidence,
         gate,
+        knowledge,
+        quiz,
         reminders,
         reports,
         review,
@@ -60,7 +63,7 @@ def _register_handlers(app: AppType, services: Services) -> None:
     )
 
     for module in (gate, start, admin, tasks, reminders, settings, tables, evidence, review,
-                   reports, errors):
+                   quiz, drill, knowledge, reports, errors):
         module.register(app, services)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from bot.services.parsing import parse_task_id
 from bot.views import task_id_in
 from db.models import Evidence, EvidenceKind, Task
 from handlers.common import actor_of, command_args, incoming, reply, t
+
+log = logging.getLogger(__name__)
 
 ALBUM_SIZE = 10  # Telegram's maximum media group
 DOWNLOAD_TIMEOUT = 120.0
@@ -305,7 +308,12 @@ def register(app: AppType, services: Services) -> None:
     async def resume(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         # Albums cut short by a restart: their files are in the inbox, finish them now.
         for person_id, batch in await service.leftover_batches():
-            await finish_batch(application, services, person_id, batch)
+            try:
+                await finish_batch(application, services, person_id, batch)
+            except Exception:
+                # One bad batch must not stop the bot from starting; it stays in the
+                # inbox for the next start until it ages out.
+                log.exception("could not finish evidence batch %s of person %s", batch, person_id)
 
     async def stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         shared.albums.cancel_all()

@@ -21,8 +21,8 @@ log = logging.getLogger("inspectbot")
 Handler = Callable[[AppConfig, argparse.Namespace], int]
 
 # Order is the order of `inspectbot --help`.
-_FEATURE_MODULES = ("bot.commands_core", "bot.commands_tables", "bot.commands_quiz",
-                    "bot.commands_evidence", "bot.commands_reports")
+_FEATURE_MODULES = ("bot.commands_core", "bot.commands_demo", "bot.commands_tables",
+                    "bot.commands_quiz", "bot.commands_evidence", "bot.commands_reports")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +60,9 @@ def setup_logging(config: AppConfig | None, verbose: bool) -> None:
     )
     # httpx logs every request URL at INFO, token included.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # jieba logs its dictionary loading at DEBUG through a handler of its own.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
     token = config.telegram.token.get_secret_value() if config else ""
     for handler in logging.getLogger().handlers:
         handler.addFilter(_RedactToken(token))

@@ -38,9 +38,10 @@ def is_private(chat_id: int) -> bool:
 class Throttle:
     """Waits until one more message to `chat_id` fits every limit, then counts it."""
 
-    # Sends leave here and arrive at Telegram a little apart; a small margin on the
-    # overall window keeps arrival jitter from pushing a second over the limit.
-    SPAN_MARGIN = 1.02
+    # Sends leave here and arrive at Telegram a little apart; a small margin keeps
+    # arrival jitter from pushing a window over the limit (a 429 costs a whole second).
+    SPAN_MARGIN = 1.04
+    PRIVATE_MARGIN = 1.1
 
     def __init__(
         self,
@@ -53,7 +54,7 @@ class Throttle:
         # A fractional rate becomes a whole count over a longer window (2.5/s = 5 per 2 s).
         count, span = _as_window(per_second)
         self._global = _Window(count, span * self.SPAN_MARGIN)
-        self._private_gap = 1.0 / private_per_second
+        self._private_gap = self.PRIVATE_MARGIN / private_per_second
         self._group_per_minute = group_per_minute
         self._clock = clock
         self._next_private: dict[int, float] = {}

@@ -31,7 +31,11 @@ def describe_errors(texts: Texts, lang: str, error: BankInvalid) -> list[str]:
     return lines
 
 
-async def run_bank(config: AppConfig, action: str, path: Path, out: Any = sys.stdout) -> int:
+async def run_bank(
+    config: AppConfig, action: str, path: Path, *, out: Any = None, err: Any = None
+) -> int:
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     services = build_services(config)
     texts = services.texts
     lang = config.bot.default_language
@@ -58,13 +62,13 @@ async def run_bank(config: AppConfig, action: str, path: Path, out: Any = sys.st
         print(texts.plain(lang, "quiz.bank.exported", count=len(bank.questions), path=path), file=out)
         return 0
     except SchemaBehind as exc:
-        print(f"数据库结构落后 / {exc}", file=sys.stderr)
+        print(f"数据库结构落后 / {exc}", file=err)
         return 3
     except BankInvalid as exc:
-        print("\n".join(describe_errors(texts, lang, exc)), file=sys.stderr)
+        print("\n".join(describe_errors(texts, lang, exc)), file=err)
         return 1
     except DomainError as exc:
-        print(texts.plain(lang, exc.message_id, **exc.params), file=sys.stderr)
+        print(texts.plain(lang, exc.message_id, **exc.params), file=err)
         return 1
     finally:
         await services.db.dispose()

@@ -6,7 +6,6 @@ chat: the poll's row in the database says whose it is and where the next one goe
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,6 @@ from bot.context import ALL_ROLES, AppContext, AppType, CommandSpec, Services
 from bot.errors import InvalidInput
 from bot.services import quiz_bank, quiz_reminders
 from bot.services import quiz_session as quiz
-from bot.services.drill_scoring import cut
 from bot.services.quiz_session import PollPlan, QuizRuntime
 from bot.texts import Texts
 from db.models import Indicator, QuizSession
@@ -262,6 +260,3 @@ async def _on_startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         async with services.session() as session:
             await quiz_bank.load_starter_if_empty(session)
     quiz_reminders.schedule(services)
-    # Load jieba's dictionary (about a second) in the background rather than on the first
-    # /drill or /ask; nothing waits for it.
-    asyncio.get_running_loop().run_in_executor(None, cut, "迎检")

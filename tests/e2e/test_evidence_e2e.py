@@ -139,7 +139,7 @@ async def test_strangers_oversize_and_wrong_types_are_refused(
 
 
 async def test_bot_api_download_limit_is_explained(
-    start_bot: StartBot, sandbox: SandboxClient, config: object
+    start_bot: StartBot, sandbox: SandboxClient
 ) -> None:
     # Configured as if behind a local Bot API server, but talking to one that keeps
     # Telegram's 20 MB getFile limit: the refusal comes from getFile, and is explained.

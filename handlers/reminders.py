@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.request import HTTPXRequest
 
 from bot import callbacks
 from bot.context import OFFICE, AppContext, AppType, CommandSpec, Services
@@ -123,12 +124,29 @@ def register(app: AppType, services: Services) -> None:
     delivery.add_guard("reminder.", reminders.still_applies)
     services.bus.subscribe(TaskChange, reminders.on_task_change)
 
+    # The dispatcher has its own Bot without PTB's rate limiter: its throttle is the one
+    # limit for unprompted messages, and a second limiter in series bunches requests up
+    # into exactly the bursts Telegram answers with 429.
+    own: list[Bot] = []
+
     async def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        await delivery.start(application.bot)
+        telegram = services.config.telegram
+        bot = Bot(
+            application.bot.token,
+            base_url=telegram.base_url or "https://api.telegram.org/bot",
+            base_file_url=telegram.base_file_url or "https://api.telegram.org/file/bot",
+            request=HTTPXRequest(connection_pool_size=64),
+        )
+        await bot.initialize()
+        own.append(bot)
+        await delivery.start(bot)
         await reminders.start()
 
     async def stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await delivery.stop()
+        for bot in own:
+            await bot.shutdown()
+        own.clear()
 
     services.startup_hooks.append(start)
     services.shutdown_hooks.append(stop)

@@ -166,39 +166,49 @@ async def tallies(
 ) -> dict[GroupBy, list[Tally]]:
     """Counts per unit, indicator, phase or owner; several groupings from one scan.
 
-    The database groups by the grouping columns and the status, in the order of a
-    covering index, so it streams without sorting; the per-status rows (a few thousand
-    at most) are then folded here into one tally per group.
+    The inner query groups by the grouping columns and the status, in the order of a
+    covering index, so it streams without sorting and evaluates nothing costly per task;
+    the outer one folds those few thousand per-status rows into one row per group.
     """
-    columns = [_GROUP_COLUMNS[b] for b in by]
+    columns = [_GROUP_COLUMNS[b].label(b) for b in by]
     late = case((and_(Task.due_at.is_not(None), Task.due_at < now), 1), else_=0)
     undated = case((Task.due_at.is_(None), 1), else_=0)
-    stmt = (
+    per_status = (
         select(
-            *columns, Task.status, func.count(), func.coalesce(func.sum(Task.progress), 0),
-            func.coalesce(func.sum(late), 0), func.coalesce(func.sum(undated), 0),
+            *columns, Task.status.label("status"), func.count().label("n"),
+            func.sum(Task.progress).label("progress"), func.sum(late).label("late"),
+            func.sum(undated).label("undated"),
         )
         .where(Task.campaign_id == campaign_id, scope.condition())
-        .group_by(*columns, Task.status)
+        .group_by(*(_GROUP_COLUMNS[b] for b in by), Task.status)
+        .subquery()
     )
-    sums: dict[GroupBy, dict[int | None, list[int]]] = {b: {} for b in by}
+    c = per_status.c
+    is_open = c.status.in_(OPEN_STATUSES)
+
+    def total_if(condition: ColumnElement[bool], value: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+    keys = [c[b] for b in by]
+    stmt = select(
+        *keys,
+        func.sum(c.n),
+        total_if(c.status == TaskStatus.DONE, c.n),
+        total_if(c.status == TaskStatus.CANCELLED, c.n),
+        total_if(c.status == TaskStatus.BLOCKED, c.n),
+        total_if(is_open, c.late),
+        total_if(is_open, c.undated),
+        total_if(c.status == TaskStatus.DONE, 100 * c.n) + total_if(is_open, c.progress),
+    ).group_by(*keys)
     rows: Sequence[Any] = (await session.execute(stmt)).all()
+    if len(by) == 1:
+        return {by[0]: [Tally(r[0], *(int(v) for v in r[1:])) for r in rows]}
+    sums: dict[GroupBy, dict[int | None, list[int]]] = {b: {} for b in by}
     for row in rows:
-        status = TaskStatus(row[len(by)])
-        count, progress, overdue, no_date = (int(v) for v in row[len(by) + 1:])
-        is_open = status.is_open
-        add = (
-            count,
-            count if status is TaskStatus.DONE else 0,
-            count if status is TaskStatus.CANCELLED else 0,
-            count if status is TaskStatus.BLOCKED else 0,
-            overdue if is_open else 0,
-            no_date if is_open else 0,
-            100 * count if status is TaskStatus.DONE else progress if is_open else 0,
-        )
+        values = [int(v) for v in row[len(by):]]
         for i, b in enumerate(by):
-            acc = sums[b].setdefault(row[i], [0] * 7)
-            for j, value in enumerate(add):
+            acc = sums[b].setdefault(row[i], [0] * len(values))
+            for j, value in enumerate(values):
                 acc[j] += value
     return {b: [Tally(key, *acc) for key, acc in sums[b].items()] for b in by}
 

@@ -99,6 +99,8 @@ class _Snapshot:
     unit_names: dict[int, str]
     people: dict[str, list[Person]]
     person_names: dict[int, str]
+    # Deactivated people still hold their (unit, name): a new person cannot take it.
+    inactive: set[tuple[int | None, str]]
     indicators: dict[str, Indicator]
     indicator_codes: dict[int, str]
     tasks: dict[str, Task]
@@ -160,6 +162,7 @@ async def _snapshot(session: AsyncSession) -> _Snapshot:
         unit_names={u.id: u.name for u in units},
         people=people,
         person_names={p.id: p.name for p in everyone},
+        inactive={(p.unit_id, p.name) for p in everyone if not p.is_active},
         indicators={i.code: i for i in indicators},
         indicator_codes={i.id: i.code for i in indicators},
         tasks={t.key: t for t in tasks},
@@ -208,6 +211,9 @@ class _Planner:
             return None
         if row.owner in self.plan.new_people:
             return row.owner
+        if (unit, row.owner) in self.snap.inactive:
+            self.error(row.number, Column.OWNER, "tables.err.inactive_owner", name=row.owner)
+            return None
         if not self.options.create_people:
             self.error(row.number, Column.OWNER, "tables.err.unknown_owner", name=row.owner)
             return None

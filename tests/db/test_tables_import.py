@@ -249,6 +249,15 @@ async def test_owner_name_shared_by_two_people_elsewhere_is_ambiguous(services: 
     assert "县财政局" in str(preview.errors[0].params["units"])
 
 
+async def test_a_deactivated_owner_is_not_recreated(services: Services) -> None:
+    await _seed(services)
+    async with services.session() as s:
+        edu = (await s.execute(select(Unit).where(Unit.name == "县教育局"))).scalar_one()
+        (await f.person(s, "赵六", unit=edu)).is_active = False
+    table = _csv("单位,任务,责任人,截止时间", "县教育局,核对学籍,赵六,2026-12-01")
+    assert await _row_errors(services, table) == {(2, "责任人", "tables.err.inactive_owner")}
+
+
 async def test_duplicate_keys_and_unknown_phase_are_row_errors(services: Services) -> None:
     await _seed(services)
     table = _csv("编号,单位,任务,责任人,截止时间,阶段",

@@ -9,13 +9,16 @@ See docs/reminders.md, "Delivery API".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import math
 import os
 import random
 import socket
+import time
 import uuid
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -94,12 +97,19 @@ class Delivery:
             group_per_minute=config.group_per_minute,
         )
         self.stats: Counter[str] = Counter()
+        # Seconds spent: claiming, on the wire, settling, and the pacer's waits by cause
+        # (the overall window, per-chat limits, turns in progress, nothing to send).
+        self.timings: defaultdict[str, float] = defaultdict(float)
         self.unreachable: set[int] = set()
         self._guards: list[tuple[str, Guard]] = []
         self._wake = asyncio.Event()
+        # Claimed rows per chat, in sending order; a chat with a turn is being sent to.
         self._queues: dict[int, deque[OutboxMessage]] = {}
-        self._workers: dict[int, asyncio.Task[None]] = {}
-        self._sending: set[int] = set()
+        self._turns: dict[int, asyncio.Task[None]] = {}
+        self._attempts: dict[int, int] = {}
+        self._redirect: dict[int, int] = {}
+        self._kick = asyncio.Event()
+        self._low_water = max(1, config.max_inflight // 2)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._bot: Bot | None = None
@@ -183,6 +193,7 @@ class Delivery:
         """Finish the sends in flight, give every other claimed message back, stop."""
         self._stopping = True
         self._wake.set()
+        self._kick.set()
         if self._task is not None:
             await self._task
             self._task = None
@@ -203,38 +214,44 @@ class Delivery:
         return sum(len(q) for q in self._queues.values())
 
     async def _run(self) -> None:
+        pump = asyncio.create_task(self._pump(), name=f"delivery pump {self.worker}")
+        try:
+            await self._claim_loop()
+        finally:
+            self._stopping = True
+            self._kick.set()
+            await asyncio.gather(pump, return_exceptions=True)
+            await self._wind_down()
+
+    async def _claim_loop(self) -> None:
         lease = timedelta(seconds=self.config.lease_seconds)
         renew_every = self.config.lease_seconds / 3
         loop = asyncio.get_running_loop()
         renewed = loop.time()
-        try:
-            while not self._stopping:
-                self._wake.clear()
-                room = self.config.max_inflight - self._buffered()
-                claimed = 0
-                if room > 0:
-                    try:
-                        claimed = await self._claim(room, lease)
-                    except Exception:
-                        log.exception("claiming outbox messages failed; retrying")
-                if loop.time() - renewed > renew_every:
-                    renewed = loop.time()
-                    await self._renew(lease)
-                if claimed == 0 or room <= claimed:
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
-                    except TimeoutError:
-                        pass
-        finally:
-            await self._wind_down()
+        while not self._stopping:
+            self._wake.clear()
+            room = self.config.max_inflight - self._buffered()
+            if room > 0:
+                try:
+                    await self._claim(room, lease)
+                except Exception:
+                    log.exception("claiming outbox messages failed; retrying")
+            if loop.time() - renewed > renew_every:
+                renewed = loop.time()
+                await self._renew(lease)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
 
     async def _claim(self, limit: int, lease: timedelta) -> int:
         busy = [chat for chat, q in self._queues.items() if len(q) >= PER_CHAT_QUEUE]
+        started = time.perf_counter()
         async with self.db.session() as session:
             rows = await outbox_repo.claim(
                 session=session, worker=self.worker, now=self.clock.now(), lease=lease,
                 limit=limit, skip_chats=busy,
             )
+        self.timings["claim"] += time.perf_counter() - started
+        self.stats["claims"] += 1
         held = {r.id for q in self._queues.values() for r in q}
         for row in rows:
             if row.id in held:
@@ -242,8 +259,8 @@ class Delivery:
                 # the claim just renewed it, and it must not be queued twice.
                 continue
             self._queues.setdefault(row.chat_id, deque()).append(row)
-            if row.chat_id not in self._workers:
-                self._workers[row.chat_id] = asyncio.create_task(self._chat_worker(row.chat_id))
+        if rows:
+            self._kick.set()
         return len(rows)
 
     async def _renew(self, lease: timedelta) -> None:
@@ -255,38 +272,85 @@ class Delivery:
             )
 
     async def _wind_down(self) -> None:
-        # A worker waiting for quota is stopped; one whose request is on the wire finishes
-        # and settles it, so a stop neither loses nor repeats a message.
-        for chat_id, task in list(self._workers.items()):
-            if chat_id not in self._sending:
-                task.cancel()
-        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        # Turns already started finish and settle (their request may be on the wire), so
+        # a stop neither loses nor repeats a message; the rest goes back at once.
+        await asyncio.gather(*self._turns.values(), return_exceptions=True)
         left = [row.id for q in self._queues.values() for row in q]
         self._queues.clear()
-        self._workers.clear()
+        self._turns.clear()
+        self._attempts.clear()
+        self._redirect.clear()
         if left:
             async with self.db.session() as session:
                 await outbox_repo.release(session=session, message_ids=left, worker=self.worker)
 
-    async def _chat_worker(self, chat_id: int) -> None:
+    # Pacing ----------------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        """Start a send whenever the limits allow one, to the chat whose next message is
+        oldest among those that may receive one now. Sends to different chats overlap;
+        each chat has at most one turn at a time, so its messages keep their order, and
+        oldest-first keeps the chats advancing together instead of leaving a few chats'
+        backlog (at one a second each) for the end."""
+        while not self._stopping:
+            self._kick.clear()
+            now = self.throttle.clock()
+            wait = self.throttle.global_wait(now)
+            cause = "wait_global"
+            if wait <= 0:
+                chat_id, wait = self._next_chat(now)
+                if chat_id is not None:
+                    self.throttle.begin(chat_id)
+                    self._turns[chat_id] = asyncio.create_task(self._turn(chat_id))
+                    continue
+                cause = "wait_chat" if wait < math.inf else (
+                    "wait_turns" if self._turns else "wait_idle")
+            started = time.perf_counter()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), None if math.isinf(wait) else wait)
+            self.timings[cause] += time.perf_counter() - started
+
+    def _next_chat(self, now: float) -> tuple[int | None, float]:
+        """The chat to send to now, or None and how long until one may receive."""
+        chosen: int | None = None
+        oldest: tuple[datetime, int] | None = None
+        soonest = math.inf
+        for chat_id, queue in self._queues.items():
+            if chat_id in self._turns or not queue:
+                continue
+            wait = self.throttle.chat_wait(chat_id, now)
+            if wait > 0:
+                soonest = min(soonest, wait)
+                continue
+            head = (queue[0].not_before, queue[0].id)
+            if oldest is None or head < oldest:
+                chosen, oldest = chat_id, head
+        return chosen, 0.0 if chosen is not None else soonest
+
+    async def _turn(self, chat_id: int) -> None:
+        """One attempt at the chat's first message; it leaves the queue once settled."""
         queue = self._queues[chat_id]
+        row = queue[0]
         try:
-            while queue and not self._stopping:
-                try:
-                    await self._deliver(queue[0])
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    # A database hiccup while settling: leave the row claimed; its lease
-                    # runs out and it is tried again.
-                    log.exception("delivering outbox message %s failed", queue[0].id)
-                queue.popleft()
-                self._wake.set()
+            settled = await self._attempt(row, chat_id)
+        except Exception:
+            # A database hiccup while settling: leave the row claimed; its lease runs
+            # out and it is tried again.
+            log.exception("delivering outbox message %s failed", row.id)
+            settled = True
         finally:
-            if not queue:
-                self._queues.pop(chat_id, None)
-                self.throttle.forget(chat_id)
-            self._workers.pop(chat_id, None)
+            self._turns.pop(chat_id, None)
+        if settled:
+            queue.popleft()
+            self._attempts.pop(row.id, None)
+        if not queue:
+            self._queues.pop(chat_id, None)
+            self._redirect.pop(chat_id, None)
+            self.throttle.forget(chat_id)
+        if self._buffered() <= self._low_water:
+            # Claim in batches, not one transaction per message sent.
+            self._wake.set()
+        self._kick.set()
 
     # One message ---------------------------------------------------------------------
 
@@ -300,64 +364,76 @@ class Delivery:
                     return False
         return True
 
-    async def _deliver(self, row: OutboxMessage) -> None:
-        if not await self._still_wanted(row):
+    async def _attempt(self, row: OutboxMessage, chat_id: int) -> bool:
+        """Send once in the slot the pump took; True when the row is settled."""
+        try:
+            wanted = await self._still_wanted(row)
+        except BaseException:
+            self.throttle.cancel(chat_id)
+            raise
+        if not wanted:
+            self.throttle.cancel(chat_id)
             await self._finish(row, OutboxState.CANCELLED, "no longer applies", row.attempts)
-            return
-        attempts = row.attempts
-        chat_id = row.chat_id
-        while True:
-            await self.throttle.acquire(chat_id)
-            if self._stopping:
-                return
-            self._sending.add(row.chat_id)
-            try:
-                try:
-                    telegram_id = await self._send(row, chat_id)
-                except RetryAfter as exc:
-                    wait = _seconds(exc.retry_after)
-                    self.stats["flood_waits"] += 1
-                    self.throttle.pause(chat_id, wait)
-                    if wait > MAX_INLINE_FLOOD_WAIT:
-                        await self._release(row, self.clock.now() + timedelta(seconds=wait))
-                        return
-                    continue
-                except ChatMigrated as exc:
-                    chat_id = exc.new_chat_id
-                    continue
-                except Forbidden as exc:
-                    await self._finish(row, OutboxState.DEAD, str(exc), attempts + 1)
-                    await self._unreachable(row)
-                    return
-                except BadRequest as exc:
-                    await self._finish(row, OutboxState.FAILED, str(exc), attempts + 1)
-                    return
-                except TelegramError as exc:
-                    attempts += 1
-                    self.stats["retries"] += 1
-                    if attempts >= self.config.max_attempts:
-                        await self._finish(row, OutboxState.FAILED, str(exc), attempts)
-                        return
-                    async with self.db.session() as session:
-                        await outbox_repo.record_attempt(
-                            session=session, message_id=row.id, worker=self.worker,
-                            attempts=attempts, error=str(exc),
-                        )
-                    self._sending.discard(row.chat_id)
-                    await asyncio.sleep(backoff(attempts))
-                    continue
-                except OSError as exc:  # an attachment that is gone from disk
-                    await self._finish(row, OutboxState.FAILED, repr(exc), attempts + 1)
-                    return
-                async with self.db.session() as session:
-                    await outbox_repo.mark_sent(
-                        session=session, message_id=row.id, worker=self.worker,
-                        now=self.clock.now(), telegram_id=telegram_id,
-                    )
-                self.stats["sent"] += 1
-                return
-            finally:
-                self._sending.discard(row.chat_id)
+            return True
+        telegram_id: int | None = None
+        error: Exception | None = None
+        started = time.perf_counter()
+        try:
+            telegram_id = await self._send(row, self._redirect.get(chat_id, chat_id))
+        except (TelegramError, OSError) as exc:  # OSError: an attachment gone from disk
+            error = exc
+        finally:
+            self.throttle.answered(chat_id)
+            self._kick.set()
+            answered = time.perf_counter()
+            self.timings["http"] += answered - started
+        if error is not None:
+            return await self._refused(row, chat_id, error)
+        async with self.db.session() as session:
+            await outbox_repo.mark_sent(
+                session=session, message_id=row.id, worker=self.worker,
+                now=self.clock.now(), telegram_id=telegram_id,
+            )
+        self.timings["settle"] += time.perf_counter() - answered
+        self.stats["sent"] += 1
+        return True
+
+    async def _refused(self, row: OutboxMessage, chat_id: int, exc: Exception) -> bool:
+        """Settle or schedule a retry after an error; True when the row is settled."""
+        attempts = self._attempts.get(row.id, row.attempts)
+        if isinstance(exc, RetryAfter):
+            # A retry costs no attempt; the chat waits exactly as long as Telegram asked.
+            wait = _seconds(exc.retry_after)
+            self.stats["flood_waits"] += 1
+            self.throttle.pause(chat_id, wait)
+            if wait > MAX_INLINE_FLOOD_WAIT:
+                await self._release(row, self.clock.now() + timedelta(seconds=wait))
+                return True
+            return False
+        if isinstance(exc, ChatMigrated):
+            self._redirect[chat_id] = exc.new_chat_id
+            return False
+        if isinstance(exc, Forbidden):
+            await self._finish(row, OutboxState.DEAD, str(exc), attempts + 1)
+            await self._unreachable(row)
+            return True
+        if isinstance(exc, BadRequest | OSError):
+            error = str(exc) if isinstance(exc, BadRequest) else repr(exc)
+            await self._finish(row, OutboxState.FAILED, error, attempts + 1)
+            return True
+        attempts += 1
+        self.stats["retries"] += 1
+        if attempts >= self.config.max_attempts:
+            await self._finish(row, OutboxState.FAILED, str(exc), attempts)
+            return True
+        self._attempts[row.id] = attempts
+        async with self.db.session() as session:
+            await outbox_repo.record_attempt(
+                session=session, message_id=row.id, worker=self.worker,
+                attempts=attempts, error=str(exc),
+            )
+        self.throttle.pause(chat_id, backoff(attempts))
+        return False
 
     async def _send(self, row: OutboxMessage, chat_id: int) -> int:
         bot = self._bot

@@ -1,33 +1,50 @@
-"""Telegram's flood limits, kept on our side so the bot rarely meets a 429.
+"""Telegram's flood limits, kept on our side so the bot does not meet a 429.
 
 Overall about 30 messages a second, one a second per private chat, 20 a minute per group.
 The overall and group limits are sliding windows ("at most N in any span"), as Telegram
 counts them; a private chat is a minimum spacing. A 429's `retry_after` pauses the chat.
+
+Every request is counted from the moment its **answer** arrives, not from when it left:
+Telegram counted it somewhere in between, so a send that starts one span after the
+previous answer cannot arrive less than one span after the previous request did, however
+the request and the answer were delayed on the way. That makes the limits exact without
+a safety margin against jitter; the price is one round trip per span per slot. A request
+on the wire holds its slot (it counts, but has not started ageing yet).
 """
 
 from __future__ import annotations
 
-import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
 
+# Guards the comparisons against float rounding only, not against timing jitter.
+SLACK = 0.001
+
 
 class _Window:
+    """At most `limit` requests in any `span` seconds, each counted from its answer."""
+
     def __init__(self, limit: int, span: float) -> None:
         self.limit = limit
         self.span = span
-        self.times: deque[float] = deque()
+        self.answered: deque[float] = deque()
+        self.in_flight = 0
 
     def wait(self, now: float) -> float:
-        while self.times and self.times[0] <= now - self.span:
-            self.times.popleft()
-        if len(self.times) < self.limit:
+        """Seconds until one more request fits; inf while only an answer can make room."""
+        while self.answered and self.answered[0] + self.span <= now:
+            self.answered.popleft()
+        excess = len(self.answered) + self.in_flight + 1 - self.limit
+        if excess <= 0:
             return 0.0
-        return self.times[0] + self.span - now
+        if excess > len(self.answered):
+            return math.inf
+        return self.answered[excess - 1] + self.span - now
 
-    def record(self, now: float) -> None:
-        self.times.append(now)
+    def idle(self) -> bool:
+        return not self.answered and not self.in_flight
 
 
 def is_private(chat_id: int) -> bool:
@@ -36,12 +53,12 @@ def is_private(chat_id: int) -> bool:
 
 
 class Throttle:
-    """Waits until one more message to `chat_id` fits every limit, then counts it."""
+    """Tells when one more request to a chat fits every limit, and counts requests.
 
-    # Sends leave here and arrive at Telegram a little apart; a small margin keeps
-    # arrival jitter from pushing a window over the limit (a 429 costs a whole second).
-    SPAN_MARGIN = 1.04
-    PRIVATE_MARGIN = 1.1
+    The caller asks `wait(chat_id)`, calls `begin(chat_id)` when it sends, and then
+    exactly one of `answered(chat_id)` (an answer or an error came back) or
+    `cancel(chat_id)` (nothing was sent after all). One request per chat at a time.
+    """
 
     def __init__(
         self,
@@ -53,62 +70,78 @@ class Throttle:
     ) -> None:
         # A fractional rate becomes a whole count over a longer window (2.5/s = 5 per 2 s).
         count, span = _as_window(per_second)
-        self._global = _Window(count, span * self.SPAN_MARGIN)
-        self._private_gap = self.PRIVATE_MARGIN / private_per_second
+        self._global = _Window(count, span + SLACK)
+        self._private_gap = 1.0 / private_per_second + SLACK
         self._group_per_minute = group_per_minute
-        self._clock = clock
+        self.clock = clock
         self._next_private: dict[int, float] = {}
         self._groups: dict[int, _Window] = {}
         self._paused: dict[int, float] = {}
-        self._paused_all = 0.0
-        self._lock = asyncio.Lock()
 
-    def _chat_wait(self, chat_id: int, now: float) -> float:
-        waits = [self._paused.get(chat_id, 0.0) - now, self._paused_all - now]
+    def _group(self, chat_id: int) -> _Window:
+        window = self._groups.get(chat_id)
+        if window is None:
+            window = self._groups[chat_id] = _Window(self._group_per_minute, 60.0 + SLACK)
+        return window
+
+    def global_wait(self, now: float) -> float:
+        return self._global.wait(now)
+
+    def chat_wait(self, chat_id: int, now: float) -> float:
+        """Seconds until this chat's own limits (and any flood pause) allow a request."""
+        wait = self._paused.get(chat_id, 0.0) - now
         if is_private(chat_id):
-            waits.append(self._next_private.get(chat_id, 0.0) - now)
+            wait = max(wait, self._next_private.get(chat_id, 0.0) - now)
         else:
-            window = self._groups.setdefault(chat_id, _Window(self._group_per_minute, 60.0))
-            waits.append(window.wait(now))
-        return max(0.0, *waits)
+            wait = max(wait, self._group(chat_id).wait(now))
+        return max(0.0, wait)
 
-    def wait_time(self, chat_id: int) -> float:
-        now = self._clock()
-        return max(self._chat_wait(chat_id, now), self._global.wait(now))
+    def wait(self, chat_id: int) -> float:
+        now = self.clock()
+        return max(self.chat_wait(chat_id, now), self.global_wait(now))
 
-    async def acquire(self, chat_id: int) -> None:
-        while True:
-            # The lock makes check-and-record atomic across the chat workers; a worker
-            # never sleeps while holding it.
-            async with self._lock:
-                now = self._clock()
-                wait = max(self._chat_wait(chat_id, now), self._global.wait(now))
-                if wait <= 0:
-                    self._global.record(now)
-                    if is_private(chat_id):
-                        self._next_private[chat_id] = now + self._private_gap
-                    else:
-                        self._groups[chat_id].record(now)
-                    return
-            await asyncio.sleep(wait)
+    def begin(self, chat_id: int) -> None:
+        """A request to `chat_id` leaves now: it holds a slot until it is answered."""
+        self._global.in_flight += 1
+        if not is_private(chat_id):
+            self._group(chat_id).in_flight += 1
+
+    def answered(self, chat_id: int) -> None:
+        """The request's answer (or its error) came back now: its span starts ageing.
+
+        A 429 is counted too: when another process shares the token, our own count is
+        short, and a refused request should not make room for yet another one.
+        """
+        now = self.clock()
+        self._global.in_flight -= 1
+        self._global.answered.append(now)
+        if is_private(chat_id):
+            self._next_private[chat_id] = now + self._private_gap
+        else:
+            window = self._group(chat_id)
+            window.in_flight -= 1
+            window.answered.append(now)
+
+    def cancel(self, chat_id: int) -> None:
+        """The request was not sent after all (a guard dropped the message)."""
+        self._global.in_flight -= 1
+        if not is_private(chat_id):
+            self._group(chat_id).in_flight -= 1
 
     def pause(self, chat_id: int, seconds: float) -> None:
-        """Telegram said 429 for this chat: nothing more to it for `seconds`."""
-        until = self._clock() + seconds
+        """Telegram said 429 for this chat (or asked us to back off): wait `seconds`."""
+        until = self.clock() + seconds
         self._paused[chat_id] = max(self._paused.get(chat_id, 0.0), until)
-
-    def pause_all(self, seconds: float) -> None:
-        self._paused_all = max(self._paused_all, self._clock() + seconds)
 
     def forget(self, chat_id: int) -> None:
         """Drop a chat's state once nothing is queued for it (keeps memory bounded)."""
-        now = self._clock()
+        now = self.clock()
         if self._next_private.get(chat_id, 0.0) <= now:
             self._next_private.pop(chat_id, None)
         if self._paused.get(chat_id, 0.0) <= now:
             self._paused.pop(chat_id, None)
         window = self._groups.get(chat_id)
-        if window is not None and window.wait(now) == 0 and not window.times:
+        if window is not None and window.wait(now) == 0 and window.idle():
             self._groups.pop(chat_id, None)
 
 

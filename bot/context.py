@@ -57,8 +57,11 @@ class Services:
         """One unit of work; task changes are published only once it has committed."""
         async with self.db.session() as session:
             yield session
-        for change in session.info.pop("task_changes", []):
-            await self.bus.publish(change)
+        changes = session.info.pop("task_changes", [])
+        if changes:
+            from bot.services.tasks import TasksChanged
+
+            await self.bus.publish(TasksChanged(tuple(changes)))
 
     def add_commands(self, *specs: CommandSpec) -> None:
         self.commands.extend(specs)

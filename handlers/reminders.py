@@ -17,7 +17,7 @@ from bot.services import tasks as task_service
 from bot.services.delivery import Delivery
 from bot.services.parsing import parse_task_id
 from bot.services.reminders import Reminders
-from bot.services.tasks import TaskChange
+from bot.services.tasks import TasksChanged
 from bot.views import progress_keyboard, task_card
 from db.models import Role
 from db.repositories import outbox as outbox_repo
@@ -122,7 +122,7 @@ def register(app: AppType, services: Services) -> None:
     services.features["delivery"] = delivery
     services.features["reminders"] = reminders
     delivery.add_guard("reminder.", reminders.still_applies)
-    services.bus.subscribe(TaskChange, reminders.on_task_change)
+    services.bus.subscribe(TasksChanged, reminders.on_task_change)
 
     # The dispatcher has its own Bot without PTB's rate limiter: its throttle is the one
     # limit for unprompted messages, and a second limiter in series bunches requests up

@@ -42,7 +42,7 @@ from bot.services.reminder_policy import (
     next_time,
     plan_task,
 )
-from bot.services.tasks import TaskChange, load_task
+from bot.services.tasks import TasksChanged, load_task
 from db.models import Campaign, OutboxMessage, Person, ReminderCursor, Task
 from db.repositories import reminders as repo
 from db.repositories.reminders import CAMPAIGN, PERSON, TASK
@@ -342,10 +342,10 @@ class Reminders:
         async with self.services.session() as session:
             await repo.reconcile(session=session, now=self.services.clock.now())
 
-    async def on_task_change(self, change: TaskChange) -> None:
-        """A task changed (committed): derive its reminders again at once."""
+    async def on_task_change(self, change: TasksChanged) -> None:
+        """Tasks changed (committed): derive their reminders again at once, in one go."""
         async with self.services.session() as session:
-            await repo.touch(session=session, subject=TASK, ids=[change.task_id],
+            await repo.touch(session=session, subject=TASK, ids=change.task_ids,
                              now=self.services.clock.now())
         self.soon()
 

@@ -25,7 +25,7 @@ from bot.services.table_rows import (
     convert_row,
     text_of,
 )
-from bot.services.tasks import _record_change
+from bot.services.tasks import record_change
 from db.models import (
     Campaign,
     Indicator,
@@ -419,11 +419,11 @@ async def _write_history(
         if p.task is None:
             task_id = created[p.row.key]
             event(task_id, "imported", None, p.row.title[:500], file_name)
-            _record_change(session, task_id, "imported")
+            record_change(session, task_id, "imported")
         elif p.changes:
             for c in p.changes:
                 event(p.task.id, "updated", c.old[:500], c.new[:500], c.field)
-            _record_change(session, p.task.id, "updated")
+            record_change(session, p.task.id, "updated")
     await imports_repo.insert_events(session=session, rows=events)
 
 

@@ -35,13 +35,23 @@ _ALLOWED_FROM: dict[TaskStatus, tuple[TaskStatus, ...]] = {
 
 @dataclass(frozen=True)
 class TaskChange:
-    """Published after commit so reminders and other listeners can react at once."""
-
     task_id: int
     kind: str
 
 
-def _record_change(session: AsyncSession, task_id: int, kind: str) -> None:
+@dataclass(frozen=True)
+class TasksChanged:
+    """Published once per committed unit of work, so listeners react at once and in bulk."""
+
+    changes: tuple[TaskChange, ...]
+
+    @property
+    def task_ids(self) -> list[int]:
+        return sorted({c.task_id for c in self.changes})
+
+
+def record_change(session: AsyncSession, task_id: int, kind: str) -> None:
+    """Note a change to publish when this session's transaction has committed."""
     session.info.setdefault("task_changes", []).append(TaskChange(task_id, kind))
 
 
@@ -67,7 +77,7 @@ async def record_event(
         note=note,
     )
     task.updated_at = at
-    _record_change(session, task.id, kind)
+    record_change(session, task.id, kind)
 
 
 def _clean_note(text: str) -> str:

@@ -55,9 +55,14 @@ async def touch(
         return
     insert_ = _insert_for(session)
     table = ReminderCursor.__table__
-    for subject_id in ids:
-        stmt = insert_(table).values(subject=subject, subject_id=subject_id, next_at=now,
-                                     derived_at=now)
+    ordered = sorted(set(ids))
+    # One multi-row upsert per chunk: an import of thousands of tasks touches them all.
+    for start in range(0, len(ordered), 500):
+        rows = [
+            {"subject": subject, "subject_id": subject_id, "next_at": now, "derived_at": now}
+            for subject_id in ordered[start:start + 500]
+        ]
+        stmt = insert_(table).values(rows)
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.subject, table.c.subject_id], set_={"next_at": now}
         )

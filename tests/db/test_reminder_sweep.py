@@ -12,7 +12,7 @@ from bot.services import tasks as task_service
 from bot.services.access import actor_for
 from bot.services.delivery import Delivery
 from bot.services.reminders import Reminders
-from bot.services.tasks import TaskChange
+from bot.services.tasks import TasksChanged
 from db.models import OutboxMessage, OutboxState, Person, Role, Task
 from tests.conftest import DEFAULT_NOW
 from tests.utils import factories as f
@@ -24,7 +24,7 @@ def _reminders(services: Services) -> Reminders:
     delivery = Delivery(db=services.db, clock=services.clock,
                         config=services.config.reminders.delivery, texts=services.texts)
     reminders = Reminders(services, delivery)
-    services.bus.subscribe(TaskChange, reminders.on_task_change)
+    services.bus.subscribe(TasksChanged, reminders.on_task_change)
     return reminders
 
 

@@ -8,6 +8,7 @@ import traceback
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError
+from telegram.ext import ApplicationHandlerStop
 
 from bot.context import AppContext, AppType, Services
 from bot.errors import DomainError
@@ -17,7 +18,17 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: AppContext) -> None:
-    """Tell the user something useful; log and notify the office about real faults."""
+    """Tell the user something useful; log and notify the office about real faults.
+
+    An update whose handler failed is finished: raising ApplicationHandlerStop keeps later
+    handler groups (another feature's catch-all) from acting on it as well.
+    """
+    await _report(update, context)
+    if isinstance(update, Update):
+        raise ApplicationHandlerStop
+
+
+async def _report(update: object, context: AppContext) -> None:
     error = context.error
     if isinstance(error, NotForUs):
         return

@@ -41,5 +41,9 @@ async def gate(update: Update, context: AppContext) -> None:
     raise ApplicationHandlerStop
 
 
+# Handler groups run in ascending order; the gate runs before everything else.
+GROUP = -10
+
+
 def register(app: AppType, services: Services) -> None:
-    app.add_handler(TypeHandler(Update, gate), group=-1)
+    app.add_handler(TypeHandler(Update, gate), group=GROUP)

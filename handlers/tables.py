@@ -12,11 +12,16 @@ import io
 import secrets
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot import callbacks
 from bot.context import LEADERS, OFFICE, AppContext, AppType, CommandSpec, Services
@@ -65,32 +70,17 @@ SPREADSHEET = (
 )
 
 
-class OfficeSpreadsheetHandler(MessageHandler[AppContext, None]):
-    """Handles a spreadsheet from an admin; passes anyone else's on to the next handler.
+# Between the gate and the features: an admin's spreadsheet is a breakdown table and
+# stops here; anyone else's file goes on to the evidence handlers in group 0.
+GROUP = -1
 
-    Whether the sender is an admin is known only once the gate has looked them up, which
-    `check_update` cannot see; so the decision is made here, and an update that is not ours
-    is offered to the rest of this handler group exactly as the Application would have.
-    """
 
-    async def handle_update(
-        self,
-        update: Update,
-        application: Application[Any, AppContext, Any, Any, Any, Any],
-        check_result: object,
-        context: AppContext,
-    ) -> None:
-        if await _from_office(context):
-            await super().handle_update(update, application, check_result, context)
-            return
-        for handlers in application.handlers.values():
-            if self not in handlers:
-                continue
-            for handler in handlers[handlers.index(self) + 1:]:
-                check = handler.check_update(update)
-                if check is not None and check is not False:
-                    await handler.handle_update(update, application, check, context)
-                    return
+async def on_office_spreadsheet(update: Update, context: AppContext) -> None:
+    """An .xlsx/.csv from the office is a breakdown table; anything else is not ours."""
+    if not await _from_office(context):
+        return
+    await on_table(update, context)
+    raise ApplicationHandlerStop
 
 
 async def _from_office(context: AppContext) -> bool:
@@ -256,5 +246,4 @@ def register(app: AppType, services: Services) -> None:
     app.add_handler(CommandHandler("import", import_help))
     app.add_handler(CommandHandler("export", export_command))
     app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(IMPORT)))
-    # Before the evidence handler's catch-all for documents: see OfficeSpreadsheetHandler.
-    app.add_handler(OfficeSpreadsheetHandler(SPREADSHEET, on_table))
+    app.add_handler(MessageHandler(SPREADSHEET, on_office_spreadsheet), group=GROUP)

@@ -127,12 +127,14 @@ async def test_broken_file_gets_a_clear_error(harness: BotHarness) -> None:
 async def test_too_large_file_is_refused_before_download(harness: BotHarness) -> None:
     await _seed(harness)
     harness.request.files["big"] = b"x"
-    document = harness.updates.document(harness.updates.user(ADMIN), "big", "表.xlsx", XLSX)
-    assert document.message is not None and document.message.document is not None
-    object.__setattr__(document.message.document, "file_size", 6 * 1024 * 1024)
+    document = harness.updates.document(
+        harness.updates.user(ADMIN), "big", "表.xlsx", XLSX, file_size=6 * 1024 * 1024
+    )
     await harness.process(document)
     assert "文件太大" in harness.request.last_text()
     assert harness.request.sent("getFile") == []
+    # Refused once, and not picked up again by the evidence handlers after the error.
+    assert len(harness.request.sent("sendMessage")) == 1
 
 
 async def test_non_admin_spreadsheet_is_left_to_other_handlers(harness: BotHarness) -> None:

@@ -76,7 +76,8 @@ async def send_poll(st: SandboxState, p: Params) -> JSON:
         options=option_records(poll_id, texts),
         type="quiz" if kind == "quiz" else "regular",
         is_anonymous=p.flag("is_anonymous", default=True),
-        allows_multiple_answers=kind == "regular" and p.flag("allows_multiple_answers"),
+        # Since Bot API 9.6 a quiz may have several correct options and accept several.
+        allows_multiple_answers=p.flag("allows_multiple_answers"),
         allows_revoting=p.flag("allows_revoting", default=kind == "regular"),
         correct_option_ids=correct,
         explanation=explanation,

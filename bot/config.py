@@ -6,10 +6,18 @@ import os
 import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 ENV_TOKEN = "INSPECTBOT_TOKEN"
 ENV_DATABASE_URL = "INSPECTBOT_DATABASE_URL"
@@ -18,6 +26,18 @@ ENV_CONFIG = "INSPECTBOT_CONFIG"
 
 class ConfigError(Exception):
     """A configuration mistake, phrased so the operator can find and fix it."""
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+# An IANA zone name such as "Asia/Shanghai", checked against the zone database.
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 class _Section(BaseModel):
@@ -49,18 +69,9 @@ class StorageConfig(_Section):
 
 
 class CampaignConfig(_Section):
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZoneName = "Asia/Shanghai"
     # A deadline given as a bare date means the end of that office day.
     default_due_time: time = time(17, 30)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
 
 class BotConfig(_Section):

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import TimeZoneName
 from bot.errors import InvalidInput
 from bot.services.roster import guess_unit_kind
 from db.models import Campaign, Indicator, Person, Phase, Role, Unit, UnitKind
@@ -37,17 +37,8 @@ class _Strict(BaseModel):
 class CampaignSpec(_Strict):
     name: str = Field(min_length=1, max_length=200)
     inspection_date: date | None = None
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZoneName = "Asia/Shanghai"
     leaders_chat_id: int | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
 
 class PhaseSpec(_Strict):

@@ -7,7 +7,7 @@ Core bulk inserts, and times `build_summary` for a leader (everything), a townsh
 (a subtree of ~20 units) and a responsible person. Each figure is also given as a ratio to
 a baseline measured in the same process right before it: `SELECT count(*)` over the
 campaign's tasks, the cheapest possible full look at them. At the largest size it exports
-the ledger and reports its time and peak Python memory (tracemalloc, separate run).
+the ledger in a fresh process and reports its time and that process's peak RSS.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import resource
 import statistics
+import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -175,20 +176,49 @@ async def _export(db: Database, path: Path) -> int:
     return stats.rows
 
 
-async def _measure_ledger(db: Database, workdir: Path) -> None:
-    """Time without tracing, then peak Python memory in a second, traced run."""
+async def _measure_ledger(db: Database, url: str, workdir: Path) -> None:
+    """Export in a fresh process, so its peak RSS is the export's and not the loader's."""
     baseline = await _median_ms(3, lambda: _count(db))
-    started = time.perf_counter()
-    rows = await _export(db, workdir / "ledger.xlsx")
-    took = time.perf_counter() - started
-    size = (workdir / "ledger.xlsx").stat().st_size
-    tracemalloc.start()
-    await _export(db, workdir / "ledger-traced.xlsx")
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"  ledger export: {rows:,} rows in {took:.1f} s "
-          f"({took * 1000 / baseline:,.0f}x count(*)), {size / 1e6:.1f} MB file, "
-          f"peak Python memory {peak / 1e6:.1f} MB (tracemalloc)")
+    out = workdir / "ledger.xlsx"
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.reports", "--export", url, str(out),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    stdout, _ = await child.communicate()
+    assert child.returncode == 0, "the export process failed"
+    rows, took, before_kb, peak_kb = stdout.decode().split()
+    seconds = float(took)
+    print(f"  ledger export: {int(rows):,} rows in {seconds:.1f} s "
+          f"({seconds * 1000 / baseline:,.0f}x count(*)), {out.stat().st_size / 1e6:.1f} MB file; "
+          f"peak RSS {int(peak_kb) / 1024:.0f} MB ({int(before_kb) / 1024:.0f} MB of it "
+          f"before the export started)")
+
+
+def _high_water_kb() -> int:
+    """Peak RSS of this process image (Linux VmHWM; unlike ru_maxrss it is not carried
+    over from the parent through exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _export_main(url: str, out: Path) -> None:
+    """`--export URL OUT`: rows, seconds, RSS before and peak RSS (KB), for the parent."""
+
+    async def run() -> None:
+        db = Database(url)
+        before = _high_water_kb()
+        started = time.perf_counter()
+        try:
+            rows = await _export(db, out)
+        finally:
+            await db.dispose()
+        took = time.perf_counter() - started
+        peak = _high_water_kb()
+        print(rows, f"{took:.3f}", before, peak)
+
+    asyncio.run(run())
 
 
 async def _count(db: Database) -> object:
@@ -214,7 +244,7 @@ async def _run(sizes: list[int], repeat: int, workdir: Path) -> None:
             for label, took, ratio in await _measure_summary(db, repeat):
                 print(f"  /summary {label:<32} {took:8.1f} ms   {ratio:6.1f}x count(*)")
             if size == sizes[-1]:
-                await _measure_ledger(db, workdir)
+                await _measure_ledger(db, url, workdir)
         finally:
             await db.dispose()
 
@@ -223,7 +253,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,50000,200000")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--export", nargs=2, metavar=("URL", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.export:
+        _export_main(args.export[0], Path(args.export[1]))
+        return
     sizes = sorted(int(s) for s in args.sizes.split(","))
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         asyncio.run(_run(sizes, args.repeat, Path(tmp)))

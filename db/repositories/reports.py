@@ -400,7 +400,11 @@ def _evidence_count() -> Any:
 async def ledger_rows(
     *, session: AsyncSession, campaign_id: int, scope: TaskScope, chunk: int = 2000
 ) -> AsyncIterator[LedgerRow]:
-    """Every task of the campaign in unit order, streamed in chunks (constant memory)."""
+    """Every task of the campaign grouped by unit, streamed in chunks (constant memory).
+
+    Ordered by unit id rather than name: that is the covering index's order, so rows flow
+    at once instead of after sorting 200,000 wide rows.
+    """
     latest = (
         select(TaskEvent.task_id, func.max(TaskEvent.id).label("event_id"))
         .where(TaskEvent.note != "")
@@ -422,7 +426,7 @@ async def ledger_rows(
         .outerjoin(latest, latest.c.task_id == Task.id)
         .outerjoin(note, note.id == latest.c.event_id)
         .where(Task.campaign_id == campaign_id, scope.condition())
-        .order_by(Unit.name, Task.id)
+        .order_by(Task.unit_id, Task.id)
         .execution_options(yield_per=chunk)
     )
     result = await session.stream(stmt)

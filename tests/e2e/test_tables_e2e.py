@@ -35,9 +35,9 @@ async def _count(bot: LiveBot, model: type) -> int:
 
 
 async def test_office_imports_the_sample_table_by_sending_it(
-    polling_bot: LiveBot, sandbox: SandboxClient
+    live_bot: LiveBot, sandbox: SandboxClient
 ) -> None:
-    await _seed(polling_bot)
+    await _seed(live_bot)
     office = await sandbox.add_user("周敏", user_id=OFFICE, started=True)
 
     await office.send_document(_example("broken/bad_rows.csv"), filename="bad_rows.csv")
@@ -48,12 +48,12 @@ async def test_office_imports_the_sample_table_by_sending_it(
     preview = await office.expect_message(contains="任务分解表预览")
     assert "新增任务 85 项" in preview.text
     assert preview.button_texts == ["✅ 确认导入", "✖️ 取消"]
-    assert await _count(polling_bot, Task) == 0
+    assert await _count(live_bot, Task) == 0
 
     await office.press(preview, "✅ 确认导入")
     done = await office.expect_edit(preview, contains="导入完成")
     assert "新增任务 85 项" in done.text and done.buttons == []
-    assert await _count(polling_bot, Task) == 85
+    assert await _count(live_bot, Task) == 85
 
     await office.send("/export")
     exported = await office.expect_document(timeout=10)
@@ -62,7 +62,7 @@ async def test_office_imports_the_sample_table_by_sending_it(
     await office.send_document(stored.data, filename=exported.document["file_name"])  # type: ignore[index]
     again = await office.expect_message(contains="任务分解表预览")
     assert "无变化 85 项" in again.text and again.buttons == []
-    assert await _count(polling_bot, Task) == 85
+    assert await _count(live_bot, Task) == 85
 
 
 async def test_owner_spreadsheet_is_evidence_business_not_an_import(

@@ -86,7 +86,10 @@ def cmd_summary(config: AppConfig, args: argparse.Namespace) -> int:
                 return 1
             now = services.clock.now()
             async with services.session() as session:
-                summary = await build_summary(session, campaign, EVERYTHING, now, config.zone)
+                summary = await build_summary(
+                    session, campaign, EVERYTHING, now, config.zone,
+                    readiness_threshold=config.quiz.mastery_threshold,
+                )
         finally:
             await services.db.dispose()
         print(plain(summary_text(services.texts, args.lang, summary, now, config.zone)))

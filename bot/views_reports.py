@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import task_cb
 from bot.services.deadlines import urgency
-from bot.services.summary import Counts, Standing, Summary
+from bot.services.summary import Counts, Readiness, Standing, Summary
 from bot.texts import Markup, Texts
 from db.models import TaskStatus
 from db.repositories.reports import TaskLine
@@ -93,6 +93,27 @@ def task_line(texts: Texts, lang: str, line: TaskLine, now: datetime, zone: Zone
     )
 
 
+def readiness_lines(texts: Texts, lang: str, readiness: Readiness | None) -> list[str]:
+    """The quiz readiness section: the overall share, then the weakest units."""
+    if readiness is None:
+        return []
+    lines = [
+        texts.get(lang, "reports.readiness_header"),
+        texts.get(lang, "reports.readiness_overall", percent=percent(readiness.share),
+                  ready=readiness.ready, people=readiness.people,
+                  threshold=percent(readiness.threshold)),
+    ]
+    if readiness.lowest:
+        lines.append(texts.get(lang, "reports.readiness_lowest", count=len(readiness.lowest),
+                               units=readiness.units))
+    lines.extend(
+        texts.get(lang, "reports.readiness_unit_line", name=unit.name, ready=unit.ready,
+                  people=unit.people, percent=percent(unit.share_ready))
+        for unit in readiness.lowest
+    )
+    return lines
+
+
 def summary_text(
     texts: Texts, lang: str, summary: Summary, now: datetime, zone: ZoneInfo
 ) -> str:
@@ -100,8 +121,11 @@ def summary_text(
     lines.append(_countdown(texts, lang, summary))
     if summary.current_phase:
         lines.append(texts.get(lang, "reports.current_phase", phase=summary.current_phase))
+    readiness = readiness_lines(texts, lang, summary.readiness)
     if summary.empty:
         lines.append(texts.get(lang, "reports.empty"))
+        if readiness:
+            lines += ["", *readiness]
         return "\n".join(lines)
     overall = summary.overall
     lines.append(texts.get(
@@ -140,6 +164,8 @@ def summary_text(
         for phase in phases:
             name = phase.name or texts.plain(lang, "reports.no_phase")
             lines.append(_counts_line(texts, lang, "reports.phase_line", name, phase.counts))
+        lines.append("")
+    lines += readiness
     return "\n".join(lines).rstrip()
 
 

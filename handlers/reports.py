@@ -48,7 +48,10 @@ async def _summary(update: Update, context: AppContext) -> None:
     now, zone = services.clock.now(), services.config.zone
     async with services.session() as session:
         campaign = await _campaign(session)
-        summary = await build_summary(session, campaign, scope_for(actor), now, zone)
+        summary = await build_summary(
+            session, campaign, scope_for(actor), now, zone,
+            readiness_threshold=services.config.quiz.mastery_threshold,
+        )
     texts, lang = services.texts, actor.language
     await edit_or_reply(
         update, summary_text(texts, lang, summary, now, zone),
@@ -57,7 +60,8 @@ async def _summary(update: Update, context: AppContext) -> None:
 
 
 async def summary_command(update: Update, context: AppContext) -> None:
-    """/summary: countdown, completion, veto risks, units ranked, phases (scoped by role)."""
+    """/summary: countdown, completion, veto risks, units ranked, phases, quiz readiness
+    (scoped by role)."""
     await _summary(update, context)
 
 

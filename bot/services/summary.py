@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import readiness as readiness_service
 from bot.services.access import Actor
+from bot.services.readiness import UnitReadiness
 from db.models import Campaign, Phase
 from db.repositories import reports as reports_repo
 from db.repositories.reports import (
@@ -26,6 +28,7 @@ from db.repositories.reports import (
 )
 
 RISK_LIMIT = 10
+READINESS_UNITS = 5
 
 
 def scope_for(actor: Actor) -> TaskScope:
@@ -153,6 +156,64 @@ def days_until(day: date | None, today: date) -> int | None:
 
 
 @dataclass(frozen=True)
+class Readiness:
+    """Quiz readiness as a reader may see it: everyone counted, and the weakest units."""
+
+    people: int
+    ready: int
+    threshold: float
+    lowest: tuple[UnitReadiness, ...]
+    units: int
+
+    @property
+    def share(self) -> float:
+        return self.ready / self.people
+
+
+def sees_readiness(scope: TaskScope) -> bool:
+    """The whole campaign, or the units one leads; a responsible person's own tasks are no
+    basis for judging other people's knowledge."""
+    return scope.everything or bool(scope.unit_ids)
+
+
+def readiness_view(
+    rows: Sequence[UnitReadiness], scope: TaskScope, *, threshold: float,
+    limit: int = READINESS_UNITS,
+) -> Readiness | None:
+    """Overall share ready within the scope, then the units with the lowest share first.
+
+    People without a unit count in the whole campaign's share but are no unit to name;
+    None when the scope has nobody to count.
+    """
+    if not sees_readiness(scope):
+        return None
+    kept = [r for r in rows if scope.everything or r.unit_id in scope.unit_ids]
+    people = sum(r.people for r in kept)
+    if people == 0:
+        return None
+    units = [r for r in kept if r.unit_id is not None]
+    # Lowest share first; among equals, the unit with more people still to reach the line.
+    units.sort(key=lambda r: (r.share_ready, r.ready - r.people, r.name, r.unit_id or 0))
+    return Readiness(
+        people=people, ready=sum(r.ready for r in kept), threshold=threshold,
+        lowest=tuple(units[:limit]), units=len(units),
+    )
+
+
+async def gather_readiness(
+    session: AsyncSession, scope: TaskScope, now: datetime, zone: ZoneInfo, threshold: float
+) -> Readiness | None:
+    """The readiness section, skipping the per-person work when nobody may see it or
+    nobody has answered a question yet."""
+    if not sees_readiness(scope) or not await reports_repo.quiz_started(session=session):
+        return None
+    rows = await readiness_service.readiness_by_unit(
+        session, now=now, zone=zone, threshold=threshold
+    )
+    return readiness_view(rows, scope, threshold=threshold)
+
+
+@dataclass(frozen=True)
 class Summary:
     campaign_id: int
     campaign_name: str
@@ -166,6 +227,7 @@ class Summary:
     risky_indicators: list[Standing]
     units: list[Standing]
     phases: list[Standing]
+    readiness: Readiness | None = None
 
     @property
     def empty(self) -> bool:
@@ -185,7 +247,10 @@ class Aggregates:
     indicators: dict[int, IndicatorRef]
 
 
-def assemble(campaign: Campaign, phases: Sequence[Phase], data: Aggregates, today: date) -> Summary:
+def assemble(
+    campaign: Campaign, phases: Sequence[Phase], data: Aggregates, today: date,
+    readiness: Readiness | None = None,
+) -> Summary:
     """The summary of one campaign as of `today` (local date), from aggregate rows."""
     phase = current_phase(phases, today)
     return Summary(
@@ -201,6 +266,7 @@ def assemble(campaign: Campaign, phases: Sequence[Phase], data: Aggregates, toda
         risky_indicators=at_risk_indicators(data.by_indicator, data.indicators),
         units=rank_units(data.by_unit, data.units),
         phases=phase_standings(data.by_phase, phases),
+        readiness=readiness,
     )
 
 
@@ -230,8 +296,13 @@ async def gather(
 
 
 async def build_summary(
-    session: AsyncSession, campaign: Campaign, scope: TaskScope, now: datetime, zone: ZoneInfo
+    session: AsyncSession, campaign: Campaign, scope: TaskScope, now: datetime, zone: ZoneInfo,
+    *, readiness_threshold: float | None = None,
 ) -> Summary:
+    """The summary for `scope`; with a mastery threshold it includes quiz readiness."""
     phases = await reports_repo.phases(session=session, campaign_id=campaign.id)
     data = await gather(session, campaign.id, scope, now)
-    return assemble(campaign, phases, data, now.astimezone(zone).date())
+    readiness = None
+    if readiness_threshold is not None:
+        readiness = await gather_readiness(session, scope, now, zone, readiness_threshold)
+    return assemble(campaign, phases, data, now.astimezone(zone).date(), readiness)

@@ -32,6 +32,7 @@ from db.models import (
     Indicator,
     Person,
     Phase,
+    QuizCard,
     Task,
     TaskEvent,
     TaskStatus,
@@ -290,6 +291,12 @@ async def units(*, session: AsyncSession) -> dict[int, UnitRef]:
 async def indicators(*, session: AsyncSession) -> dict[int, IndicatorRef]:
     stmt = select(Indicator.id, Indicator.code, Indicator.name, Indicator.veto)
     return {r[0]: IndicatorRef(r[0], r[1], r[2], bool(r[3])) for r in (await session.execute(stmt))}
+
+
+async def quiz_started(*, session: AsyncSession) -> bool:
+    """Whether anyone has answered a quiz question yet (one index probe on an empty bank)."""
+    stmt = select(QuizCard.id).limit(1)
+    return (await session.execute(stmt)).first() is not None
 
 
 async def phases(*, session: AsyncSession, campaign_id: int) -> Sequence[Phase]:

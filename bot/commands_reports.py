@@ -110,7 +110,8 @@ def cmd_bulletin(config: AppConfig, args: argparse.Namespace) -> int:
                 async with services.session() as session:
                     since = await bulletin_service.period_start(session, campaign.id, now)
                     bulletin = await bulletin_service.build_bulletin(
-                        session, campaign, now, config.zone, since
+                        session, campaign, now, config.zone, since,
+                        readiness_threshold=config.quiz.mastery_threshold,
                     )
                 text = bulletin_service.render_bulletin(
                     services.texts, config.reports.bulletin_language, bulletin, config.zone

@@ -233,7 +233,10 @@ async def bulletin_command(update: Update, context: AppContext) -> None:
     async with services.session() as session:
         campaign = await _campaign(session)
         since = await bulletin_service.period_start(session, campaign.id, now)
-        bulletin = await bulletin_service.build_bulletin(session, campaign, now, zone, since)
+        bulletin = await bulletin_service.build_bulletin(
+            session, campaign, now, zone, since,
+            readiness_threshold=services.config.quiz.mastery_threshold,
+        )
     texts, lang = services.texts, services.config.reports.bulletin_language
     preview = bulletin_service.render_bulletin(texts, lang, bulletin, zone)
     await reply(update, t(context, "reports.bulletin_preview_header"))

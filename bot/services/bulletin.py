@@ -18,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
 from bot.services.delivery import Delivery
-from bot.services.summary import Counts, Standing, combine, days_until, rank_units
+from bot.services.summary import (
+    Counts,
+    Readiness,
+    Standing,
+    combine,
+    days_until,
+    gather_readiness,
+    rank_units,
+)
 from bot.texts import Texts
 from db.models import BulletinLog, Campaign
 from db.repositories import campaigns as campaigns_repo
@@ -53,6 +61,7 @@ class Bulletin:
     late: list[TaskLine]
     late_total: int
     finished: list[FinishedPhase]
+    readiness: Readiness | None = None
 
 
 def scheduled_key(campaign_id: int, at: datetime, zone: ZoneInfo) -> str:
@@ -72,7 +81,8 @@ async def period_start(session: AsyncSession, campaign_id: int, now: datetime) -
 
 
 async def build_bulletin(
-    session: AsyncSession, campaign: Campaign, now: datetime, zone: ZoneInfo, since: datetime
+    session: AsyncSession, campaign: Campaign, now: datetime, zone: ZoneInfo, since: datetime,
+    *, readiness_threshold: float | None = None,
 ) -> Bulletin:
     by_unit = (await reports_repo.tallies(
         session=session, campaign_id=campaign.id, scope=EVERYTHING, now=now, by=("unit",)
@@ -88,6 +98,9 @@ async def build_bulletin(
     )
     finishes.sort(key=lambda f: (phases[f.phase_id].position if f.phase_id in phases else 0,
                                  f.finished_at))
+    readiness = None
+    if readiness_threshold is not None:
+        readiness = await gather_readiness(session, EVERYTHING, now, zone, readiness_threshold)
     finished = [
         FinishedPhase(units[f.unit_id].name if f.unit_id in units else f"#{f.unit_id}",
                       phases[f.phase_id].name if f.phase_id in phases else f"#{f.phase_id}")
@@ -104,7 +117,20 @@ async def build_bulletin(
         late=late,
         late_total=late_total,
         finished=finished,
+        readiness=readiness,
     )
+
+
+def _readiness_line(texts: Texts, lang: str, readiness: Readiness) -> str:
+    line = texts.get(lang, "reports.bulletin_readiness",
+                     percent=round(100 * readiness.share), ready=readiness.ready,
+                     people=readiness.people)
+    if readiness.lowest:
+        units = texts.plain(lang, "reports.bulletin_readiness_sep").join(
+            f"{u.name} {round(100 * u.share_ready)}%" for u in readiness.lowest
+        )
+        line += texts.get(lang, "reports.bulletin_readiness_lowest", units=units)
+    return line
 
 
 def _rank_lines(texts: Texts, lang: str, ranked: list[Standing]) -> list[str]:
@@ -143,6 +169,8 @@ def render_bulletin(texts: Texts, lang: str, bulletin: Bulletin, zone: ZoneInfo)
         percent=round(100 * (overall.completion or 0)), done=overall.done,
         active=overall.active, overdue=overall.overdue,
     ))
+    if bulletin.readiness is not None:
+        lines.append(_readiness_line(texts, lang, bulletin.readiness))
     lines += ["", texts.get(lang, "reports.bulletin_ranking_header")]
     lines += _rank_lines(texts, lang, bulletin.ranked)
     lines += ["", texts.get(lang, "reports.bulletin_late_header", count=bulletin.late_total)]
@@ -200,6 +228,7 @@ async def post_bulletin(
     now: datetime,
     zone: ZoneInfo,
     manual: bool,
+    readiness_threshold: float | None = None,
 ) -> Outcome:
     """Queue the bulletin for the leaders' chat in the caller's transaction, once per key.
 
@@ -212,7 +241,8 @@ async def post_bulletin(
     if await reports_repo.bulletin_by_key(session=session, key=key) is not None:
         return Outcome("already", key, chat_id)
     since = await period_start(session, campaign.id, now)
-    bulletin = await build_bulletin(session, campaign, now, zone, since)
+    bulletin = await build_bulletin(session, campaign, now, zone, since,
+                                    readiness_threshold=readiness_threshold)
     text = render_bulletin(texts, language, bulletin, zone)
     await delivery.enqueue(
         session, key=key, chat_id=chat_id, text=text, kind="bulletin"
@@ -241,6 +271,7 @@ async def post_for_active_campaign(services: Services, *, manual: bool) -> Outco
             session, delivery=services.features["delivery"], texts=services.texts,
             campaign=campaign, chat_id=leaders_chat(campaign, config.reports.leaders_chat_id),
             language=config.reports.bulletin_language, now=now, zone=config.zone, manual=manual,
+            readiness_threshold=config.quiz.mastery_threshold,
         )
     if outcome.status == "no_chat":
         log.warning("no leaders' chat configured: set [reports] leaders_chat_id")

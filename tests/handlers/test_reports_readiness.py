@@ -6,7 +6,7 @@ from fsrs import Rating
 from sqlalchemy import select, update
 
 from bot.services.srs import Srs, record_answer
-from db.models import Person, Question, SessionKind
+from db.models import Campaign, OutboxMessage, Person, Question, SessionKind
 from tests.conftest import BotHarness
 from tests.db.test_reports_aggregation import World, seed
 from tests.utils.quiz import load_small_bank
@@ -73,3 +73,25 @@ async def test_a_unit_leader_sees_their_units_and_a_responsible_person_nothing(
     assert "教育局" not in section
 
     assert HEADER not in await _summary(harness, ZHANG)
+
+
+async def test_the_bulletin_carries_one_readiness_line(harness: BotHarness) -> None:
+    w = await _world(harness)
+    admin = harness.updates.user(ADMIN)
+    await harness.process(harness.updates.text(admin, "/bulletin"))
+    assert "应知应会" not in harness.request.last_text()
+
+    await _master_the_bank(harness, w.people["张三"], w.people["赵六"])
+    await harness.process(harness.updates.text(admin, "/bulletin"))
+    preview = harness.request.last_text()
+    line = "应知应会达标 <b>40%</b>（2/5 人），达标率最低：城关镇 0%、实验小学 100%、教育局 100%"
+    assert line in preview
+    assert preview.index("总体完成率") < preview.index(line) < preview.index("一、单位完成率排名")
+
+    # What goes to the leaders' chat is built the same way.
+    async with harness.services.session() as s:
+        await s.execute(update(Campaign).values(leaders_chat_id=-1002000))
+    await harness.process(harness.updates.callback(admin, f"rep:bsend:{w.campaign.id}"))
+    async with harness.services.session() as s:
+        queued = (await s.execute(select(OutboxMessage.text))).scalars().all()
+    assert len(queued) == 1 and line in queued[0]

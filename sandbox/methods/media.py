@@ -48,46 +48,36 @@ def _document(st: SandboxState, source: Upload | str) -> StoredFile:
     return st.media.reuse_document(source)
 
 
-async def send_photo(st: SandboxState, p: Params) -> JSON:
+async def _send_file(st: SandboxState, p: Params, field: str) -> JSON:
+    """sendPhoto and sendDocument: the same checks, in Telegram's order, then one message."""
     chat = target_chat(st, p)
-    source = _input_file(p, "photo")
+    source = _input_file(p, field)
     text, entities = caption(p)
     reply_to = reply_target(st, chat, p)
     keyboard = markup(p)
-    sizes = _photo(st, source)
+    stored: dict[str, Any] = (
+        {"photo": _photo(st, source)} if field == "photo" else {"document": _document(st, source)}
+    )
     take_quota(st, chat)
     msg = st.add_message(
         chat,
         st.config.bot_id,
-        photo=sizes,
         caption=text,
         caption_entities=entities,
         reply_to=reply_to,
         inline_keyboard=keyboard.inline_keyboard,
         reply_keyboard=keyboard.reply_keyboard,
+        **stored,
     )
     return message_json(st, msg)
+
+
+async def send_photo(st: SandboxState, p: Params) -> JSON:
+    return await _send_file(st, p, "photo")
 
 
 async def send_document(st: SandboxState, p: Params) -> JSON:
-    chat = target_chat(st, p)
-    source = _input_file(p, "document")
-    text, entities = caption(p)
-    reply_to = reply_target(st, chat, p)
-    keyboard = markup(p)
-    document = _document(st, source)
-    take_quota(st, chat)
-    msg = st.add_message(
-        chat,
-        st.config.bot_id,
-        document=document,
-        caption=text,
-        caption_entities=entities,
-        reply_to=reply_to,
-        inline_keyboard=keyboard.inline_keyboard,
-        reply_keyboard=keyboard.reply_keyboard,
-    )
-    return message_json(st, msg)
+    return await _send_file(st, p, "document")
 
 
 async def send_media_group(st: SandboxState, p: Params) -> list[JSON]:

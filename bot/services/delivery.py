@@ -238,7 +238,10 @@ class Delivery:
                     log.exception("claiming outbox messages failed; retrying")
             if loop.time() - renewed > renew_every:
                 renewed = loop.time()
-                await self._renew(lease)
+                try:
+                    await self._renew(lease)
+                except Exception:
+                    log.exception("renewing outbox leases failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
 
@@ -294,21 +297,33 @@ class Delivery:
         backlog (at one a second each) for the end."""
         while not self._stopping:
             self._kick.clear()
-            now = self.throttle.clock()
-            wait = self.throttle.global_wait(now)
-            cause = "wait_global"
+            try:
+                wait, cause = self._start_next()
+            except Exception:
+                # Nothing may be sent while the pacer is down; never let it die quietly.
+                log.exception("outbox pacer failed; going on in a second")
+                wait, cause = 1.0, "wait_error"
             if wait <= 0:
-                chat_id, wait = self._next_chat(now)
-                if chat_id is not None:
-                    self.throttle.begin(chat_id)
-                    self._turns[chat_id] = asyncio.create_task(self._turn(chat_id))
-                    continue
-                cause = "wait_chat" if wait < math.inf else (
-                    "wait_turns" if self._turns else "wait_idle")
+                continue
             started = time.perf_counter()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), None if math.isinf(wait) else wait)
             self.timings[cause] += time.perf_counter() - started
+
+    def _start_next(self) -> tuple[float, str]:
+        """Start one send if the limits allow; else how long to wait, and why."""
+        now = self.throttle.clock()
+        wait = self.throttle.global_wait(now)
+        if wait > 0:
+            return wait, "wait_global"
+        chat_id, wait = self._next_chat(now)
+        if chat_id is not None:
+            self.throttle.begin(chat_id)
+            self._turns[chat_id] = asyncio.create_task(self._turn(chat_id))
+            return 0.0, "sending"
+        if wait < math.inf:
+            return wait, "wait_chat"
+        return wait, "wait_turns" if self._turns else "wait_idle"
 
     def _next_chat(self, now: float) -> tuple[int | None, float]:
         """The chat to send to now, or None and how long until one may receive."""

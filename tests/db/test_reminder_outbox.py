@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,6 +37,9 @@ class FlakyRequest(RecordingRequest):
 
     refuse: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     fail_every: int = 0
+    flood_once: set[int] = field(default_factory=set)  # chats whose first send gets a 429
+    accepted: list[tuple[float, int, str]] = field(default_factory=list)  # (when, chat, text)
+    flooded_at: dict[int, float] = field(default_factory=dict)
     _n: int = 0
 
     async def do_request(
@@ -43,10 +47,16 @@ class FlakyRequest(RecordingRequest):
         **kwargs: Any,
     ) -> tuple[int, bytes]:
         if url.endswith("/sendMessage") and request_data is not None:
-            chat = int(request_data.parameters["chat_id"])  # type: ignore[call-overload]
+            chat = int(str(request_data.parameters["chat_id"]))
             if chat in self.refuse:
                 code, body = self.refuse[chat]
                 return code, json.dumps({"ok": False, "error_code": code, **body}).encode()
+            if chat in self.flood_once and chat not in self.flooded_at:
+                self.flooded_at[chat] = time.monotonic()
+                return 429, json.dumps({
+                    "ok": False, "error_code": 429, "description": "Too Many Requests",
+                    "parameters": {"retry_after": 1},
+                }).encode()
             self._n += 1
             if self.fail_every and self._n % self.fail_every == 0:
                 kind = (self._n // self.fail_every) % 2
@@ -56,6 +66,7 @@ class FlakyRequest(RecordingRequest):
                         "parameters": {"retry_after": 1},
                     }).encode()
                 return 500, b'{"ok": false, "error_code": 500, "description": "Internal"}'
+            self.accepted.append((time.monotonic(), chat, str(request_data.parameters["text"])))
         return await super().do_request(url, method, request_data, *args, **kwargs)
 
 
@@ -109,7 +120,7 @@ async def test_claims_are_exclusive_and_a_lapsed_lease_is_taken_over(services: S
         # "a" died: after its lease, "c" may take its rows; "a" can no longer settle them.
         taken = await outbox_repo.claim(session=s, worker="c", now=now + timedelta(hours=2), lease=lease,
                                         limit=20)
-    assert {r.key for r in taken} == {r.key for r in first + second} | {"later"}
+    assert {r.key for r in taken} == {r.key for r in [*first, *second]} | {"later"}
     async with services.session() as s:
         assert not await outbox_repo.mark_sent(session=s, message_id=first[0].id, worker="a",
                                                now=now, telegram_id=1)
@@ -165,6 +176,34 @@ async def test_flood_and_server_errors_are_retried_until_everything_arrives(
     async with services.session() as s:
         assert await outbox_repo.counts_by_state(session=s) == {OutboxState.SENT: 40}
     assert delivery.stats["flood_waits"] > 0 and delivery.stats["retries"] > 0
+
+
+async def test_a_429_pauses_only_its_chat_for_retry_after_and_order_is_kept(
+    services: Services,
+) -> None:
+    chats = [3001, 3002, 3003, 3004]
+    async with services.session() as s:
+        for round_ in range(4):
+            for chat in chats:
+                await outbox_repo.enqueue(session=s, key=f"{chat}:{round_}", chat_id=chat,
+                                          text=f"{chat}-{round_}", kind="test",
+                                          now=services.clock.now())
+    request = FlakyRequest(flood_once={3001})
+    delivery = _delivery(services, "w", DeliveryConfig(
+        global_per_second=1000, private_per_second=20, poll_seconds=0.05))
+    await delivery.start(await _bot(request))
+    assert await delivery.wait_idle(30)
+    await delivery.stop()
+    for chat in chats:
+        assert [text for _, c, text in request.accepted if c == chat] == [
+            f"{chat}-{r}" for r in range(4)]
+    first_retry = min(at for at, c, _ in request.accepted if c == 3001)
+    assert first_retry - request.flooded_at[3001] >= 1.0
+    # The other chats did not wait for the paused one: all theirs went out before it resumed.
+    assert max(at for at, c, _ in request.accepted if c != 3001) < first_retry
+    assert delivery.stats["flood_waits"] == 1
+    async with services.session() as s:
+        assert await outbox_repo.counts_by_state(session=s) == {OutboxState.SENT: 16}
 
 
 async def test_blocked_person_and_exhausted_retries_reach_the_office(services: Services) -> None:

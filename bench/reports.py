@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import create_engine, func, insert, select
 
 from bot.services.ledger import write_ledger
+from bot.services.readiness import ReadinessCache
 from bot.services.summary import build_summary
 from bot.texts import Texts
 from db.base import Base
@@ -161,7 +162,7 @@ async def _measure_summary(db: Database, repeat: int) -> list[tuple[str, float, 
 
             async def summary(scope: TaskScope = scope) -> object:
                 return await build_summary(session, campaign, scope, NOW, ZONE,
-                                           readiness_threshold=0.8)
+                                           readiness=ReadinessCache(zone=ZONE, threshold=0.8))
 
             took = await _median_ms(repeat, summary)
             results.append((label, took, took / base))

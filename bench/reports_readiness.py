@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import create_engine, func, insert, select, update
 
 from bench.reports import INDICATORS, NOW, PEOPLE, UNITS, ZONE, _grow, _median_ms, _seed_roster
-from bot.services.readiness import readiness_by_unit
+from bot.services.readiness import ReadinessCache, readiness_by_unit
 from bot.services.summary import build_summary
 from db.models import (
     Campaign,
@@ -102,15 +102,24 @@ async def _measure(db: Database, repeat: int, title: str) -> None:
         base = await _median_ms(repeat, baseline)
         took = await _median_ms(repeat, readiness_only)
         print(f"  readiness_by_unit alone          {took:8.1f} ms  {took / base:6.1f}x count(*)")
+        # "cold" recomputes readiness on every call (what the background refresh pays);
+        # "cached" is what /summary pays while the snapshot is fresh.
+        warm = ReadinessCache(zone=ZONE, threshold=THRESHOLD)
+        await warm.refresh(session, NOW)
+        variants: dict[str, Callable[[], ReadinessCache | None]] = {
+            "without": lambda: None,
+            "cold": lambda: ReadinessCache(zone=ZONE, threshold=THRESHOLD, max_age=timedelta(0)),
+            "cached": lambda: warm,
+        }
         for label, scope in scopes.items():
-            for threshold in (None, THRESHOLD):
-                def summary(scope: TaskScope = scope, threshold: float | None = threshold) -> Any:
-                    return build_summary(session, campaign, scope, NOW, ZONE,
-                                         readiness_threshold=threshold)
+            for shown, make in variants.items():
+                def summary(
+                    scope: TaskScope = scope, make: Callable[[], ReadinessCache | None] = make
+                ) -> Any:
+                    return build_summary(session, campaign, scope, NOW, ZONE, readiness=make())
 
                 base = await _median_ms(repeat, baseline)
                 took = await _median_ms(repeat, summary)
-                shown = "with readiness" if threshold else "without"
                 print(f"  /summary {label:<16} {shown:<15} {took:8.1f} ms  "
                       f"{took / base:6.1f}x count(*)")
 

@@ -16,6 +16,7 @@ from bot.context import Services
 from bot.services import bulletin as bulletin_service
 from bot.services.delivery import Delivery
 from bot.services.ledger import write_ledger
+from bot.services.readiness import ReadinessCache
 from bot.services.summary import build_summary
 from bot.views_reports import summary_text
 from db.models import Campaign
@@ -88,7 +89,9 @@ def cmd_summary(config: AppConfig, args: argparse.Namespace) -> int:
             async with services.session() as session:
                 summary = await build_summary(
                     session, campaign, EVERYTHING, now, config.zone,
-                    readiness_threshold=config.quiz.mastery_threshold,
+                    readiness=ReadinessCache(
+                        zone=config.zone, threshold=config.quiz.mastery_threshold
+                    ),
                 )
         finally:
             await services.db.dispose()
@@ -111,7 +114,9 @@ def cmd_bulletin(config: AppConfig, args: argparse.Namespace) -> int:
                     since = await bulletin_service.period_start(session, campaign.id, now)
                     bulletin = await bulletin_service.build_bulletin(
                         session, campaign, now, config.zone, since,
-                        readiness_threshold=config.quiz.mastery_threshold,
+                        readiness=ReadinessCache(
+                            zone=config.zone, threshold=config.quiz.mastery_threshold
+                        ),
                     )
                 text = bulletin_service.render_bulletin(
                     services.texts, config.reports.bulletin_language, bulletin, config.zone

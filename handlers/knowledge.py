@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from apscheduler.triggers.interval import IntervalTrigger
 from telegram import Update
 from telegram.ext import CommandHandler
 
@@ -176,14 +175,19 @@ def register(app: AppType, services: Services) -> None:
     app.add_handler(CommandHandler("stats", stats_command))
     app.add_handler(CommandHandler("rank", rank_command))
 
-    async def unit_readiness(session: AsyncSession, now: datetime) -> list[UnitReadiness]:
-        return await readiness.readiness_by_unit(
-            session,
-            now=now,
-            zone=services.config.zone,
-            threshold=services.config.quiz.mastery_threshold,
-            srs=runtime(services).srs,
-        )
+    cache = readiness.ReadinessCache(
+        zone=services.config.zone,
+        threshold=services.config.quiz.mastery_threshold,
+        srs=runtime(services).srs,
+    )
+    services.features[readiness.READINESS_FEATURE] = cache
 
-    # For the leaders' summary: `await services.features["quiz_readiness"](session, now)`.
-    services.features["quiz_readiness"] = unit_readiness
+    async def refresh() -> None:
+        async with services.session() as session:
+            await cache.refresh(session, services.clock.now())
+
+    async def schedule_refresh(app: object) -> None:
+        # Every few minutes in the background, so a leader's /summary reads a snapshot.
+        services.scheduler.put("quiz:readiness", refresh, IntervalTrigger(minutes=5))
+
+    services.startup_hooks.append(schedule_refresh)

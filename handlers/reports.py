@@ -15,6 +15,7 @@ from bot.services import bulletin as bulletin_service
 from bot.services import charts
 from bot.services.access import Actor, require_admin
 from bot.services.ledger import write_ledger
+from bot.services.readiness import readiness_source
 from bot.services.summary import build_summary, rank_units, scope_for
 from bot.views_reports import (
     REPORT,
@@ -50,7 +51,7 @@ async def _summary(update: Update, context: AppContext) -> None:
         campaign = await _campaign(session)
         summary = await build_summary(
             session, campaign, scope_for(actor), now, zone,
-            readiness_threshold=services.config.quiz.mastery_threshold,
+            readiness=readiness_source(services.features),
         )
     texts, lang = services.texts, actor.language
     await edit_or_reply(
@@ -235,7 +236,7 @@ async def bulletin_command(update: Update, context: AppContext) -> None:
         since = await bulletin_service.period_start(session, campaign.id, now)
         bulletin = await bulletin_service.build_bulletin(
             session, campaign, now, zone, since,
-            readiness_threshold=services.config.quiz.mastery_threshold,
+            readiness=readiness_source(services.features),
         )
     texts, lang = services.texts, services.config.reports.bulletin_language
     preview = bulletin_service.render_bulletin(texts, lang, bulletin, zone)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
 from bot.services.delivery import Delivery
+from bot.services.readiness import ReadinessCache, readiness_source
 from bot.services.summary import (
     Counts,
     Readiness,
@@ -82,7 +83,7 @@ async def period_start(session: AsyncSession, campaign_id: int, now: datetime) -
 
 async def build_bulletin(
     session: AsyncSession, campaign: Campaign, now: datetime, zone: ZoneInfo, since: datetime,
-    *, readiness_threshold: float | None = None,
+    *, readiness: ReadinessCache | None = None,
 ) -> Bulletin:
     by_unit = (await reports_repo.tallies(
         session=session, campaign_id=campaign.id, scope=EVERYTHING, now=now, by=("unit",)
@@ -98,9 +99,9 @@ async def build_bulletin(
     )
     finishes.sort(key=lambda f: (phases[f.phase_id].position if f.phase_id in phases else 0,
                                  f.finished_at))
-    readiness = None
-    if readiness_threshold is not None:
-        readiness = await gather_readiness(session, EVERYTHING, now, zone, readiness_threshold)
+    section = None
+    if readiness is not None:
+        section = await gather_readiness(session, EVERYTHING, now, readiness)
     finished = [
         FinishedPhase(units[f.unit_id].name if f.unit_id in units else f"#{f.unit_id}",
                       phases[f.phase_id].name if f.phase_id in phases else f"#{f.phase_id}")
@@ -117,7 +118,7 @@ async def build_bulletin(
         late=late,
         late_total=late_total,
         finished=finished,
-        readiness=readiness,
+        readiness=section,
     )
 
 
@@ -228,7 +229,7 @@ async def post_bulletin(
     now: datetime,
     zone: ZoneInfo,
     manual: bool,
-    readiness_threshold: float | None = None,
+    readiness: ReadinessCache | None = None,
 ) -> Outcome:
     """Queue the bulletin for the leaders' chat in the caller's transaction, once per key.
 
@@ -241,8 +242,7 @@ async def post_bulletin(
     if await reports_repo.bulletin_by_key(session=session, key=key) is not None:
         return Outcome("already", key, chat_id)
     since = await period_start(session, campaign.id, now)
-    bulletin = await build_bulletin(session, campaign, now, zone, since,
-                                    readiness_threshold=readiness_threshold)
+    bulletin = await build_bulletin(session, campaign, now, zone, since, readiness=readiness)
     text = render_bulletin(texts, language, bulletin, zone)
     await delivery.enqueue(
         session, key=key, chat_id=chat_id, text=text, kind="bulletin"
@@ -271,7 +271,7 @@ async def post_for_active_campaign(services: Services, *, manual: bool) -> Outco
             session, delivery=services.features["delivery"], texts=services.texts,
             campaign=campaign, chat_id=leaders_chat(campaign, config.reports.leaders_chat_id),
             language=config.reports.bulletin_language, now=now, zone=config.zone, manual=manual,
-            readiness_threshold=config.quiz.mastery_threshold,
+            readiness=readiness_source(services.features),
         )
     if outcome.status == "no_chat":
         log.warning("no leaders' chat configured: set [reports] leaders_chat_id")

@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import readiness as readiness_service
 from bot.services.access import Actor
-from bot.services.readiness import UnitReadiness
+from bot.services.readiness import ReadinessCache, UnitReadiness
 from db.models import Campaign, Phase
 from db.repositories import reports as reports_repo
 from db.repositories.reports import (
@@ -201,16 +200,14 @@ def readiness_view(
 
 
 async def gather_readiness(
-    session: AsyncSession, scope: TaskScope, now: datetime, zone: ZoneInfo, threshold: float
+    session: AsyncSession, scope: TaskScope, now: datetime, source: ReadinessCache
 ) -> Readiness | None:
     """The readiness section, skipping the per-person work when nobody may see it or
     nobody has answered a question yet."""
     if not sees_readiness(scope) or not await reports_repo.quiz_started(session=session):
         return None
-    rows = await readiness_service.readiness_by_unit(
-        session, now=now, zone=zone, threshold=threshold
-    )
-    return readiness_view(rows, scope, threshold=threshold)
+    rows = await source.rows(session, now)
+    return readiness_view(rows, scope, threshold=source.threshold)
 
 
 @dataclass(frozen=True)
@@ -297,12 +294,10 @@ async def gather(
 
 async def build_summary(
     session: AsyncSession, campaign: Campaign, scope: TaskScope, now: datetime, zone: ZoneInfo,
-    *, readiness_threshold: float | None = None,
+    *, readiness: ReadinessCache | None = None,
 ) -> Summary:
-    """The summary for `scope`; with a mastery threshold it includes quiz readiness."""
+    """The summary for `scope`; given a readiness source it includes quiz readiness."""
     phases = await reports_repo.phases(session=session, campaign_id=campaign.id)
     data = await gather(session, campaign.id, scope, now)
-    readiness = None
-    if readiness_threshold is not None:
-        readiness = await gather_readiness(session, scope, now, zone, readiness_threshold)
-    return assemble(campaign, phases, data, now.astimezone(zone).date(), readiness)
+    section = None if readiness is None else await gather_readiness(session, scope, now, readiness)
+    return assemble(campaign, phases, data, now.astimezone(zone).date(), section)

@@ -61,6 +61,7 @@ def setup_logging(config: AppConfig | None, verbose: bool) -> None:
     # httpx logs every request URL at INFO, token included.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # jieba logs its dictionary loading at DEBUG through a handler of its own.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     token = config.telegram.token.get_secret_value() if config else ""

@@ -7,6 +7,7 @@ import asyncio
 import html
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,91 +51,81 @@ def plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-async def _with_campaign(config: AppConfig) -> tuple[Services, Campaign | None]:
-    services = build_services(config)
-    await check_schema(services)
-    async with services.session() as session:
-        campaign = await campaigns_repo.active_campaign(session=session)
-    return services, campaign
+def _with_campaign(
+    config: AppConfig, work: Callable[[Services, Campaign], Awaitable[int]]
+) -> int:
+    """Run `work` on the active campaign; say so and fail when there is none."""
+
+    async def run() -> int:
+        services = build_services(config)
+        try:
+            await check_schema(services)
+            async with services.session() as session:
+                campaign = await campaigns_repo.active_campaign(session=session)
+            if campaign is None:
+                print(NO_CAMPAIGN, file=sys.stderr)
+                return 1
+            return await work(services, campaign)
+        finally:
+            await services.db.dispose()
+
+    return asyncio.run(run())
+
+
+def _readiness(config: AppConfig) -> ReadinessCache:
+    return ReadinessCache(zone=config.zone, threshold=config.quiz.mastery_threshold)
 
 
 def cmd_report(config: AppConfig, args: argparse.Namespace) -> int:
-    async def run() -> int:
-        services, campaign = await _with_campaign(config)
-        try:
-            if campaign is None:
-                print(NO_CAMPAIGN, file=sys.stderr)
-                return 1
-            async with services.session() as session:
-                stats = await write_ledger(
-                    session, campaign=campaign, scope=EVERYTHING, now=services.clock.now(),
-                    zone=config.zone, texts=services.texts, lang=args.lang, path=args.out,
-                )
-        finally:
-            await services.db.dispose()
+    async def work(services: Services, campaign: Campaign) -> int:
+        async with services.session() as session:
+            stats = await write_ledger(
+                session, campaign=campaign, scope=EVERYTHING, now=services.clock.now(),
+                zone=config.zone, texts=services.texts, lang=args.lang, path=args.out,
+            )
         print(f"{args.out}: {stats.rows} tasks, {stats.overdue} overdue, {stats.units} units")
         return 0
 
-    return asyncio.run(run())
+    return _with_campaign(config, work)
 
 
 def cmd_summary(config: AppConfig, args: argparse.Namespace) -> int:
-    async def run() -> int:
-        services, campaign = await _with_campaign(config)
-        try:
-            if campaign is None:
-                print(NO_CAMPAIGN, file=sys.stderr)
-                return 1
-            now = services.clock.now()
-            async with services.session() as session:
-                summary = await build_summary(
-                    session, campaign, EVERYTHING, now, config.zone,
-                    readiness=ReadinessCache(
-                        zone=config.zone, threshold=config.quiz.mastery_threshold
-                    ),
-                )
-        finally:
-            await services.db.dispose()
+    async def work(services: Services, campaign: Campaign) -> int:
+        now = services.clock.now()
+        async with services.session() as session:
+            summary = await build_summary(
+                session, campaign, EVERYTHING, now, config.zone, readiness=_readiness(config)
+            )
         print(plain(summary_text(services.texts, args.lang, summary, now, config.zone)))
         return 0
 
-    return asyncio.run(run())
+    return _with_campaign(config, work)
 
 
 def cmd_bulletin(config: AppConfig, args: argparse.Namespace) -> int:
-    async def run() -> int:
-        services, campaign = await _with_campaign(config)
-        try:
-            if campaign is None:
-                print(NO_CAMPAIGN, file=sys.stderr)
-                return 1
-            if args.preview:
-                now = services.clock.now()
-                async with services.session() as session:
-                    since = await bulletin_service.period_start(session, campaign.id, now)
-                    bulletin = await bulletin_service.build_bulletin(
-                        session, campaign, now, config.zone, since,
-                        readiness=ReadinessCache(
-                            zone=config.zone, threshold=config.quiz.mastery_threshold
-                        ),
-                    )
-                text = bulletin_service.render_bulletin(
-                    services.texts, config.reports.bulletin_language, bulletin, config.zone
+    async def work(services: Services, campaign: Campaign) -> int:
+        if args.preview:
+            now = services.clock.now()
+            async with services.session() as session:
+                since = await bulletin_service.period_start(session, campaign.id, now)
+                bulletin = await bulletin_service.build_bulletin(
+                    session, campaign, now, config.zone, since, readiness=_readiness(config)
                 )
-                print(plain(text))
-                return 0
-            # Queued only: the running bot's dispatcher picks it up at its next poll.
-            services.features["delivery"] = Delivery(
-                db=services.db, clock=services.clock, config=config.reminders.delivery,
-                texts=services.texts,
+            text = bulletin_service.render_bulletin(
+                services.texts, config.reports.bulletin_language, bulletin, config.zone
             )
-            outcome = await bulletin_service.post_for_active_campaign(services, manual=True)
-        finally:
-            await services.db.dispose()
+            print(plain(text))
+            return 0
+        # Queued only: the running bot's dispatcher picks it up at its next poll.
+        services.features["delivery"] = Delivery(
+            db=services.db, clock=services.clock, config=config.reminders.delivery,
+            texts=services.texts,
+        )
+        outcome = await bulletin_service.post_for_active_campaign(services, manual=True)
         if outcome.status == "no_chat":
             print("没有设置领导小组群 / set [reports] leaders_chat_id", file=sys.stderr)
             return 1
         print(f"queued {outcome.key} for chat {outcome.chat_id}")
         return 0
 
-    return asyncio.run(run())
+    return _with_campaign(config, work)

@@ -59,7 +59,7 @@ async def _seed(services: Services, store: LocalEvidenceStore, tmp: Path) -> dic
 
 def _index(archive: zipfile.ZipFile) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
     with archive.open("index.xlsx") as stream:
-        rows = list(load_workbook(stream, read_only=True).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+        rows = list(load_workbook(stream, read_only=True).active.iter_rows(values_only=True))
     return rows[0], rows[1:]
 
 

@@ -93,8 +93,8 @@ async def test_inbox_batches_and_upload_targets(services: Services) -> None:
                               expires_at=now + timedelta(minutes=10))
 
     async with services.session() as s:
-        batch = await repo.inbox_batch(session=s, person_id=person.id, batch_key="g1")
-        assert [r.message_id for r in batch] == [9, 10]  # in the order they were sent
+        items = await repo.inbox_batch(session=s, person_id=person.id, batch_key="g1")
+        assert [r.message_id for r in items] == [9, 10]  # in the order they were sent
         assert sorted(await repo.unasked_batches(session=s)) == [
             (person.id, "g1"), (person.id, "m1:9")]
         assert await repo.purge_inbox(session=s, received_before=now - timedelta(days=1)) == 1

@@ -17,10 +17,22 @@ from bot.app import build_application, build_services
 from bot.clock import Clock
 from bot.config import AppConfig, TelegramConfig
 from bot.context import AppType, Services
-from sandbox import SandboxClient
+from sandbox import SandboxClient, SandboxServer
 from sandbox.limits import RateLimitConfig
+from sandbox.views import ChatMessage
 
 WEBHOOK_SECRET = "sandbox-webhook-secret"
+
+
+def sandbox_server(sandbox: SandboxClient) -> SandboxServer:
+    """The in-process server behind the fixture (to read stored files directly)."""
+    assert sandbox.server is not None
+    return sandbox.server
+
+
+def document_of(message: ChatMessage) -> dict[str, Any]:
+    assert message.document is not None, message.summary()
+    return dict(message.document)
 
 
 def free_port() -> int:

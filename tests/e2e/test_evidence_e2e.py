@@ -16,7 +16,7 @@ from bot.config import EvidenceConfig
 from db.models import Evidence, EvidenceInbox, Role, Task, TaskStatus
 from sandbox import SandboxClient
 from sandbox.client import SimUser
-from tests.e2e.conftest import LiveBot, StartBot
+from tests.e2e.conftest import LiveBot, StartBot, document_of, sandbox_server
 from tests.utils import factories as f
 from tests.utils.evidence_files import jpeg
 
@@ -219,11 +219,11 @@ async def test_archive_from_the_bot_matches_its_index(
     await office.send("/archive")
     delivered = await office.expect_message(where=lambda m: m.document is not None, timeout=10)
     await office.expect_message(contains="档案已生成：2 项任务，3 个文件")
-    stored = sandbox.server.state.media.get(delivered.document["file_id"])  # type: ignore[index]
+    stored = sandbox_server(sandbox).state.media.get(document_of(delivered)["file_id"])
     archive = zipfile.ZipFile(io.BytesIO(stored.data))
 
     sheet = load_workbook(io.BytesIO(archive.read("index.xlsx")), read_only=True).active
-    rows = list(sheet.iter_rows(values_only=True))  # type: ignore[union-attr]
+    rows = list(sheet.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
     path_at, sha_at = header.index("档案内路径"), header.index("SHA-256")
     assert len(body) == 3

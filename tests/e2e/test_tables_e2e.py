@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from bot.services import campaign_setup
 from db.models import PendingImport, Person, Task
 from sandbox import SandboxClient
-from tests.e2e.conftest import LiveBot
+from tests.e2e.conftest import LiveBot, document_of, sandbox_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 OFFICE, OWNER = 4401, 4402
@@ -58,8 +58,8 @@ async def test_office_imports_the_sample_table_by_sending_it(
     await office.send("/export")
     exported = await office.expect_document(timeout=10)
     assert "全部任务（85 项）" in exported.text
-    stored = sandbox.server.state.media.get(exported.document["file_id"])  # type: ignore[index]
-    await office.send_document(stored.data, filename=exported.document["file_name"])  # type: ignore[index]
+    stored = sandbox_server(sandbox).state.media.get(document_of(exported)["file_id"])
+    await office.send_document(stored.data, filename=document_of(exported)["file_name"])
     again = await office.expect_message(contains="任务分解表预览")
     assert "无变化 85 项" in again.text and again.buttons == []
     assert await _count(live_bot, Task) == 85

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,8 +34,10 @@ LEADER = Recipient(chat_id=502, person_id=2)
 GROUP = Recipient(chat_id=-100)
 
 
-def local(zone: ZoneInfo, *args: int) -> datetime:
-    return datetime(*args, tzinfo=zone)  # type: ignore[misc]
+def local(zone: ZoneInfo, year: int, month: int, day: int, hour: int = 0,
+          minute: int = 0) -> datetime:
+    """A wall-clock time in `zone`."""
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
 
 
 def facts(due: datetime | None, zone: ZoneInfo = SHANGHAI, **kw: object) -> TaskFacts:
@@ -42,7 +45,7 @@ def facts(due: datetime | None, zone: ZoneInfo = SHANGHAI, **kw: object) -> Task
                      owner=OWNER, escalate_to=(LEADER, GROUP), **kw)  # type: ignore[arg-type]
 
 
-def kinds_at(plan: list, zone: ZoneInfo) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+def kinds_at(plan: list[Any], zone: ZoneInfo) -> list[tuple[str, str]]:
     return [(p.kind, p.at.astimezone(zone).strftime("%m-%d %H:%M")) for p in plan]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from matplotlib import font_manager
 from matplotlib.figure import Figure
@@ -100,7 +101,7 @@ def test_burndown_chart_uses_a_cjk_font_and_has_the_plan_line(texts: Texts) -> N
     assert _assert_chinese_is_drawable(figure) >= 3
     lines = figure.axes[0].get_lines()
     plan_lines = [line for line in lines if line.get_linestyle() == "--"]
-    assert len(plan_lines) == 1 and list(plan_lines[0].get_ydata()) == [65, 0]
+    assert len(plan_lines) == 1 and np.asarray(plan_lines[0].get_ydata()).tolist() == [65, 0]
     _check_png(charts.render_png(figure), min_size=(700, 350))
 
 

@@ -88,7 +88,7 @@ class RecordingRequest(BaseRequest):
             path = url.split("/file/bot", 1)[1].split("/", 1)[1]
             return 200, self.files[path]
         api_method = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
+        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         if request_data is not None and request_data.contains_files:
             for name, value in request_data.multipart_data.items():
                 params.setdefault(name, value)

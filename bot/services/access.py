@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import PermissionDenied
-from db.models import Person, Role, Task, Unit
+from db.models import Person, Role, Task
 from db.repositories import people as people_repo
 
 
@@ -38,9 +37,7 @@ class Actor:
 
 
 async def actor_for(*, session: AsyncSession, person: Person) -> Actor:
-    led_roots = (
-        (await session.execute(select(Unit.id).where(Unit.leader_id == person.id))).scalars().all()
-    )
+    led_roots = await people_repo.units_led_by(session=session, person_id=person.id)
     led: set[int] = set()
     for root in led_roots:
         led |= await people_repo.subtree_unit_ids(session=session, root_id=root)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Indicator, Person, Role, Unit
+from db.models import Indicator, Person, Role, Task, Unit
+from db.models.core import OPEN_STATUSES
 
 
 async def person_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Person | None:
@@ -95,3 +96,32 @@ async def add_indicator(*, session: AsyncSession, indicator: Indicator) -> Indic
     session.add(indicator)
     await session.flush()
     return indicator
+
+
+async def units_led_by(*, session: AsyncSession, person_id: int) -> Sequence[int]:
+    stmt = select(Unit.id).where(Unit.leader_id == person_id).order_by(Unit.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def first_with_role(*, session: AsyncSession, role: Role) -> Person | None:
+    stmt = (
+        select(Person)
+        .where(Person.role == role, Person.is_active.is_(True))
+        .order_by(Person.id)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def busiest_owners(*, session: AsyncSession, role: Role, limit: int) -> Sequence[Person]:
+    """People of `role` with the most open tasks, most first."""
+    open_count = func.count(Task.id)
+    stmt = (
+        select(Person)
+        .join(Task, Task.owner_id == Person.id)
+        .where(Person.role == role, Task.status.in_(OPEN_STATUSES))
+        .group_by(Person.id)
+        .order_by(open_count.desc(), Person.id)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()

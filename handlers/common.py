@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telegram import (
     CallbackQuery,
@@ -105,3 +107,20 @@ async def edit_or_reply(
 
 def command_args(context: AppContext) -> list[str]:
     return list(context.args or [])
+
+
+T = TypeVar("T")
+
+
+async def pressed(
+    update: Update, parse: Callable[[str], T | None]
+) -> tuple[CallbackQuery, T] | None:
+    """The pressed button's query and its parsed data; malformed data is answered and dropped."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return None
+    parsed = parse(query.data)
+    if parsed is None:
+        await query.answer()
+        return None
+    return query, parsed

@@ -33,7 +33,7 @@ from bot.services.evidence_store import local_store
 from bot.services.parsing import parse_task_id
 from bot.views import task_id_in
 from db.models import Evidence, EvidenceKind, Task
-from handlers.common import actor_of, command_args, incoming, reply, t
+from handlers.common import actor_of, command_args, incoming, pressed, reply, t
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +144,10 @@ async def on_file(update: Update, context: AppContext) -> None:
 
 async def on_button(update: Update, context: AppContext) -> None:
     """ev:up / ev:pick / ev:drop / ev:sub / ev:view."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    button = await pressed(update, callbacks.parse_evidence)
+    if button is None:
         return
-    parsed = callbacks.parse_evidence(query.data)
-    if parsed is None:
-        await query.answer()
-        return
+    query, parsed = button
     actor = actor_of(context)
     services = context.services
     service = feature(services).service

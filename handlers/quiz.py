@@ -28,7 +28,7 @@ from bot.texts import Texts
 from db.models import Indicator, QuizSession
 from db.repositories import people as people_repo
 from db.repositories import quiz as quiz_repo
-from handlers.common import actor_of, command_args, incoming, reply, t
+from handlers.common import actor_of, command_args, incoming, pressed, reply, t
 
 QUIZ = "quiz"
 QUIZ_ACTIONS = ("skip", "stop")
@@ -178,13 +178,10 @@ async def on_poll_answer(update: Update, context: AppContext) -> None:
 
 async def on_quiz_button(update: Update, context: AppContext) -> None:
     """Skip and stop buttons under a poll: quiz:<action>:<session>[:<question>]."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    button = await pressed(update, parse_quiz)
+    if button is None:
         return
-    parsed = parse_quiz(query.data)
-    if parsed is None:
-        await query.answer()
-        return
+    query, parsed = button
     actor = actor_of(context)
     services = context.services
     rt = runtime(services)

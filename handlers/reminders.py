@@ -21,7 +21,7 @@ from bot.services.tasks import TasksChanged
 from bot.views import progress_keyboard, task_card
 from db.models import Role
 from db.repositories import outbox as outbox_repo
-from handlers.common import actor_of, command_args, reply, require, t
+from handlers.common import actor_of, command_args, pressed, reply, require, t
 
 
 def build_delivery(services: Services) -> Delivery:
@@ -43,13 +43,10 @@ def _reminders(context: AppContext) -> Reminders:
 
 async def on_reminder_button(update: Update, context: AppContext) -> None:
     """Buttons on a reminder: rem:done|prog|morn:<task> and rem:snz:<task>:<minutes>."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    button = await pressed(update, parse_rem)
+    if button is None:
         return
-    parsed = parse_rem(query.data)
-    if parsed is None:
-        await query.answer()
-        return
+    query, parsed = button
     actor = actor_of(context)
     services = context.services
     lang = actor.language

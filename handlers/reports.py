@@ -30,7 +30,7 @@ from bot.views_reports import (
 from db.models import Campaign
 from db.repositories import campaigns as campaigns_repo
 from db.repositories import reports as reports_repo
-from handlers.common import actor_of, command_args, edit_or_reply, reply, t
+from handlers.common import actor_of, command_args, edit_or_reply, pressed, reply, t
 
 LIST_LIMIT = 20
 OVERDUE_LIMIT = 30
@@ -264,13 +264,10 @@ async def _send_bulletin(update: Update, context: AppContext) -> None:
 
 async def on_report_button(update: Update, context: AppContext) -> None:
     """Drill-down buttons: rep:sum / rep:unit:<id> / rep:ind:<id> / rep:ovd / rep:bsend."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    button = await pressed(update, parse_report)
+    if button is None:
         return
-    parsed = parse_report(query.data)
-    if parsed is None:
-        await query.answer()
-        return
+    query, parsed = button
     actor = actor_of(context)
     if parsed.action == "bsend":
         await _send_bulletin(update, context)

@@ -25,7 +25,7 @@ from bot.services.evidence import campaign_start_of
 from bot.services.evidence_archive import Progress, build_archive
 from bot.services.evidence_review import Decision
 from db.models import EvidenceKind, EvidenceStatus, Role
-from handlers.common import actor_of, incoming, reply, require, t
+from handlers.common import actor_of, incoming, pressed, reply, require, t
 from handlers.evidence import feature, queue_notices, send_notices
 
 # The reject prompt starts with this mark and names the evidence; no `#<id>`, so the
@@ -85,11 +85,11 @@ async def send_next(update: Update, context: AppContext, *, after_id: int) -> No
 
 async def on_review_button(update: Update, context: AppContext) -> None:
     """ev:ok / ev:no / ev:skip on a review card."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    button = await pressed(update, callbacks.parse_evidence)
+    if button is None:
         return
-    parsed = callbacks.parse_evidence(query.data)
-    if parsed is None or not parsed.args:
+    query, parsed = button
+    if not parsed.args:
         await query.answer()
         return
     actor = actor_of(context)

@@ -14,7 +14,7 @@ from bot.services.reminder_policy import Policy
 from bot.services.reminders import Reminders
 from bot.texts import Texts
 from db.models import Person
-from handlers.common import actor_of, command_args, edit_or_reply
+from handlers.common import actor_of, command_args, edit_or_reply, pressed
 
 SET = "set"
 # set:<what>:<value>; values are short ASCII words.
@@ -93,13 +93,10 @@ async def settings_command(update: Update, context: AppContext) -> None:
 
 async def on_settings_button(update: Update, context: AppContext) -> None:
     """Buttons under /settings: set:<what>:<value>."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    button = await pressed(update, parse_set)
+    if button is None:
         return
-    parsed = parse_set(query.data)
-    if parsed is None:
-        await query.answer()
-        return
+    _, parsed = button
     await _apply(update, context, *parsed)
 
 

@@ -46,7 +46,7 @@ from bot.texts import Texts
 from bot.views import task_id_in
 from db.models import PendingImport, Role, TaskStatus
 from db.repositories import imports as imports_repo
-from handlers.common import edit_or_reply, reply, require, t
+from handlers.common import edit_or_reply, pressed, reply, require, t
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # Telegram refuses messages over 4096 characters; the preview lists fewer errors to fit.
@@ -165,13 +165,10 @@ def _read(path: Path) -> bytes | None:
 
 async def on_button(update: Update, context: AppContext) -> None:
     """import:ok:<id> applies the stored table in one transaction; import:no:<id> drops it."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    button = await pressed(update, parse_import)
+    if button is None:
         return
-    parsed = parse_import(query.data)
-    if parsed is None:
-        await query.answer()
-        return
+    query, parsed = button
     actor = require(context, Role.ADMIN)
     services = context.services
     now = services.clock.now()

@@ -13,7 +13,7 @@ from bot.services.parsing import parse_percent, parse_task_id
 from bot.views import progress_keyboard, task_card, task_id_in, task_keyboard, task_list
 from db.models import Task
 from db.repositories import tasks as tasks_repo
-from handlers.common import actor_of, command_args, edit_or_reply, reply, t
+from handlers.common import actor_of, command_args, edit_or_reply, pressed, reply, t
 
 # A prompt that asks for a blocking reason starts with this mark (both languages), so the
 # reply to it is read as a reason and not as a plain note.
@@ -129,13 +129,10 @@ async def _apply(
 
 async def on_task_button(update: Update, context: AppContext) -> None:
     """Buttons on task cards: task:<action>:<id>[:<value>]."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    button = await pressed(update, callbacks.parse_task)
+    if button is None:
         return
-    parsed = callbacks.parse_task(query.data)
-    if parsed is None:
-        await query.answer()
-        return
+    query, parsed = button
     actor = actor_of(context)
     services = context.services
     lang = actor.language

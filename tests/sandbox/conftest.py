@@ -10,8 +10,11 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 from telegram import Bot
+from telegram.ext import Application
 
 from sandbox import SandboxClient
+
+from .echo_bot import build_echo_bot
 
 
 @pytest_asyncio.fixture
@@ -22,6 +25,20 @@ async def bot(sandbox: SandboxClient) -> AsyncIterator[Bot]:
         sandbox.token, base_url=sandbox.base_url, base_file_url=sandbox.base_file_url
     ) as ptb_bot:
         yield ptb_bot
+
+
+@pytest_asyncio.fixture
+async def polling_bot(sandbox: SandboxClient) -> AsyncIterator[Application]:
+    """A tiny PTB echo bot polling the sandbox (the product's handlers are not needed here)."""
+    assert sandbox.token is not None
+    app = build_echo_bot(sandbox.token, sandbox.base_url, sandbox.base_file_url)
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        yield app
+        await app.updater.stop()
+        await app.stop()
 
 
 def make_jpeg(width: int = 1600, height: int = 1200, color: str = "steelblue") -> bytes:

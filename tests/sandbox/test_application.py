@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
-import pytest_asyncio
 from aiohttp import web
 from telegram import Bot
 from telegram.ext import Application
@@ -17,19 +16,6 @@ from .conftest import free_port
 from .echo_bot import QUIZ_EXPLANATION, build_echo_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox(rate_limits=RateLimitConfig(enabled=False))]
-
-
-@pytest_asyncio.fixture
-async def polling_bot(sandbox: SandboxClient) -> AsyncIterator[Application]:
-    assert sandbox.token is not None
-    app = build_echo_bot(sandbox.token, sandbox.base_url, sandbox.base_file_url)
-    async with app:
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        yield app
-        await app.updater.stop()
-        await app.stop()
 
 
 async def test_story_through_long_polling(

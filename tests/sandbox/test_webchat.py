@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from telegram.ext import Application
 
 from sandbox import RateLimitConfig, SandboxClient
 
-from .echo_bot import QUIZ_EXPLANATION, build_echo_bot
+from .echo_bot import QUIZ_EXPLANATION
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,21 +38,8 @@ pytestmark = [
 ]
 
 
-@pytest_asyncio.fixture
-async def echo_bot(sandbox: SandboxClient) -> AsyncIterator[Application]:
-    assert sandbox.token is not None
-    app = build_echo_bot(sandbox.token, sandbox.base_url, sandbox.base_file_url)
-    async with app:
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        yield app
-        await app.updater.stop()
-        await app.stop()
-
-
 async def test_a_person_chats_with_the_bot_in_the_browser(
-    echo_bot: Application,
+    polling_bot: Application,
     sandbox: SandboxClient,
     jpeg: Callable[..., bytes],
     tmp_path: Path,
@@ -63,7 +49,7 @@ async def test_a_person_chats_with_the_bot_in_the_browser(
     await sandbox.add_user("张三", user_id=1001, role="责任人")
     await sandbox.add_user("李四", user_id=1002, role="领导")
     await sandbox.add_user("王五", user_id=1003, role="工作人员")
-    await echo_bot.bot.set_my_commands([("start", "开始使用 Start")])
+    await polling_bot.bot.set_my_commands([("start", "开始使用 Start")])
     photo = tmp_path / "现场.jpg"
     photo.write_bytes(jpeg(900, 600, "seagreen"))
 

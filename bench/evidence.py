@@ -41,9 +41,9 @@ from sqlalchemy import create_engine, func, insert, select
 
 from bot.app import build_application, build_services
 from bot.config import AppConfig
-from bot.evidence_views import archive_labels
-from bot.services.evidence_archive import build_archive
-from bot.services.evidence_store import CHUNK, local_store
+from bot.evidence.archive import build_archive
+from bot.evidence.store import CHUNK, local_store
+from bot.evidence.views import archive_labels
 from bot.texts import Texts
 from db.migrate import upgrade
 from db.models import (

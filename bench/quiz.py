@@ -41,10 +41,10 @@ from telegram.ext import BaseRateLimiter
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application, build_services
-from bot.clock import FrozenClock
 from bot.config import AppConfig
-from bot.services import quiz_bank
-from bot.services.srs import POLL_KINDS, pick_next
+from bot.core.clock import FrozenClock
+from bot.quiz import bank as quiz_bank
+from bot.quiz.srs import POLL_KINDS, pick_next
 from db.migrate import upgrade
 from db.models import (
     Person,

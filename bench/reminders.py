@@ -38,13 +38,13 @@ from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 
 from bot.app import build_application, build_services
-from bot.clock import FrozenClock
 from bot.config import AppConfig
-from bot.services.delivery import Delivery
-from bot.services.reminders import Reminders
+from bot.core.clock import FrozenClock
+from bot.delivery.dispatcher import Delivery
+from bot.reminders.service import Reminders
 from db.migrate import upgrade
 from db.models import Campaign, OutboxMessage, OutboxState, Person, ReminderCursor, Task, Unit
-from db.repositories import outbox as outbox_repo
+from db.repositories import delivery as outbox_repo
 from db.repositories import reminders as reminders_repo
 from sandbox import SandboxClient, SandboxServer
 

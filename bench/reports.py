@@ -28,9 +28,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, func, insert, select
 
-from bot.services.ledger import write_ledger
-from bot.services.readiness import ReadinessCache
-from bot.services.summary import build_summary
+from bot.quiz.readiness import ReadinessCache
+from bot.reports.ledger import write_ledger
+from bot.reports.summary import build_summary
 from bot.texts import Texts
 from db.base import Base
 from db.models import (

@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy import create_engine, func, insert, select, update
 
 from bench.reports import INDICATORS, NOW, PEOPLE, UNITS, ZONE, _grow, _median_ms, _seed_roster
-from bot.services.readiness import ReadinessCache, readiness_by_unit
-from bot.services.summary import build_summary
+from bot.quiz.readiness import ReadinessCache, readiness_by_unit
+from bot.reports.summary import build_summary
 from db.models import (
     Campaign,
     Person,

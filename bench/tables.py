@@ -34,12 +34,12 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from sqlalchemy import delete
 
-from bot.services.table_export import export_tasks
-from bot.services.table_import import ImportOptions, apply_import, preview_import
-from bot.services.table_parse import read_table
+from bot.tables.export import export_tasks
+from bot.tables.importer import ImportOptions, apply_import, preview_import
+from bot.tables.parse import read_table
 from db.migrate import upgrade
 from db.models import Campaign, Indicator, Person, Phase, Task, TaskEvent, TaskStatus, Unit
-from db.repositories import imports as imports_repo
+from db.repositories import tables as imports_repo
 from db.session import Database
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -15,11 +15,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.clock import Clock, SystemClock
 from bot.config import AppConfig
 from bot.context import AppContext, AppType, Services
-from bot.menus import publish_menus
-from bot.scheduler import Scheduler
+from bot.core.clock import Clock, SystemClock
+from bot.core.scheduler import Scheduler
+from bot.delivery.menus import publish_menus
 from bot.texts import Texts
 from db.migrate import schema_state
 from db.session import Database
@@ -45,22 +45,16 @@ def _register_handlers(app: AppType, services: Services) -> None:
     # Order matters: the gate (group -1) stops unknown users before any feature sees the
     # update; within group 0 the first matching handler wins, so specific handlers
     # (commands, callback prefixes) come before the catch-all reply/text handlers.
-    from handlers import (
-        admin,
-        drill,
-        errors,
-        evidence,
-        gate,
-        knowledge,
-        quiz,
-        reminders,
-        reports,
-        review,
-        settings,
-        start,
-        tables,
-        tasks,
-    )
+    from handlers import errors, gate, reports, tables
+    from handlers import onboarding as start
+    from handlers.evidence import review
+    from handlers.evidence import upload as evidence
+    from handlers.quiz import drill, knowledge
+    from handlers.quiz import polls as quiz
+    from handlers.reminders import buttons as reminders
+    from handlers.reminders import settings
+    from handlers.tasks import admin
+    from handlers.tasks import cards as tasks
 
     for module in (gate, start, admin, tasks, reminders, settings, tables, evidence, review,
                    quiz, drill, knowledge, reports, errors):

@@ -21,8 +21,8 @@ log = logging.getLogger("inspectbot")
 Handler = Callable[[AppConfig, argparse.Namespace], int]
 
 # Order is the order of `inspectbot --help`.
-_FEATURE_MODULES = ("bot.commands_core", "bot.commands_demo", "bot.commands_tables",
-                    "bot.commands_quiz", "bot.commands_evidence", "bot.commands_reports")
+_FEATURE_MODULES = ("bot.core.cli", "bot.demo.cli", "bot.tables.cli",
+                    "bot.quiz.cli", "bot.evidence.cli", "bot.reports.cli")
 
 
 def _parser() -> argparse.ArgumentParser:

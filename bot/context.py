@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.clock import Clock
 from bot.config import AppConfig
-from bot.events import EventBus
-from bot.scheduler import Scheduler
+from bot.core.clock import Clock
+from bot.core.events import EventBus
+from bot.core.scheduler import Scheduler
 from bot.texts import Texts
 from db.models import Role
 from db.session import Database
 
 if TYPE_CHECKING:
-    from bot.services.access import Actor
+    from bot.core.access import Actor
 
 Hook = Callable[["Application[Any, Any, Any, Any, Any, Any]"], Awaitable[None]]
 
@@ -59,7 +59,7 @@ class Services:
             yield session
         changes = session.info.pop("task_changes", [])
         if changes:
-            from bot.services.tasks import TasksChanged
+            from bot.tasks.service import TasksChanged
 
             await self.bus.publish(TasksChanged(tuple(changes)))
 

@@ -16,8 +16,8 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.context import AppContext
-from bot.errors import PermissionDenied
-from bot.services.access import Actor
+from bot.core.access import Actor
+from bot.core.errors import PermissionDenied
 from db.models import Role
 
 

@@ -11,7 +11,7 @@ from telegram.error import Forbidden, NetworkError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import AppContext, AppType, Services
-from bot.errors import DomainError
+from bot.core.errors import DomainError
 from handlers.common import NotForUs, language_of
 
 log = logging.getLogger(__name__)

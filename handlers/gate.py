@@ -7,7 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.context import AppContext, AppType, Services
-from bot.services.access import actor_by_telegram_id
+from bot.core.access import actor_by_telegram_id
 from handlers.common import language_of
 
 

@@ -10,14 +10,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import ALL_ROLES, LEADERS, OFFICE, AppContext, AppType, CommandSpec, Services
-from bot.errors import InvalidInput, NotFound
-from bot.services import bulletin as bulletin_service
-from bot.services import charts
-from bot.services.access import Actor, require_admin
-from bot.services.ledger import write_ledger
-from bot.services.readiness import readiness_source
-from bot.services.summary import build_summary, rank_units, scope_for
-from bot.views_reports import (
+from bot.core.access import Actor, require_admin
+from bot.core.errors import InvalidInput, NotFound
+from bot.quiz.readiness import readiness_source
+from bot.reports import bulletin as bulletin_service
+from bot.reports import charts
+from bot.reports.ledger import write_ledger
+from bot.reports.summary import build_summary, rank_units, scope_for
+from bot.reports.views import (
     REPORT,
     list_keyboard,
     list_text,

@@ -23,18 +23,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
 from bot.context import LEADERS, OFFICE, AppContext, AppType, CommandSpec, Services
-from bot.errors import InvalidInput, NotFound, PermissionDenied
-from bot.services.table_export import export_tasks
-from bot.services.table_import import (
-    ImportOptions,
-    ImportPreview,
-    apply_import,
-    preview_import,
-)
-from bot.services.table_parse import file_kind
-from bot.table_views import (
+from bot.core import callbacks
+from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.tables.export import export_tasks
+from bot.tables.importer import ImportOptions, ImportPreview, apply_import, preview_import
+from bot.tables.parse import file_kind
+from bot.tables.views import (
     IMPORT,
     confirm_keyboard,
     needs_writing,
@@ -42,10 +37,10 @@ from bot.table_views import (
     preview_text,
     result_text,
 )
+from bot.tasks.views import task_id_in
 from bot.texts import Texts
-from bot.views import task_id_in
 from db.models import PendingImport, Role, TaskStatus
-from db.repositories import imports as imports_repo
+from db.repositories import tables as imports_repo
 from handlers.common import edit_or_reply, pressed, reply, require, t
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

@@ -17,9 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_application, build_services
-from bot.clock import FrozenClock
 from bot.config import AppConfig
 from bot.context import AppType, Services
+from bot.core.clock import FrozenClock
 from db.base import Base
 from db.migrate import upgrade
 from db.session import normalise_url

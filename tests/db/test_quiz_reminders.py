@@ -10,10 +10,10 @@ from fsrs import Rating
 from sqlalchemy import select
 
 from bot.context import Services
-from bot.services import quiz_reminders
-from bot.services.delivery import Delivery
-from bot.services.reminder_policy import Policy
-from bot.services.srs import Srs, record_answer
+from bot.delivery.dispatcher import Delivery
+from bot.quiz import reminders as quiz_reminders
+from bot.quiz.srs import Srs, record_answer
+from bot.reminders.policy import Policy
 from db.models import OutboxMessage, QuizPreference, SessionKind
 from db.repositories import quiz as quiz_repo
 from tests.utils import factories as f

@@ -10,10 +10,11 @@ from fsrs import Rating, Scheduler
 from sqlalchemy import func, select
 
 from bot.context import Services
-from bot.services import quiz_bank, readiness
-from bot.services import quiz_session as quiz
-from bot.services.quiz_bank import BankInvalid
-from bot.services.srs import POLL_KINDS, Srs, pick_next, record_answer
+from bot.quiz import bank as quiz_bank
+from bot.quiz import readiness
+from bot.quiz import session as quiz
+from bot.quiz.bank import BankInvalid
+from bot.quiz.srs import POLL_KINDS, Srs, pick_next, record_answer
 from db.models import Indicator, Question, QuizCard, SessionKind
 from db.repositories import quiz as quiz_repo
 from tests.conftest import DEFAULT_NOW

@@ -6,7 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import Services
-from bot.services.readiness import READINESS_FEATURE, ReadinessCache, readiness_source
+from bot.quiz.readiness import READINESS_FEATURE, ReadinessCache, readiness_source
 from db.models import Role
 from tests.utils import factories as f
 

@@ -18,9 +18,9 @@ from telegram.request import RequestData
 
 from bot.config import DeliveryConfig
 from bot.context import Services
-from bot.services.delivery import Delivery
+from bot.delivery.dispatcher import Delivery
 from db.models import OutboxMessage, OutboxState, Person, Role
-from db.repositories import outbox as outbox_repo
+from db.repositories import delivery as outbox_repo
 from tests.conftest import PG_URL
 from tests.utils import factories as f
 from tests.utils.telegram import RecordingRequest

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
 from bot.context import Services
-from bot.services import tasks as task_service
-from bot.services.access import actor_for
-from bot.services.delivery import Delivery
-from bot.services.reminders import Reminders
-from bot.services.tasks import TasksChanged
+from bot.core.access import actor_for
+from bot.core.clock import FrozenClock
+from bot.delivery.dispatcher import Delivery
+from bot.reminders.service import Reminders
+from bot.tasks import service as task_service
+from bot.tasks.service import TasksChanged
 from db.models import OutboxMessage, OutboxState, Person, Role, Task
 from tests.conftest import DEFAULT_NOW
 from tests.utils import factories as f

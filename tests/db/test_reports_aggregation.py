@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.context import Services
-from bot.services import bulletin as bulletin_service
-from bot.services.access import actor_for
-from bot.services.delivery import Delivery
-from bot.services.summary import build_summary, scope_for
+from bot.core.access import actor_for
+from bot.delivery.dispatcher import Delivery
+from bot.reports import bulletin as bulletin_service
+from bot.reports.summary import build_summary, scope_for
 from db.models import BulletinLog, Campaign, OutboxMessage, Person, Role, Task, TaskStatus
 from db.repositories import reports as reports_repo
 from db.repositories.reports import EVERYTHING, TaskScope

@@ -15,10 +15,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
-from bot.errors import InvalidInput
-from bot.services import campaign_setup
-from bot.services.table_export import export_tasks
-from bot.services.table_import import ImportOptions, ImportPreview, apply_import, preview_import
+from bot.core.errors import InvalidInput
+from bot.tables import setup as campaign_setup
+from bot.tables.export import export_tasks
+from bot.tables.importer import ImportOptions, ImportPreview, apply_import, preview_import
 from db.models import (
     Campaign,
     Indicator,
@@ -31,7 +31,7 @@ from db.models import (
     TaskStatus,
     Unit,
 )
-from db.repositories import imports as imports_repo
+from db.repositories import tables as imports_repo
 from tests.conftest import DEFAULT_NOW
 from tests.utils import factories as f
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from bot.app import build_application, build_services
-from bot.clock import Clock
 from bot.config import AppConfig, TelegramConfig
 from bot.context import AppType, Services
+from bot.core.clock import Clock
 from sandbox import SandboxClient, SandboxServer
 from sandbox.limits import RateLimitConfig
 from sandbox.views import ChatMessage

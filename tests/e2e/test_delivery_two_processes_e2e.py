@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from bot.clock import SystemClock
-from db.repositories import outbox as outbox_repo
+from bot.core.clock import SystemClock
+from db.repositories import delivery as outbox_repo
 from sandbox import SandboxClient
 from tests.e2e.conftest import StartBot
 

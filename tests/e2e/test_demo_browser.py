@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands_demo import Demo, demo_config
-from bot.commands_tables import EXAMPLES_DIR, cmd_seed_demo
 from bot.config import AppConfig
+from bot.demo.cli import Demo, demo_config
+from bot.tables.cli import EXAMPLES_DIR, cmd_seed_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.clock import SystemClock
 from bot.config import EvidenceConfig
+from bot.core.clock import SystemClock
 from db.models import Evidence, EvidenceInbox, Role, Task, TaskStatus
 from sandbox import SandboxClient
 from sandbox.client import SimUser

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.commands_quiz import run_bank
-from bot.services.quiz_bank import STARTER_BANK, parse_yaml
+from bot.quiz.bank import STARTER_BANK, parse_yaml
+from bot.quiz.cli import run_bank
 from db.models import Question, Role
 from sandbox import SandboxClient
 from tests.e2e.conftest import LiveBot

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
 from bot.config import AppConfig
+from bot.core.clock import FrozenClock
 from db.models import Question, QuizCard, QuizPoll, QuizReview, Role
 from sandbox import SandboxClient
 from sandbox.client import ChatMessage

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from db.models import OutboxMessage, OutboxState, Task, TaskStatus
-from db.repositories import outbox as outbox_repo
+from db.repositories import delivery as outbox_repo
 from sandbox import SandboxClient, SimUser
 from tests.conftest import DEFAULT_NOW
 from tests.e2e.conftest import LiveBot, StartBot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
 from db.models import Campaign, Person
 from sandbox import SandboxClient
 from tests.conftest import DEFAULT_NOW

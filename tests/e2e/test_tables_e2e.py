@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from bot.services import campaign_setup
+from bot.tables import setup as campaign_setup
 from db.models import PendingImport, Person, Task
 from sandbox import SandboxClient
 from tests.e2e.conftest import LiveBot, document_of, sandbox_server

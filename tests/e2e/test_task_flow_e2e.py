@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.clock import SystemClock
-from bot.services import onboarding
+from bot.core import onboarding
+from bot.core.clock import SystemClock
 from db.models import Person, Task, TaskEvent, TaskStatus
 from sandbox import SandboxClient
 from tests.e2e.conftest import LiveBot

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.menus import publish_menus
+from bot.delivery.menus import publish_menus
 from db.models import Invite, Person, Role, Task, TaskStatus
 from tests.conftest import DEFAULT_NOW, BotHarness
 from tests.utils import factories as f

@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.services.evidence_store import local_store
+from bot.evidence.store import local_store
 from db.models import Evidence, EvidenceInbox, EvidenceKind, TaskEvent
-from handlers.evidence import feature
+from handlers.evidence.upload import feature
 from tests.conftest import DEFAULT_NOW, BotHarness
 from tests.utils import factories as f
 from tests.utils.evidence_files import jpeg

@@ -7,8 +7,8 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
-from bot.reminder_views import parse_rem, rem_cb
-from bot.services.reminders import Reminders
+from bot.reminders.service import Reminders
+from bot.reminders.views import parse_rem, rem_cb
 from db.models import OutboxMessage, Person, ReminderSnooze, Role, Task, TaskStatus
 from tests.conftest import DEFAULT_NOW, BotHarness
 from tests.utils import factories as f

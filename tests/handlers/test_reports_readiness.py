@@ -5,7 +5,7 @@ from __future__ import annotations
 from fsrs import Rating
 from sqlalchemy import select, update
 
-from bot.services.srs import Srs, record_answer
+from bot.quiz.srs import Srs, record_answer
 from db.models import Campaign, OutboxMessage, Person, Question, SessionKind
 from tests.conftest import BotHarness
 from tests.db.test_reports_aggregation import World, seed

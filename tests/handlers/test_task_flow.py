@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.services import onboarding
+from bot.core import onboarding
 from db.models import Person, Role, Task, TaskEvent, TaskStatus
 from tests.conftest import DEFAULT_NOW, BotHarness
 from tests.utils import factories as f

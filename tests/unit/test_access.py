@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import PermissionDenied
-from bot.services.access import Actor, can_update_task, can_view_task, require_admin
+from bot.core.access import Actor, can_update_task, can_view_task, require_admin
+from bot.core.errors import PermissionDenied
 from db.models import Role, Task
 
 

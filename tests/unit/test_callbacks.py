@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.callbacks import TaskCallback, parse_task, task_cb
+from bot.core.callbacks import TaskCallback, parse_task, task_cb
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services.deadlines import days_left, is_overdue, urgency
+from bot.core.deadlines import days_left, is_overdue, urgency
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

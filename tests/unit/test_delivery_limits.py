@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from bot.services.delivery_limits import SLACK, Throttle
+from bot.delivery.limits import SLACK, Throttle
 from sandbox.errors import ApiError
 from sandbox.limits import RateLimitConfig, RateLimiter
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.drill_scoring import normalise, point_coverage, score_answer
+from bot.quiz.drill import normalise, point_coverage, score_answer
 
 # "‘两基’通过国检要满足什么条件？" — the key points of the starter bank's q020.
 PASSING = ["两通过、一达标", "所有县通过审查", "教育部公布", "自查材料通过国家审查",

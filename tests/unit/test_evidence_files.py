@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.services.evidence_albums import Debouncer
-from bot.services.evidence_exif import exif_from_tags, parse_exif_time, read_exif
-from bot.services.evidence_store import LocalEvidenceStore, sha256_of
+from bot.evidence.albums import Debouncer
+from bot.evidence.exif import exif_from_tags, parse_exif_time, read_exif
+from bot.evidence.store import LocalEvidenceStore, sha256_of
 from tests.utils.evidence_files import jpeg
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import evidence_cb, parse_evidence
 from bot.config import EvidenceConfig
-from bot.services import evidence_rules as rules
+from bot.core.callbacks import evidence_cb, parse_evidence
+from bot.evidence import rules
 from db.models import EvidenceKind
 
 CONFIG = EvidenceConfig()

@@ -5,14 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import InvalidInput
-from bot.services.parsing import (
-    as_deadline,
-    parse_date,
-    parse_deadline,
-    parse_percent,
-    parse_task_id,
-)
+from bot.core.errors import InvalidInput
+from bot.core.parsing import as_deadline, parse_date, parse_deadline, parse_percent, parse_task_id
 
 ZONE = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(17, 30)

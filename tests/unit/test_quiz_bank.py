@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram.constants import PollLimit
 
-from bot.services.quiz_bank import (
+from bot.quiz.bank import (
     MAX_OPTIONS,
     STARTER_BANK,
     BankInvalid,

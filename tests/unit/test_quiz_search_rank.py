@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.services.knowledge_search import Doc, KnowledgeIndex
-from bot.services.readiness import PersonReadiness, by_unit, rank_people, week_start
+from bot.quiz.readiness import PersonReadiness, by_unit, rank_people, week_start
+from bot.quiz.search import Doc, KnowledgeIndex
 from db.models import Unit
 
 DOCS = [

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fsrs import Rating, Scheduler, State
 
-from bot.clock import FrozenClock
-from bot.services.srs import Srs, expected_seconds, rating_for_answer, rating_for_score
+from bot.core.clock import FrozenClock
+from bot.quiz.srs import Srs, expected_seconds, rating_for_answer, rating_for_score
 from db.models import QuizCard
 
 START = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import FrozenClock
 from bot.config import RemindersConfig
-from bot.services.reminder_policy import (
+from bot.core.clock import FrozenClock
+from bot.reminders.policy import (
     Offset,
     Policy,
     QuietHours,

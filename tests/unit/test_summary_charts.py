@@ -13,8 +13,8 @@ from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 from PIL import Image
 
-from bot.services import charts
-from bot.services.summary import Counts, Standing
+from bot.reports import charts
+from bot.reports.summary import Counts, Standing
 from bot.texts import Texts
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

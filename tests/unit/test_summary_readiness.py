@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.services.readiness import UnitReadiness
-from bot.services.summary import Readiness, readiness_view
+from bot.quiz.readiness import UnitReadiness
+from bot.reports.summary import Readiness, readiness_view
+from bot.reports.views import readiness_lines
 from bot.texts import Texts
-from bot.views_reports import readiness_lines
 from db.repositories.reports import EVERYTHING, TaskScope
 
 

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services import bulletin as bulletin_service
-from bot.services.access import Actor
-from bot.services.charts import burndown_series, plan_line
-from bot.services.summary import (
+from bot.core.access import Actor
+from bot.reports import bulletin as bulletin_service
+from bot.reports.charts import burndown_series, plan_line
+from bot.reports.summary import (
     Aggregates,
     Counts,
     assemble,
@@ -22,8 +22,8 @@ from bot.services.summary import (
     rank_units,
     scope_for,
 )
+from bot.reports.views import parse_report, report_cb
 from bot.texts import Texts
-from bot.views_reports import parse_report, report_cb
 from db.models import Campaign, Phase, Role
 from db.repositories.reports import EVERYTHING, IndicatorRef, Tally, TaskScope, UnitRef
 
@@ -184,7 +184,7 @@ def test_scheduled_key_names_the_local_iso_week() -> None:
 def test_a_long_bulletin_is_cut_at_a_line_within_telegram_limits() -> None:
     texts = Texts.load()
     ranked = []
-    from bot.services.summary import Standing
+    from bot.reports.summary import Standing
 
     for i in range(20):
         ranked.append(Standing(i, f"很长名字的单位{i}" * 6, Counts(10, 5)))

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
-from bot.errors import DomainError, InvalidInput
-from bot.services.table_parse import (
+from bot.core.errors import DomainError, InvalidInput
+from bot.tables.parse import (
     ALIASES,
     Column,
     canonical_header,
@@ -19,7 +19,7 @@ from bot.services.table_parse import (
     read_table,
     sniff_delimiter,
 )
-from bot.services.table_rows import (
+from bot.tables.rows import (
     RowError,
     TableRow,
     convert_row,
@@ -28,7 +28,7 @@ from bot.services.table_rows import (
     parse_veto,
     text_of,
 )
-from bot.services.task_admin import task_key
+from bot.tasks.admin import task_key
 
 ZONE = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(17, 30)

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import PollAnswer, Update, User
 
-from bot.services import quiz_bank
-from bot.services.quiz_bank import ImportResult
+from bot.quiz import bank as quiz_bank
+from bot.quiz.bank import ImportResult
 from tests.utils.telegram import RecordingRequest, SentCall
 
 SMALL_BANK = """

@@ -1,0 +1,1 @@
+"""What every feature shares: access, roster, parsing, deadlines, clock, events, errors."""

@@ -1,0 +1,89 @@
+"""Who is acting, and what their role lets them see and change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.errors import PermissionDenied
+from db.models import Person, Role, Task
+from db.repositories import people as people_repo
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A linked person as seen by the rules: identity, role and the units they lead."""
+
+    person_id: int
+    name: str
+    role: Role
+    language: str
+    unit_id: int | None
+    telegram_id: int | None
+    led_unit_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in (Role.ADMIN, Role.LEADER)
+
+    @property
+    def is_unit_leader(self) -> bool:
+        return bool(self.led_unit_ids)
+
+
+async def actor_for(*, session: AsyncSession, person: Person) -> Actor:
+    led_roots = await people_repo.units_led_by(session=session, person_id=person.id)
+    led: set[int] = set()
+    for root in led_roots:
+        led |= await people_repo.subtree_unit_ids(session=session, root_id=root)
+    return Actor(
+        person_id=person.id,
+        name=person.name,
+        role=person.role,
+        language=person.language,
+        unit_id=person.unit_id,
+        telegram_id=person.telegram_id,
+        led_unit_ids=frozenset(led),
+    )
+
+
+async def actor_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Actor | None:
+    person = await people_repo.person_by_telegram_id(session=session, telegram_id=telegram_id)
+    return None if person is None else await actor_for(session=session, person=person)
+
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    if actor.role not in roles:
+        raise PermissionDenied("error.forbidden")
+
+
+def require_admin(actor: Actor) -> None:
+    require_role(actor, Role.ADMIN)
+
+
+def can_view_task(actor: Actor, task: Task) -> bool:
+    return (
+        actor.sees_everything
+        or task.owner_id == actor.person_id
+        or task.unit_id in actor.led_unit_ids
+    )
+
+
+def can_update_task(actor: Actor, task: Task) -> bool:
+    """Owners report on their tasks; the unit's leader and the office may act for them."""
+    return actor.is_admin or task.owner_id == actor.person_id or task.unit_id in actor.led_unit_ids
+
+
+def require_task_update(actor: Actor, task: Task) -> None:
+    if not can_update_task(actor, task):
+        raise PermissionDenied("error.not_your_task", task_id=task.id)
+
+
+def require_task_view(actor: Actor, task: Task) -> None:
+    if not can_view_task(actor, task):
+        raise PermissionDenied("error.not_your_task", task_id=task.id)

@@ -1,0 +1,79 @@
+"""Invite codes that link a Telegram account to a person on the roster."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.errors import Conflict, InvalidInput
+from db.models import Invite, Person
+from db.repositories import invites as invites_repo
+from db.repositories import people as people_repo
+
+# Deep-link payloads allow A-Z, a-z, 0-9, _ and - up to 64 characters.
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+CODE_LENGTH = 12
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    code: str
+    person_id: int
+    person_name: str
+    expires_at: datetime
+
+
+async def issue_invite(
+    session: AsyncSession,
+    *,
+    person: Person,
+    created_by_id: int | None,
+    now: datetime,
+    ttl: timedelta,
+) -> IssuedInvite:
+    invite = await invites_repo.add_invite(
+        session=session,
+        invite=Invite(
+            code=new_code(),
+            person_id=person.id,
+            created_by_id=created_by_id,
+            created_at=now,
+            expires_at=now + ttl,
+        ),
+    )
+    return IssuedInvite(invite.code, person.id, person.name, invite.expires_at)
+
+
+async def redeem(session: AsyncSession, *, code: str, telegram_id: int, now: datetime) -> Person:
+    """Link `telegram_id` to the invite's person; the code then stops working."""
+    invite = await invites_repo.invite_by_code(session=session, code=code.strip())
+    if invite is None:
+        raise InvalidInput("start.invalid_code")
+    if invite.used_at is not None:
+        raise InvalidInput("start.used_code")
+    if invite.expires_at <= now:
+        raise InvalidInput("start.expired_code")
+    already = await people_repo.person_by_telegram_id(session=session, telegram_id=telegram_id)
+    person = await people_repo.get_person(session=session, person_id=invite.person_id)
+    if person is None or not person.is_active:
+        raise InvalidInput("start.invalid_code")
+    if already is not None and already.id != person.id:
+        raise Conflict("start.already_linked_other", name=already.name)
+    if person.telegram_id is not None and person.telegram_id != telegram_id:
+        raise Conflict("start.person_taken", name=person.name)
+    person.telegram_id = telegram_id
+    person.unreachable_since = None
+    invite.used_at = now
+    await session.flush()
+    return person

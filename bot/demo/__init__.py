@@ -1,0 +1,1 @@
+"""The demo: a sandbox, the bot and a sample campaign in one command."""

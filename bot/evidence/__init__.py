@@ -1,0 +1,1 @@
+"""Evidence: uploads, review, integrity and the inspectors' archive."""

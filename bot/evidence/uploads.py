@@ -1,0 +1,417 @@
+"""Attaching evidence: a received file becomes a stored, hashed, recorded piece of a task.
+
+Every received file is first written to the inbox (so an album cut short by a restart,
+or a file waiting for its sender to pick a task, survives); `process_batch` then
+resolves the task, downloads outside any transaction, stores by content and records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import AppConfig
+from bot.core.access import Actor, actor_for, require_task_update
+from bot.core.errors import DomainError, InvalidInput, NotFound
+from bot.evidence import rules
+from bot.evidence.exif import ExifInfo, read_exif
+from bot.evidence.store import EvidenceStore, StoredBlob
+from bot.tasks import service as task_service
+from db.models import Evidence, EvidenceInbox, EvidenceKind, EvidenceStatus, Task
+from db.repositories import evidence as repo
+from db.repositories import people as people_repo
+
+# Downloads `file_id` into the given path; raises DownloadRefused when Telegram won't.
+Fetch = Callable[[str, Path], Awaitable[None]]
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+# Files nobody claimed within a day are forgotten (the sender has long moved on).
+INBOX_TTL = timedelta(days=1)
+CHOICES_SHOWN = 10
+
+
+class DownloadRefused(DomainError):
+    """Telegram would not hand the file over (e.g. over its getFile size limit)."""
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """One received photo or document, as the Telegram edge read it."""
+
+    kind: EvidenceKind
+    file_id: str
+    file_unique_id: str
+    file_name: str
+    mime_type: str
+    size: int | None
+    caption: str
+    chat_id: int
+    message_id: int
+    media_group_id: str | None
+    named_task_id: int | None
+
+    @property
+    def batch_key(self) -> str:
+        return self.media_group_id or f"m{self.chat_id}:{self.message_id}"
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    evidence_id: int
+    file_name: str
+    exif: ExifInfo
+    captured_early: bool
+    also_on: list[int]
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    file_name: str
+    text_id: str
+    params: dict[str, object]
+
+
+@dataclass
+class BatchOutcome:
+    """What happened to one message or album; the edge renders it as one reply."""
+
+    chat_id: int
+    reply_to: int
+    language: str
+    task_id: int | None = None
+    task_title: str = ""
+    attached: list[AttachedFile] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    # Set when the task is unclear: the sender picks one of these (id, title).
+    choices: list[tuple[int, str]] = field(default_factory=list)
+    choice_row_id: int | None = None
+    waiting: int = 0
+    error: DomainError | None = None
+    photo_hint: bool = False
+    campaign_start: date | None = None
+    approved: int = 0
+    pending: int = 0
+    required: int = 0
+
+
+@dataclass(frozen=True)
+class _Planned:
+    row_id: int
+    kind: EvidenceKind
+    file_id: str
+    file_unique_id: str
+    file_name: str
+    mime_type: str
+    description: str
+    chat_id: int
+    message_id: int
+    media_group_id: str | None
+
+
+def _display_name(row: EvidenceInbox) -> str:
+    if row.file_name:
+        return row.file_name
+    return f"photo_{row.message_id}.jpg" if row.kind is EvidenceKind.PHOTO else f"file_{row.message_id}"
+
+
+async def campaign_start_of(session: AsyncSession, campaign_id: int, config: AppConfig) -> date:
+    created, starts = await repo.campaign_start_inputs(session=session, campaign_id=campaign_id)
+    if created is None:
+        return date.min
+    return rules.campaign_start(starts, created, config.zone)
+
+
+class EvidenceService:
+    """Upload handling with its dependencies: the database, the store, config and time."""
+
+    def __init__(
+        self,
+        *,
+        session: SessionFactory,
+        store: EvidenceStore,
+        config: AppConfig,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.session = session
+        self.store = store
+        self.config = config
+        self._now = now
+
+    async def receive(self, actor: Actor, file: IncomingFile) -> str:
+        """Keep the file in the inbox at once; returns the batch it belongs to."""
+        async with self.session() as session:
+            await repo.add_inbox(
+                session=session,
+                row=EvidenceInbox(
+                    person_id=actor.person_id, chat_id=file.chat_id, message_id=file.message_id,
+                    batch_key=file.batch_key, media_group_id=file.media_group_id,
+                    kind=file.kind, file_id=file.file_id, file_unique_id=file.file_unique_id,
+                    file_name=file.file_name, mime_type=file.mime_type, size=file.size,
+                    caption=file.caption, named_task_id=file.named_task_id,
+                    received_at=self._now(),
+                ),
+            )
+        return file.batch_key
+
+    async def drop_batch(self, actor: Actor, row_id: int) -> int:
+        """The sender cancels a waiting file (and the rest of its album)."""
+        async with self.session() as session:
+            row = await repo.get_inbox(session=session, row_id=row_id)
+            if row is None or row.person_id != actor.person_id:
+                raise NotFound("evidence.error.upload_gone")
+            rows = await repo.inbox_batch(
+                session=session, person_id=actor.person_id, batch_key=row.batch_key
+            )
+            await repo.delete_inbox(session=session, row_ids=[r.id for r in rows])
+            return len(rows)
+
+    async def batch_of_choice(self, actor: Actor, row_id: int) -> str:
+        async with self.session() as session:
+            row = await repo.get_inbox(session=session, row_id=row_id)
+            if row is None or row.person_id != actor.person_id:
+                raise NotFound("evidence.error.upload_gone")
+            return row.batch_key
+
+    async def open_upload_window(self, actor: Actor, task_id: int) -> Task:
+        """The card's upload button: the sender's next files go to this task for a while."""
+        now = self._now()
+        async with self.session() as session:
+            task = await _attachable_task(session, actor, task_id)
+            await repo.set_target(
+                session=session, person_id=actor.person_id, task_id=task.id,
+                expires_at=now + timedelta(minutes=self.config.evidence.upload_window_minutes),
+            )
+        return task
+
+    async def process_batch(
+        self, person_id: int, batch_key: str, fetch: Fetch, *, chosen_task_id: int | None = None
+    ) -> BatchOutcome | None:
+        """Attach a batch to its task, or ask which task; None when there is nothing to do."""
+        plan, outcome, task_id = await self._plan(person_id, batch_key, chosen_task_id)
+        if outcome is None or task_id is None:
+            return outcome
+        downloaded: list[tuple[_Planned, StoredBlob, ExifInfo]] = []
+        failed: list[int] = []
+        for item in plan:
+            try:
+                blob, exif = await self._download(item, fetch)
+            except DownloadRefused as exc:
+                outcome.skipped.append(SkippedFile(item.file_name, exc.message_id, exc.params))
+                failed.append(item.row_id)
+                continue
+            downloaded.append((item, blob, exif))
+        await self._record(person_id, task_id, downloaded, failed, outcome)
+        return outcome
+
+    async def _plan(
+        self, person_id: int, batch_key: str, chosen_task_id: int | None
+    ) -> tuple[list[_Planned], BatchOutcome | None, int | None]:
+        now = self._now()
+        async with self.session() as session:
+            rows = list(
+                await repo.inbox_batch(session=session, person_id=person_id, batch_key=batch_key)
+            )
+            if not rows or (chosen_task_id is None and any(r.asked_at for r in rows)):
+                return [], None, None
+            person = await people_repo.get_person(session=session, person_id=person_id)
+            if person is None:
+                return [], None, None
+            actor = await actor_for(session=session, person=person)
+            outcome = BatchOutcome(rows[0].chat_id, rows[0].message_id, actor.language)
+            accepted: list[EvidenceInbox] = []
+            for row in rows:
+                refusal = rules.check_file(
+                    self.config.evidence, kind=row.kind, file_name=row.file_name,
+                    mime_type=row.mime_type, size=row.size,
+                )
+                if refusal is None:
+                    accepted.append(row)
+                else:
+                    outcome.skipped.append(
+                        SkippedFile(_display_name(row), refusal.text_id, refusal.params)
+                    )
+            await repo.delete_inbox(
+                session=session, row_ids=[r.id for r in rows if r not in accepted]
+            )
+            if not accepted:
+                return [], outcome, None
+            task_id = (
+                chosen_task_id
+                or rules.first_named_task([r.named_task_id for r in accepted])
+                or await repo.active_target(session=session, person_id=person_id, now=now)
+            )
+            if task_id is None:
+                await self._ask(session, actor, accepted, outcome, now)
+                return [], outcome, None
+            try:
+                task = await _attachable_task(session, actor, task_id)
+            except DomainError as exc:
+                # The sender resends with the right task; keeping the files would only
+                # let them drift onto a task nobody meant.
+                await repo.delete_inbox(session=session, row_ids=[r.id for r in accepted])
+                outcome.error = exc
+                return [], outcome, None
+            outcome.task_id, outcome.task_title = task.id, task.title
+            plan: list[_Planned] = []
+            caption = next((r.caption for r in accepted if r.caption), "")
+            for row in accepted:
+                known = await repo.same_content_on_task(
+                    session=session, task_id=task.id, file_unique_id=row.file_unique_id
+                )
+                if known is not None:
+                    outcome.skipped.append(_duplicate(_display_name(row), known))
+                    await repo.delete_inbox(session=session, row_ids=[row.id])
+                    continue
+                plan.append(
+                    _Planned(
+                        row.id, row.kind, row.file_id, row.file_unique_id, _display_name(row),
+                        row.mime_type or ("image/jpeg" if row.kind is EvidenceKind.PHOTO else ""),
+                        rules.description_from(row.caption or caption), row.chat_id,
+                        row.message_id, row.media_group_id,
+                    )
+                )
+            if not plan:
+                await self._fill_counts(session, task, outcome)
+                return [], outcome, None
+            return plan, outcome, task.id
+
+    async def _ask(
+        self, session: AsyncSession, actor: Actor, rows: list[EvidenceInbox],
+        outcome: BatchOutcome, now: datetime,
+    ) -> None:
+        tasks = await task_service.my_open_tasks(session, actor, limit=CHOICES_SHOWN)
+        if not tasks:
+            await repo.delete_inbox(session=session, row_ids=[r.id for r in rows])
+            outcome.error = InvalidInput("evidence.error.no_open_tasks")
+            return
+        for row in rows:
+            row.asked_at = now
+        outcome.choices = [(t.id, t.title) for t in tasks]
+        outcome.choice_row_id = rows[0].id
+        outcome.waiting = len(rows)
+
+    async def _download(self, item: _Planned, fetch: Fetch) -> tuple[StoredBlob, ExifInfo]:
+        path = await asyncio.to_thread(_scratch_file, self.store)
+        try:
+            await fetch(item.file_id, path)
+            exif = ExifInfo()
+            # A compressed photo has no EXIF left; only originals sent as files carry it.
+            if item.kind is EvidenceKind.DOCUMENT and rules.is_image(
+                item.kind, item.mime_type, item.file_name
+            ):
+                exif = await asyncio.to_thread(read_exif, path, self.config.zone)
+            blob = await asyncio.to_thread(self.store.put_file, path)
+        finally:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+        return blob, exif
+
+    async def _record(
+        self,
+        person_id: int,
+        task_id: int,
+        downloaded: list[tuple[_Planned, StoredBlob, ExifInfo]],
+        failed: list[int],
+        outcome: BatchOutcome,
+    ) -> None:
+        now = self._now()
+        async with self.session() as session:
+            task = await task_service.load_task(session, task_id)
+            start = await campaign_start_of(session, task.campaign_id, self.config)
+            outcome.campaign_start = start
+            outcome.photo_hint = any(
+                item.kind is EvidenceKind.PHOTO for item, _, _ in downloaded
+            ) and not await repo.has_sent_photo(session=session, uploader_id=person_id)
+            for item, blob, exif in downloaded:
+                skipped = await self._add_one(session, task, person_id, item, blob, exif, now)
+                if isinstance(skipped, SkippedFile):
+                    outcome.skipped.append(skipped)
+                    continue
+                outcome.attached.append(
+                    AttachedFile(
+                        skipped.id, item.file_name, exif,
+                        rules.captured_before(exif.taken_at, start, self.config.zone),
+                        await repo.tasks_with_content(
+                            session=session, sha256=blob.sha256, exclude_task_id=task.id
+                        ),
+                    )
+                )
+            await repo.delete_inbox(
+                session=session, row_ids=[item.row_id for item, _, _ in downloaded] + failed
+            )
+            await self._fill_counts(session, task, outcome)
+
+    async def _add_one(
+        self, session: AsyncSession, task: Task, person_id: int, item: _Planned,
+        blob: StoredBlob, exif: ExifInfo, now: datetime,
+    ) -> Evidence | SkippedFile:
+        known = await repo.same_content_on_task(session=session, task_id=task.id, sha256=blob.sha256)
+        if known is not None:
+            return _duplicate(item.file_name, known)
+        evidence = Evidence(
+            task_id=task.id, uploader_id=person_id, kind=item.kind, file_id=item.file_id,
+            file_unique_id=item.file_unique_id, file_name=item.file_name,
+            mime_type=item.mime_type or "application/octet-stream", size=blob.size,
+            sha256=blob.sha256, description=item.description, chat_id=item.chat_id,
+            message_id=item.message_id, media_group_id=item.media_group_id, uploaded_at=now,
+            exif_taken_at=exif.taken_at, exif_latitude=exif.latitude,
+            exif_longitude=exif.longitude, status=EvidenceStatus.PENDING,
+        )
+        try:
+            # Two uploads of one file can race past the check above; the unique key decides.
+            async with session.begin_nested():
+                await repo.add_evidence(session=session, evidence=evidence)
+        except IntegrityError:
+            again = await repo.same_content_on_task(
+                session=session, task_id=task.id, sha256=blob.sha256
+            )
+            if again is None:
+                raise
+            return _duplicate(item.file_name, again)
+        await task_service.record_event(
+            session, task, actor_id=person_id, at=now, kind="evidence",
+            new=f"E{evidence.id}", note=" ".join(p for p in (item.file_name, item.description) if p),
+        )
+        return evidence
+
+    async def _fill_counts(self, session: AsyncSession, task: Task, outcome: BatchOutcome) -> None:
+        counts = await repo.status_counts(session=session, task_id=task.id)
+        outcome.approved = counts[EvidenceStatus.APPROVED]
+        outcome.pending = counts[EvidenceStatus.PENDING]
+        outcome.required = task.evidence_required
+
+    async def leftover_batches(self) -> list[tuple[int, str]]:
+        """After a restart: forget stale files, and list batches still to be answered."""
+        async with self.session() as session:
+            await repo.purge_inbox(session=session, received_before=self._now() - INBOX_TTL)
+            return await repo.unasked_batches(session=session)
+
+
+def _scratch_file(store: EvidenceStore) -> Path:
+    handle, name = tempfile.mkstemp(dir=store.scratch_dir(), prefix="dl-")
+    os.close(handle)
+    return Path(name)
+
+
+def _duplicate(file_name: str, known: Evidence) -> SkippedFile:
+    return SkippedFile(
+        file_name, "evidence.refused.duplicate",
+        {"evidence_id": known.id, "status": known.status.value},
+    )
+
+
+async def _attachable_task(session: AsyncSession, actor: Actor, task_id: int) -> Task:
+    """Only the owner, the unit's leader and the office attach, and only to open tasks."""
+    task = await task_service.load_task(session, task_id)
+    require_task_update(actor, task)
+    if not task.status.is_open:
+        raise InvalidInput("evidence.error.task_closed", task_id=task.id)
+    return task

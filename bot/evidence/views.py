@@ -1,0 +1,180 @@
+"""How evidence reads in a chat: upload answers, review cards, album captions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.callbacks import evidence_cb
+from bot.evidence.archive import ArchiveLabels
+from bot.evidence.exif import ExifInfo
+from bot.evidence.rules import captured_before
+from bot.evidence.uploads import BatchOutcome, SkippedFile
+from bot.texts import Markup, Texts
+from db.models import Evidence, EvidenceKind, EvidenceStatus, TaskStatus
+
+CHOICE_LABEL = 40
+
+
+def when(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def decision_label(texts: Texts, lang: str, status: str) -> str:
+    return texts.plain(lang, f"evidence.status.{status}")
+
+
+def _skipped_line(texts: Texts, lang: str, item: SkippedFile) -> str:
+    params = dict(item.params)
+    if "status" in params:
+        params["status"] = decision_label(texts, lang, str(params["status"]))
+    reason = Markup(texts.get(lang, item.text_id, **params))
+    return texts.get(lang, "evidence.upload.skipped_line", name=item.file_name, reason=reason)
+
+
+def _exif_lines(texts: Texts, lang: str, exif: ExifInfo, zone: ZoneInfo) -> list[str]:
+    lines = []
+    if exif.taken_at is not None:
+        lines.append(texts.get(lang, "evidence.upload.exif_time", when=when(exif.taken_at, zone)))
+    if exif.has_position:
+        lines.append(texts.get(lang, "evidence.upload.exif_gps", lat=exif.latitude,
+                               lon=exif.longitude))
+    return lines
+
+
+def upload_answer(
+    texts: Texts, outcome: BatchOutcome, zone: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One reply for one message or album: what was kept, what was not, and why."""
+    lang = outcome.language
+    lines: list[str] = []
+    keyboard: InlineKeyboardMarkup | None = None
+    if outcome.error is not None:
+        lines.append(texts.get(lang, outcome.error.message_id, **outcome.error.params))
+    elif outcome.choices and outcome.choice_row_id is not None:
+        lines.append(texts.get(lang, "evidence.upload.ask", count=outcome.waiting))
+        row = outcome.choice_row_id
+        buttons = [
+            [InlineKeyboardButton(f"#{task_id} {title[:CHOICE_LABEL]}",
+                                  callback_data=evidence_cb("pick", row, task_id))]
+            for task_id, title in outcome.choices
+        ]
+        buttons.append([InlineKeyboardButton(texts.plain(lang, "evidence.button.cancel"),
+                                             callback_data=evidence_cb("drop", row))])
+        keyboard = InlineKeyboardMarkup(buttons)
+    elif outcome.task_id is not None:
+        lines.extend(_attached_lines(texts, outcome, zone))
+        if outcome.attached:
+            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
+                texts.plain(lang, "evidence.button.submit"),
+                callback_data=evidence_cb("sub", outcome.task_id),
+            )]])
+    if outcome.skipped:
+        lines.append(texts.get(lang, "evidence.upload.skipped"))
+        lines.extend(_skipped_line(texts, lang, item) for item in outcome.skipped)
+    if outcome.photo_hint:
+        lines.append(texts.get(lang, "evidence.upload.photo_hint"))
+    return "\n".join(lines), keyboard
+
+
+def _attached_lines(texts: Texts, outcome: BatchOutcome, zone: ZoneInfo) -> list[str]:
+    lang = outcome.language
+    task_id = outcome.task_id
+    if not outcome.attached:
+        return [texts.get(lang, "evidence.upload.nothing_new", id=task_id, title=outcome.task_title)]
+    lines = [texts.get(lang, "evidence.upload.attached", id=task_id, title=outcome.task_title,
+                       count=len(outcome.attached))]
+    for item in outcome.attached:
+        lines.append(texts.get(lang, "evidence.upload.line", evidence_id=item.evidence_id,
+                               name=item.file_name))
+        lines.extend(_exif_lines(texts, lang, item.exif, zone))
+        if item.captured_early and outcome.campaign_start is not None:
+            lines.append(texts.get(lang, "evidence.upload.early",
+                                   start=outcome.campaign_start.isoformat()))
+        if item.also_on:
+            lines.append(texts.get(lang, "evidence.upload.also_on",
+                                   tasks=", ".join(f"#{t}" for t in item.also_on)))
+    key = "evidence.upload.counts" if outcome.required else "evidence.upload.counts_free"
+    lines.append(texts.get(lang, key, approved=outcome.approved, pending=outcome.pending,
+                           required=outcome.required))
+    lines.append(texts.get(lang, "evidence.upload.submit_hint", id=task_id))
+    return lines
+
+
+def review_card(
+    texts: Texts, lang: str, evidence: Evidence, *, remaining: int, approved: int,
+    campaign_start: date, zone: ZoneInfo,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The caption under the file a reviewer judges, with the decision buttons."""
+    task = evidence.task
+    lines = [
+        texts.get(lang, "evidence.review.title", evidence_id=evidence.id, remaining=remaining),
+        texts.get(lang, "evidence.review.task", task_id=task.id, title=task.title),
+        texts.get(lang, "evidence.review.who", unit=task.unit.name if task.unit else "—",
+                  owner=task.owner.name if task.owner else "—"),
+        texts.get(lang, "evidence.review.uploaded",
+                  uploader=evidence.uploader.name if evidence.uploader else "—",
+                  when=when(evidence.uploaded_at, zone)),
+        texts.get(lang, "evidence.review.file", name=evidence.file_name,
+                  size=max(1, round(evidence.size / 1024))),
+    ]
+    if evidence.description:
+        lines.append(texts.get(lang, "evidence.review.description", text=evidence.description))
+    if evidence.exif_taken_at is not None:
+        lines.append(texts.get(lang, "evidence.review.exif_time",
+                               when=when(evidence.exif_taken_at, zone)))
+    if evidence.exif_latitude is not None and evidence.exif_longitude is not None:
+        lines.append(texts.get(lang, "evidence.review.exif_gps", lat=evidence.exif_latitude,
+                               lon=evidence.exif_longitude))
+    if evidence.exif_taken_at is None and evidence.exif_latitude is None:
+        key = ("evidence.review.no_exif_photo" if evidence.kind is EvidenceKind.PHOTO
+               else "evidence.review.no_exif_file")
+        lines.append(texts.get(lang, key))
+    if captured_before(evidence.exif_taken_at, campaign_start, zone):
+        lines.append(texts.get(lang, "evidence.review.early", start=campaign_start.isoformat()))
+    if task.evidence_required:
+        lines.append(texts.get(lang, "evidence.review.quota", approved=approved,
+                               required=task.evidence_required))
+    keyboard = InlineKeyboardMarkup([
+        [
+            InlineKeyboardButton(texts.plain(lang, "evidence.button.approve"),
+                                 callback_data=evidence_cb("ok", evidence.id)),
+            InlineKeyboardButton(texts.plain(lang, "evidence.button.reject"),
+                                 callback_data=evidence_cb("no", evidence.id)),
+        ],
+        [
+            InlineKeyboardButton(texts.plain(lang, "evidence.button.skip"),
+                                 callback_data=evidence_cb("skip", evidence.id)),
+            InlineKeyboardButton(texts.plain(lang, "evidence.button.view"),
+                                 callback_data=evidence_cb("view", task.id)),
+        ],
+    ])
+    return "\n".join(lines), keyboard
+
+
+def album_caption(texts: Texts, lang: str, evidence: Evidence, zone: ZoneInfo) -> str:
+    return texts.get(
+        lang, "evidence.view.item", evidence_id=evidence.id,
+        status=decision_label(texts, lang, evidence.status.value),
+        uploader=evidence.uploader.name if evidence.uploader else "—",
+        when=when(evidence.uploaded_at, zone),
+    )
+
+
+def decided_suffix(texts: Texts, lang: str, status: EvidenceStatus, reviewer: str) -> str:
+    return texts.get(lang, "evidence.review.decided",
+                     status=decision_label(texts, lang, status.value), reviewer=reviewer)
+
+
+def archive_labels(texts: Texts, lang: str) -> ArchiveLabels:
+    """The index's headers and words, and the folder for tasks without an indicator."""
+    return ArchiveLabels(
+        headers=texts.plain(lang, "evidence.archive.headers").split("|"),
+        task_status={s.value: texts.plain(lang, f"status.{s.value}") for s in TaskStatus},
+        decision={s.value: decision_label(texts, lang, s.value) for s in EvidenceStatus},
+        check={key: texts.plain(lang, f"evidence.archive.check_{key}")
+               for key in ("ok", "mismatch", "missing")},
+        no_indicator=texts.plain(lang, "evidence.archive.no_indicator"),
+    )

@@ -1,0 +1,1 @@
+"""Quizzes: the question bank, polls, spaced repetition, drills and search."""

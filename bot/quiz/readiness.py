@@ -1,0 +1,217 @@
+"""Who is ready for the inspectors' questions: mastery per person, indicator and unit.
+
+A person's mastery is the mean, over every question in the bank, of the chance they would
+recall its answer today (FSRS; unseen or still-learning questions count 0). "Ready" means
+mastery at or above the configured threshold. Weekly figures count answers since Monday
+00:00 in the campaign's time zone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.quiz.srs import Srs
+from db.models import Person, Unit
+from db.repositories import people as people_repo
+from db.repositories import quiz as quiz_repo
+
+
+@dataclass(frozen=True)
+class IndicatorMastery:
+    code: str
+    name: str
+    questions: int
+    mastery: float
+
+
+@dataclass(frozen=True)
+class PersonStats:
+    overall: float
+    indicators: tuple[IndicatorMastery, ...]  # weakest first
+    due: int
+    answers: int
+    correct: int
+
+    def weakest(self, count: int = 3) -> tuple[IndicatorMastery, ...]:
+        return self.indicators[:count]
+
+
+@dataclass(frozen=True)
+class PersonReadiness:
+    person_id: int
+    name: str
+    unit_id: int | None
+    mastery: float
+    week_points: float
+    week_answers: int
+    week_correct: int
+
+
+@dataclass(frozen=True)
+class UnitReadiness:
+    unit_id: int | None
+    name: str
+    people: int
+    ready: int
+    mastery: float
+    week_points: float
+
+    @property
+    def share_ready(self) -> float:
+        return self.ready / self.people if self.people else 0.0
+
+
+def week_start(now: datetime, zone: ZoneInfo) -> datetime:
+    local = now.astimezone(zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    return datetime.combine(monday, time(0, 0), tzinfo=zone)
+
+
+async def _mastery_sums(
+    session: AsyncSession, srs: Srs, now: datetime, person_ids: Sequence[int] | None
+) -> dict[int, dict[int, float]]:
+    """person_id → indicator_id → summed mastery of that person's cards."""
+    sums: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for person_id, indicator_id, state, stability, last_review in await quiz_repo.card_states(
+        session=session, person_ids=person_ids
+    ):
+        sums[person_id][indicator_id] += srs.mastery(state, stability, last_review, now)
+    return sums
+
+
+async def person_stats(
+    session: AsyncSession, srs: Srs, *, person_id: int, now: datetime
+) -> PersonStats:
+    counts = await quiz_repo.question_counts_by_indicator(session=session)
+    sums = (await _mastery_sums(session, srs, now, [person_id])).get(person_id, {})
+    indicators = {i.id: i for i in await people_repo.all_indicators(session=session)}
+    rows = [
+        IndicatorMastery(indicators[iid].code, indicators[iid].name, n, sums.get(iid, 0.0) / n)
+        for iid, n in counts.items()
+        if n and iid in indicators
+    ]
+    rows.sort(key=lambda r: (r.mastery, r.code))
+    total = sum(counts.values())
+    overall = sum(sums.values()) / total if total else 0.0
+    answers, correct, _ = (await quiz_repo.review_totals_since(session=session, since=None)).get(
+        person_id, (0, 0, 0.0)
+    )
+    due = await quiz_repo.count_due(session=session, person_id=person_id, now=now)
+    return PersonStats(overall, tuple(rows), due, answers, correct)
+
+
+async def people_readiness(
+    session: AsyncSession, srs: Srs, *, now: datetime, zone: ZoneInfo
+) -> list[PersonReadiness]:
+    """Every linked, active person with their mastery and this week's answers."""
+    people: Sequence[Person] = await people_repo.linked_persons(session=session)
+    total = sum((await quiz_repo.question_counts_by_indicator(session=session)).values())
+    sums = await _mastery_sums(session, srs, now, None)
+    week = await quiz_repo.review_totals_since(session=session, since=week_start(now, zone))
+    result = []
+    for person in people:
+        mastered = sum(sums.get(person.id, {}).values())
+        answers, correct, points = week.get(person.id, (0, 0, 0.0))
+        result.append(PersonReadiness(
+            person.id, person.name, person.unit_id, mastered / total if total else 0.0,
+            points, answers, correct,
+        ))
+    return result
+
+
+def rank_people(rows: Sequence[PersonReadiness], *, weekly: bool) -> list[PersonReadiness]:
+    """Best first: by this week's points, or by overall mastery."""
+    if weekly:
+        return sorted(rows, key=lambda r: (-r.week_points, -r.week_correct, r.name, r.person_id))
+    return sorted(rows, key=lambda r: (-r.mastery, -r.week_points, r.name, r.person_id))
+
+
+def by_unit(
+    rows: Sequence[PersonReadiness], units: Sequence[Unit], *, threshold: float, weekly: bool
+) -> list[UnitReadiness]:
+    """Per unit: people, how many are ready, mean mastery and mean weekly points; best first."""
+    names = {u.id: u.name for u in units}
+    grouped: dict[int | None, list[PersonReadiness]] = defaultdict(list)
+    for row in rows:
+        grouped[row.unit_id].append(row)
+    result = [
+        UnitReadiness(
+            unit_id,
+            names.get(unit_id, "") if unit_id is not None else "",
+            len(members),
+            sum(1 for m in members if m.mastery >= threshold),
+            sum(m.mastery for m in members) / len(members),
+            sum(m.week_points for m in members) / len(members),
+        )
+        for unit_id, members in grouped.items()
+    ]
+    if weekly:
+        result.sort(key=lambda u: (-u.week_points, -u.mastery, u.name))
+    else:
+        result.sort(key=lambda u: (-u.share_ready, -u.mastery, u.name))
+    return result
+
+
+async def readiness_by_unit(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    threshold: float,
+    srs: Srs | None = None,
+) -> list[UnitReadiness]:
+    """For the leaders' summary: per unit, the share of people whose mastery ≥ threshold."""
+    rows = await people_readiness(session, srs or Srs(), now=now, zone=zone)
+    units = await people_repo.all_units(session=session)
+    return by_unit(rows, units, threshold=threshold, weekly=False)
+
+
+class ReadinessCache:
+    """Per-unit readiness as of a few minutes ago, for summaries and bulletins.
+
+    It changes only as people answer, and computing it walks every card (about 0.4 s for
+    2,000 people with 20 cards each), so readers take a snapshot that a scheduler job
+    keeps fresh instead of paying for it on every /summary.
+    """
+
+    def __init__(
+        self,
+        *,
+        zone: ZoneInfo,
+        threshold: float,
+        max_age: timedelta = timedelta(minutes=10),
+        srs: Srs | None = None,
+    ) -> None:
+        self.zone = zone
+        self.threshold = threshold
+        self.max_age = max_age
+        self.srs = srs or Srs()
+        self._rows: list[UnitReadiness] | None = None
+        self._at: datetime | None = None
+
+    async def rows(self, session: AsyncSession, now: datetime) -> list[UnitReadiness]:
+        if self._rows is not None and self._at is not None and now - self._at < self.max_age:
+            return self._rows
+        return await self.refresh(session, now)
+
+    async def refresh(self, session: AsyncSession, now: datetime) -> list[UnitReadiness]:
+        self._rows = await readiness_by_unit(
+            session, now=now, zone=self.zone, threshold=self.threshold, srs=self.srs
+        )
+        self._at = now
+        return self._rows
+
+
+READINESS_FEATURE = "readiness"
+
+
+def readiness_source(features: Mapping[str, object]) -> ReadinessCache | None:
+    """The running bot's readiness cache, if the quiz feature is registered."""
+    source = features.get(READINESS_FEATURE)
+    return source if isinstance(source, ReadinessCache) else None

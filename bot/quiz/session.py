@@ -1,0 +1,317 @@
+"""A person's /quiz and /drill: what to ask next, what an answer means, and the state in
+between, all kept in the database (a poll answer may arrive after a restart)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fsrs import Rating
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.errors import NotFound
+from bot.quiz import srs as srs_service
+from bot.quiz.bank import MAX_QUESTION
+from bot.quiz.drill import DrillScore, score_answer
+from bot.quiz.srs import OPEN_KINDS, POLL_KINDS, Srs
+from db.models import Question, QuestionKind, QuizPoll, QuizSession, SessionKind
+from db.repositories import people as people_repo
+from db.repositories import quiz as quiz_repo
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    """One quiz poll ready to send; `options` are in the order shown."""
+
+    session_id: int
+    question_id: int
+    number: int
+    total: int
+    question: str
+    options: tuple[str, ...]
+    order: tuple[int, ...]  # shown position → index in the question's options
+    correct_ids: tuple[int, ...]  # shown positions
+    multiple: bool
+    explanation: str
+
+
+@dataclass(frozen=True)
+class PollAnswered:
+    person_id: int
+    chat_id: int
+    correct: bool
+    quiz_session: QuizSession | None  # still open and waiting for its next question
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    question: Question
+    result: DrillScore
+
+
+async def indicator_scope(session: AsyncSession, query: str | None) -> list[int] | None:
+    """The indicator named by code or name, with every indicator below it (None = all)."""
+    if not query:
+        return None
+    wanted = query.strip().casefold()
+    indicators = await people_repo.all_indicators(session=session)
+    root = next((i for i in indicators if i.code.casefold() == wanted), None) or next(
+        (i for i in indicators if i.name.casefold() == wanted), None
+    )
+    if root is None:
+        raise NotFound("quiz.unknown_indicator", query=query.strip())
+    scope, frontier = {root.id}, [root.id]
+    while frontier:
+        parent = frontier.pop()
+        for child in indicators:
+            if child.parent_id == parent and child.id not in scope:
+                scope.add(child.id)
+                frontier.append(child.id)
+    return sorted(scope)
+
+
+async def start_quiz(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    chat_id: int,
+    indicator: str | None,
+    length: int,
+    now: datetime,
+) -> QuizSession:
+    """A new session of `length` polls; any open session or drill of the person ends."""
+    scope = await indicator_scope(session, indicator)
+    await quiz_repo.end_open_sessions(session=session, person_id=person_id, now=now)
+    return await quiz_repo.add_session(session=session, quiz_session=QuizSession(
+        person_id=person_id, kind=SessionKind.QUIZ, chat_id=chat_id,
+        length=length, asked=0, correct=0, asked_ids=[], started_at=now,
+        scope=scope,
+    ))
+
+
+def plan_poll(
+    quiz_session: QuizSession, question: Question, rng: random.Random
+) -> PollPlan:
+    order = list(range(len(question.options)))
+    # True/false keeps its natural order; other options are shuffled so a position is
+    # never what gets remembered.
+    if question.kind is not QuestionKind.TRUEFALSE:
+        rng.shuffle(order)
+    number = quiz_session.asked + 1
+    prefixed = f"({number}/{quiz_session.length}) {question.text}"
+    return PollPlan(
+        session_id=quiz_session.id,
+        question_id=question.id,
+        number=number,
+        total=quiz_session.length,
+        question=prefixed if len(prefixed) <= MAX_QUESTION else question.text,
+        options=tuple(question.options[i] for i in order),
+        order=tuple(order),
+        correct_ids=tuple(sorted(order.index(i) for i in question.correct)),
+        multiple=question.kind is QuestionKind.MULTIPLE,
+        explanation=question.explanation,
+    )
+
+
+async def next_poll(
+    session: AsyncSession, quiz_session: QuizSession, *, now: datetime, rng: random.Random
+) -> PollPlan | None:
+    """The next question of an open session, or None when it is complete."""
+    if quiz_session.ended_at is not None or quiz_session.asked >= quiz_session.length:
+        return None
+    question = await srs_service.pick_next(
+        session, person_id=quiz_session.person_id, now=now, kinds=POLL_KINDS,
+        indicator_ids=quiz_session.scope, exclude=quiz_session.asked_ids,
+    )
+    if question is None:
+        return None
+    plan = plan_poll(quiz_session, question, rng)
+    quiz_session.asked += 1
+    # A new list, so the JSON column sees the change.
+    quiz_session.asked_ids = [*quiz_session.asked_ids, question.id]
+    quiz_session.current_question_id = question.id
+    quiz_session.current_sent_at = now
+    await session.flush()
+    return plan
+
+
+async def poll_sent(
+    session: AsyncSession, plan: PollPlan, *, poll_id: str, person_id: int, chat_id: int,
+    message_id: int, now: datetime,
+) -> None:
+    await quiz_repo.add_poll(session=session, poll=QuizPoll(
+        poll_id=poll_id, person_id=person_id, question_id=plan.question_id,
+        session_id=plan.session_id, chat_id=chat_id, message_id=message_id,
+        option_order=list(plan.order), sent_at=now,
+    ))
+
+
+async def answer_poll(
+    session: AsyncSession, srs: Srs, *, poll_id: str, telegram_id: int,
+    option_ids: tuple[int, ...], now: datetime,
+) -> PollAnswered | None:
+    """Score a poll answer and review the card; None when the poll is not ours to score."""
+    poll = await quiz_repo.get_poll(session=session, poll_id=poll_id)
+    if poll is None or poll.answered_at is not None or not option_ids:
+        return None
+    person = await people_repo.get_person(session=session, person_id=poll.person_id)
+    if person is None or person.telegram_id != telegram_id:
+        return None
+    question = await quiz_repo.get_question(session=session, question_id=poll.question_id)
+    if question is None:
+        return None
+    chosen = {poll.option_order[i] for i in option_ids if 0 <= i < len(poll.option_order)}
+    correct = chosen == set(question.correct)
+    seconds = max(0.0, (now - poll.sent_at).total_seconds())
+    rating = srs_service.rating_for_answer(correct, seconds, srs_service.reading_chars(question))
+    await srs_service.record_answer(
+        session, srs, person_id=poll.person_id, question_id=question.id, rating=rating,
+        score=1.0 if correct else 0.0, kind=SessionKind.QUIZ, now=now,
+        duration_ms=int(seconds * 1000),
+    )
+    poll.answered_at = now
+    poll.correct = correct
+    quiz_session = await _open_session_of(session, poll)
+    if quiz_session is not None:
+        quiz_session.correct += int(correct)
+        quiz_session.current_question_id = None
+    await session.flush()
+    return PollAnswered(poll.person_id, poll.chat_id, correct, quiz_session)
+
+
+async def _open_session_of(session: AsyncSession, poll: QuizPoll) -> QuizSession | None:
+    if poll.session_id is None:
+        return None
+    quiz_session = await quiz_repo.get_session(session=session, session_id=poll.session_id)
+    if quiz_session is None or quiz_session.ended_at is not None:
+        return None
+    return quiz_session
+
+
+async def skip(
+    session: AsyncSession, srs: Srs, *, person_id: int, session_id: int, question_id: int,
+    now: datetime,
+) -> QuizSession | None:
+    """"I don't know": the question is reviewed as forgotten and the session moves on."""
+    quiz_session = await quiz_repo.get_session(session=session, session_id=session_id)
+    if (
+        quiz_session is None
+        or quiz_session.person_id != person_id
+        or quiz_session.ended_at is not None
+        or quiz_session.current_question_id != question_id
+    ):
+        return None
+    for poll in await quiz_repo.unanswered_polls(session=session, session_id=session_id):
+        if poll.question_id != question_id:
+            continue
+        poll.answered_at = now
+        poll.correct = False
+        await srs_service.record_answer(
+            session, srs, person_id=person_id, question_id=question_id,
+            rating=Rating.Again, score=0.0, kind=SessionKind.QUIZ, now=now,
+        )
+    quiz_session.current_question_id = None
+    await session.flush()
+    return quiz_session
+
+
+async def stop(
+    session: AsyncSession, *, person_id: int, session_id: int, now: datetime
+) -> QuizSession | None:
+    quiz_session = await quiz_repo.get_session(session=session, session_id=session_id)
+    if quiz_session is None or quiz_session.person_id != person_id:
+        return None
+    if quiz_session.ended_at is None:
+        quiz_session.ended_at = now
+        await session.flush()
+    return quiz_session
+
+
+async def finish(session: AsyncSession, quiz_session: QuizSession, *, now: datetime) -> None:
+    quiz_session.ended_at = now
+    await session.flush()
+
+
+# Drills ---------------------------------------------------------------------------------------
+async def start_drill(
+    session: AsyncSession, *, person_id: int, chat_id: int, indicator: str | None,
+    now: datetime,
+) -> tuple[QuizSession, Question]:
+    """Pick an open question (due first, then new) and wait for the free-text answer."""
+    scope = await indicator_scope(session, indicator)
+    question = await srs_service.pick_next(
+        session, person_id=person_id, now=now, kinds=OPEN_KINDS, indicator_ids=scope
+    )
+    if question is None:
+        raise NotFound("quiz.drill.none")
+    await quiz_repo.end_open_sessions(session=session, person_id=person_id, now=now)
+    drill = await quiz_repo.add_session(session=session, quiz_session=QuizSession(
+        person_id=person_id, kind=SessionKind.DRILL, chat_id=chat_id, length=1, asked=1,
+        correct=0, asked_ids=[question.id], current_question_id=question.id,
+        current_sent_at=now, started_at=now, scope=scope,
+    ))
+    return drill, question
+
+
+async def awaiting_drill(
+    session: AsyncSession, *, person_id: int, now: datetime, patience: timedelta
+) -> QuizSession | None:
+    """The drill waiting for this person's answer; one that waited too long is closed."""
+    drill = await quiz_repo.open_session(session=session, person_id=person_id)
+    if drill is None or drill.kind is not SessionKind.DRILL or drill.current_question_id is None:
+        return None
+    if drill.current_sent_at is not None and now - drill.current_sent_at > patience:
+        drill.ended_at = now
+        await session.flush()
+        return None
+    return drill
+
+
+async def answer_drill(
+    session: AsyncSession, srs: Srs, drill: QuizSession, *, text: str, now: datetime
+) -> DrillResult:
+    """Score the answer by key points, feed FSRS, and close the drill."""
+    question_id = drill.current_question_id
+    question = (
+        await quiz_repo.get_question(session=session, question_id=question_id)
+        if question_id is not None else None
+    )
+    if question is None:
+        raise NotFound("quiz.drill.none")
+    result = score_answer(text, question.key_points)
+    rating = srs_service.rating_for_score(result.score)
+    seconds = (now - drill.current_sent_at).total_seconds() if drill.current_sent_at else None
+    await srs_service.record_answer(
+        session, srs, person_id=drill.person_id, question_id=question.id, rating=rating,
+        score=result.score, kind=SessionKind.DRILL, now=now,
+        duration_ms=int(seconds * 1000) if seconds is not None else None,
+    )
+    drill.correct = int(rating is not Rating.Again)
+    drill.current_question_id = None
+    drill.ended_at = now
+    await session.flush()
+    return DrillResult(question, result)
+
+
+class QuizRuntime:
+    """What the quiz handlers share in one process: the scheduler and per-person locks.
+
+    A poll's row is written right after Telegram returns the sent poll; holding the
+    person's lock from sending until that commit means an answer (a separate update,
+    processed concurrently) always finds its poll.
+    """
+
+    def __init__(self, srs: Srs | None = None, rng: random.Random | None = None) -> None:
+        self.srs = srs or Srs()
+        self.rng = rng or random.Random()
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def lock_for(self, telegram_id: int) -> asyncio.Lock:
+        lock = self._locks.get(telegram_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[telegram_id] = lock
+        return lock

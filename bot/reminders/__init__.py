@@ -1,0 +1,1 @@
+"""Reminders: policy, sweeps, escalation, digests and countdowns."""

@@ -1,0 +1,167 @@
+"""How reminders, digests and countdowns read, their buttons, and the `rem:` callback grammar."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.callbacks import task_cb
+from bot.reminders.policy import Planned
+from bot.texts import Markup, Texts
+from db.models import Task
+
+REM = "rem"
+REM_ACTIONS = ("done", "prog", "snz", "morn")
+SNOOZE_MINUTES = 60
+DIGEST_LINES = 8
+
+
+@dataclass(frozen=True)
+class ReminderCallback:
+    action: str
+    task_id: int
+    minutes: int | None = None
+
+
+def rem_cb(action: str, task_id: int, minutes: int | None = None) -> str:
+    parts = [REM, action, str(task_id)] + ([str(minutes)] if minutes is not None else [])
+    return ":".join(parts)
+
+
+def parse_rem(data: str) -> ReminderCallback | None:
+    """`rem:snz:42:60` → ReminderCallback('snz', 42, 60); anything malformed → None."""
+    parts = data.split(":")
+    if len(parts) not in (3, 4) or parts[0] != REM or parts[1] not in REM_ACTIONS:
+        return None
+    if not all(p.isdigit() for p in parts[2:]):
+        return None
+    if (parts[1] == "snz") != (len(parts) == 4):
+        return None
+    return ReminderCallback(parts[1], int(parts[2]), int(parts[3]) if len(parts) == 4 else None)
+
+
+def _when(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def time_left(texts: Texts, lang: str, due: datetime, now: datetime) -> str:
+    seconds = (due - now).total_seconds()
+    if seconds >= 86400:
+        return texts.plain(lang, "reminders.left.days", n=int(seconds // 86400))
+    if seconds >= 3600:
+        return texts.plain(lang, "reminders.left.hours", n=int(seconds // 3600))
+    return texts.plain(lang, "reminders.left.minutes", n=max(1, int(seconds // 60)))
+
+
+def owner_reminder(
+    texts: Texts, lang: str, task: Task, planned: Planned, now: datetime, zone: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup]:
+    assert task.due_at is not None
+    params = {"id": task.id, "title": task.title, "when": _when(task.due_at, zone),
+              "progress": task.progress}
+    if task.due_at > now:
+        text = texts.get(lang, "reminders.owner.upcoming", left=time_left(texts, lang,
+                                                                          task.due_at, now), **params)
+    elif planned.kind == "due" or now.astimezone(zone).date() == task.due_at.astimezone(zone).date():
+        text = texts.get(lang, "reminders.owner.due", **params)
+    else:
+        days = (now.astimezone(zone).date() - task.due_at.astimezone(zone).date()).days
+        text = texts.get(lang, "reminders.owner.overdue", days=days, **params)
+    if planned.late:
+        text += "\n" + texts.get(lang, "reminders.late", at=_when(planned.at, zone))
+    return text, owner_keyboard(texts, lang, task.id)
+
+
+def owner_keyboard(texts: Texts, lang: str, task_id: int) -> InlineKeyboardMarkup:
+    def button(key: str, data: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(texts.plain(lang, f"reminders.button.{key}"), callback_data=data)
+
+    return InlineKeyboardMarkup([
+        [button("done", rem_cb("done", task_id)), button("progress", rem_cb("prog", task_id))],
+        [button("snooze_hour", rem_cb("snz", task_id, SNOOZE_MINUTES)),
+         button("snooze_morning", rem_cb("morn", task_id))],
+    ])
+
+
+def escalation(
+    texts: Texts, lang: str, task: Task, planned: Planned, zone: ZoneInfo, *, with_button: bool
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    assert task.due_at is not None
+    text = texts.get(
+        lang, "reminders.escalate", id=task.id, title=task.title,
+        unit=task.unit.name if task.unit else "—", owner=task.owner.name if task.owner else "—",
+        days=planned.days_overdue, when=_when(task.due_at, zone), progress=task.progress,
+    )
+    if planned.late:
+        text += "\n" + texts.get(lang, "reminders.late", at=_when(planned.at, zone))
+    if not with_button:
+        return text, None
+    button = InlineKeyboardButton(texts.plain(lang, "reminders.button.open"),
+                                  callback_data=task_cb("open", task.id))
+    return text, InlineKeyboardMarkup([[button]])
+
+
+def digest(
+    texts: Texts, lang: str, name: str, tasks: Sequence[Task], now: datetime, zone: ZoneInfo
+) -> str | None:
+    """The morning digest: overdue, due today, due this week; None when there is nothing."""
+    today = now.astimezone(zone).date()
+    groups: dict[str, list[Task]] = {"overdue": [], "today": [], "week": []}
+    for task in tasks:
+        assert task.due_at is not None
+        if task.due_at < now:
+            groups["overdue"].append(task)
+        elif task.due_at.astimezone(zone).date() == today:
+            groups["today"].append(task)
+        else:
+            groups["week"].append(task)
+    if not any(groups.values()):
+        return None
+    lines = [texts.get(lang, "reminders.digest.title", name=name)]
+    for group, items in groups.items():
+        if not items:
+            continue
+        lines.append("")
+        lines.append(texts.get(lang, f"reminders.digest.{group}", count=len(items)))
+        for task in items[:DIGEST_LINES]:
+            assert task.due_at is not None
+            lines.append(texts.get(lang, "reminders.digest.line", id=task.id, title=task.title,
+                                   when=_when(task.due_at, zone)))
+        if len(items) > DIGEST_LINES:
+            lines.append(texts.get(lang, "reminders.digest.more", count=len(items) - DIGEST_LINES))
+    lines.append("")
+    lines.append(texts.get(lang, "reminders.digest.footer"))
+    return "\n".join(lines)
+
+
+def leaders_digest(
+    texts: Texts, lang: str, *, day: str, open_: int, overdue: int, week: int,
+    units: Sequence[tuple[str, int]], days_left: int | None,
+) -> str:
+    lines = [texts.get(lang, "reminders.leaders.title", date=day),
+             texts.get(lang, "reminders.leaders.counts", open=open_, overdue=overdue, week=week)]
+    if units:
+        lines.append(texts.get(lang, "reminders.leaders.units"))
+        lines += [texts.get(lang, "reminders.leaders.unit_line", unit=u, count=n) for u, n in units]
+    if days_left is not None and days_left >= 0:
+        lines.append(texts.get(lang, "reminders.leaders.countdown", days=days_left))
+    return "\n".join(lines)
+
+
+def countdown_notice(
+    texts: Texts, lang: str, *, campaign: str, event: str, days: int, day: str,
+    phase: str = "", late_at: str | None = None,
+) -> str:
+    if event == "start":
+        text = texts.get(lang, "reminders.countdown.phase_start", phase=phase, campaign=campaign)
+    elif event == "end":
+        text = texts.get(lang, "reminders.countdown.phase_end", phase=phase, campaign=campaign)
+    else:
+        text = texts.get(lang, "reminders.countdown.days", campaign=campaign, days=days, date=day)
+    if late_at:
+        text += "\n" + texts.get(lang, "reminders.late", at=late_at)
+    return Markup(text)

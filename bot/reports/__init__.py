@@ -1,0 +1,1 @@
+"""Reports: the leaders' summary, charts, the ledger and bulletins."""

@@ -1,0 +1,131 @@
+"""Report subcommands: the ledger to a file, the summary and the bulletin in a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_services, check_schema
+from bot.config import AppConfig
+from bot.context import Services
+from bot.delivery.dispatcher import Delivery
+from bot.quiz.readiness import ReadinessCache
+from bot.reports import bulletin as bulletin_service
+from bot.reports.ledger import write_ledger
+from bot.reports.summary import build_summary
+from bot.reports.views import summary_text
+from db.models import Campaign
+from db.repositories import campaigns as campaigns_repo
+from db.repositories.reports import EVERYTHING
+
+_TAG = re.compile(r"<[^>]+>")
+NO_CAMPAIGN = "没有进行中的迎检工作 / no active campaign"
+
+
+def add_commands(subparsers: Any) -> None:
+    report = subparsers.add_parser("report", help="write the rectification ledger (XLSX)")
+    report.add_argument("out", type=Path, help="the .xlsx file to write")
+    report.add_argument("--lang", choices=("zh", "en"), default="zh")
+    report.set_defaults(handler=cmd_report)
+
+    summary = subparsers.add_parser("summary", help="print the leaders' summary")
+    summary.add_argument("--lang", choices=("zh", "en"), default="zh")
+    summary.set_defaults(handler=cmd_summary)
+
+    bulletin = subparsers.add_parser("bulletin", help="preview or send the bulletin")
+    mode = bulletin.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--preview", action="store_true", help="print it, send nothing")
+    mode.add_argument("--send", action="store_true",
+                      help="queue it for the leaders' chat (the running bot sends it)")
+    bulletin.set_defaults(handler=cmd_bulletin)
+
+
+def plain(text: str) -> str:
+    """A chat message's HTML as terminal text."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def _with_campaign(
+    config: AppConfig, work: Callable[[Services, Campaign], Awaitable[int]]
+) -> int:
+    """Run `work` on the active campaign; say so and fail when there is none."""
+
+    async def run() -> int:
+        services = build_services(config)
+        try:
+            await check_schema(services)
+            async with services.session() as session:
+                campaign = await campaigns_repo.active_campaign(session=session)
+            if campaign is None:
+                print(NO_CAMPAIGN, file=sys.stderr)
+                return 1
+            return await work(services, campaign)
+        finally:
+            await services.db.dispose()
+
+    return asyncio.run(run())
+
+
+def _readiness(config: AppConfig) -> ReadinessCache:
+    return ReadinessCache(zone=config.zone, threshold=config.quiz.mastery_threshold)
+
+
+def cmd_report(config: AppConfig, args: argparse.Namespace) -> int:
+    async def work(services: Services, campaign: Campaign) -> int:
+        async with services.session() as session:
+            stats = await write_ledger(
+                session, campaign=campaign, scope=EVERYTHING, now=services.clock.now(),
+                zone=config.zone, texts=services.texts, lang=args.lang, path=args.out,
+            )
+        print(f"{args.out}: {stats.rows} tasks, {stats.overdue} overdue, {stats.units} units")
+        return 0
+
+    return _with_campaign(config, work)
+
+
+def cmd_summary(config: AppConfig, args: argparse.Namespace) -> int:
+    async def work(services: Services, campaign: Campaign) -> int:
+        now = services.clock.now()
+        async with services.session() as session:
+            summary = await build_summary(
+                session, campaign, EVERYTHING, now, config.zone, readiness=_readiness(config)
+            )
+        print(plain(summary_text(services.texts, args.lang, summary, now, config.zone)))
+        return 0
+
+    return _with_campaign(config, work)
+
+
+def cmd_bulletin(config: AppConfig, args: argparse.Namespace) -> int:
+    async def work(services: Services, campaign: Campaign) -> int:
+        if args.preview:
+            now = services.clock.now()
+            async with services.session() as session:
+                since = await bulletin_service.period_start(session, campaign.id, now)
+                bulletin = await bulletin_service.build_bulletin(
+                    session, campaign, now, config.zone, since, readiness=_readiness(config)
+                )
+            text = bulletin_service.render_bulletin(
+                services.texts, config.reports.bulletin_language, bulletin, config.zone
+            )
+            print(plain(text))
+            return 0
+        # Queued only: the running bot's dispatcher picks it up at its next poll.
+        services.features["delivery"] = Delivery(
+            db=services.db, clock=services.clock, config=config.reminders.delivery,
+            texts=services.texts,
+        )
+        outcome = await bulletin_service.post_for_active_campaign(services, manual=True)
+        if outcome.status == "no_chat":
+            print("没有设置领导小组群 / set [reports] leaders_chat_id", file=sys.stderr)
+            return 1
+        print(f"queued {outcome.key} for chat {outcome.chat_id}")
+        return 0
+
+    return _with_campaign(config, work)

@@ -1,0 +1,303 @@
+"""The leaders' summary: who may see what, and how aggregate rows become a summary.
+
+The counting happens in SQL (db/repositories/reports.py); everything here is a pure
+function of those rows, so each rule has its own unit test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.access import Actor
+from bot.quiz.readiness import ReadinessCache, UnitReadiness
+from db.models import Campaign, Phase
+from db.repositories import reports as reports_repo
+from db.repositories.reports import (
+    EVERYTHING,
+    IndicatorRef,
+    Tally,
+    TaskLine,
+    TaskScope,
+    UnitRef,
+)
+
+RISK_LIMIT = 10
+READINESS_UNITS = 5
+
+
+def scope_for(actor: Actor) -> TaskScope:
+    """Leaders and the office see everything; a unit leader the units they lead (their
+    subtree) plus their own tasks; anyone else only the tasks they own."""
+    if actor.sees_everything:
+        return EVERYTHING
+    return TaskScope(unit_ids=actor.led_unit_ids, owner_id=actor.person_id)
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int = 0
+    done: int = 0
+    cancelled: int = 0
+    blocked: int = 0
+    overdue: int = 0
+    undated: int = 0
+    progress_sum: int = 0
+
+    @property
+    def active(self) -> int:
+        """Tasks that count: cancelled ones neither help nor hurt."""
+        return self.total - self.cancelled
+
+    @property
+    def open(self) -> int:
+        return self.active - self.done
+
+    @property
+    def completion(self) -> float | None:
+        """Share of active tasks done, or None when there is nothing to do."""
+        return self.done / self.active if self.active else None
+
+    @property
+    def mean_progress(self) -> float | None:
+        return self.progress_sum / self.active if self.active else None
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.total + other.total, self.done + other.done,
+            self.cancelled + other.cancelled, self.blocked + other.blocked,
+            self.overdue + other.overdue, self.undated + other.undated,
+            self.progress_sum + other.progress_sum,
+        )
+
+
+def counts_of(tally: Tally) -> Counts:
+    return Counts(
+        tally.total, tally.done, tally.cancelled, tally.blocked, tally.overdue, tally.undated,
+        tally.progress_sum,
+    )
+
+
+def combine(tallies: Iterable[Tally]) -> Counts:
+    total = Counts()
+    for tally in tallies:
+        total += counts_of(tally)
+    return total
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One unit, indicator or phase with its counts; `id` None groups tasks without one."""
+
+    id: int | None
+    name: str
+    counts: Counts
+    code: str = ""
+    veto: bool = False
+
+
+def rank_units(tallies: Iterable[Tally], units: Mapping[int, UnitRef]) -> list[Standing]:
+    """Units best first: highest completion, then fewer overdue, then name.
+
+    A unit with nothing active to do has no completion rate and is left out of the ranking
+    rather than shown as 0 % or 100 %.
+    """
+    standings = [
+        Standing(t.key, units[t.key].name if t.key in units else f"#{t.key}", counts_of(t))
+        for t in tallies
+        if t.key is not None
+    ]
+    ranked = [s for s in standings if s.counts.completion is not None]
+    ranked.sort(key=lambda s: (-(s.counts.completion or 0.0), s.counts.overdue, s.name))
+    return ranked
+
+
+def at_risk_indicators(
+    tallies: Iterable[Tally], indicators: Mapping[int, IndicatorRef]
+) -> list[Standing]:
+    """One-vote-veto indicators with a late or blocked task, the most endangered first."""
+    found = []
+    for tally in tallies:
+        ref = indicators.get(tally.key) if tally.key is not None else None
+        if ref is None or not ref.veto:
+            continue
+        counts = counts_of(tally)
+        if counts.overdue or counts.blocked:
+            found.append(Standing(ref.id, ref.name, counts, code=ref.code, veto=True))
+    found.sort(key=lambda s: (-(s.counts.overdue + s.counts.blocked), s.code))
+    return found
+
+
+def phase_standings(tallies: Iterable[Tally], phases: Sequence[Phase]) -> list[Standing]:
+    """Phases in campaign order; tasks without a phase come last, if there are any."""
+    by_phase = {t.key: counts_of(t) for t in tallies}
+    result = [Standing(p.id, p.name, by_phase.get(p.id, Counts())) for p in phases]
+    if None in by_phase:
+        result.append(Standing(None, "", by_phase[None]))
+    return result
+
+
+def current_phase(phases: Sequence[Phase], today: date) -> Phase | None:
+    """The phase whose dates contain today, else the latest one already begun."""
+    started = [p for p in phases if p.starts_on is not None and p.starts_on <= today]
+    for phase in started:
+        if phase.ends_on is None or today <= phase.ends_on:
+            return phase
+    return max(started, key=lambda p: (p.starts_on or today, p.position), default=None)
+
+
+def days_until(day: date | None, today: date) -> int | None:
+    return None if day is None else (day - today).days
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Quiz readiness as a reader may see it: everyone counted, and the weakest units."""
+
+    people: int
+    ready: int
+    threshold: float
+    lowest: tuple[UnitReadiness, ...]
+    units: int
+
+    @property
+    def share(self) -> float:
+        return self.ready / self.people
+
+
+def sees_readiness(scope: TaskScope) -> bool:
+    """The whole campaign, or the units one leads; a responsible person's own tasks are no
+    basis for judging other people's knowledge."""
+    return scope.everything or bool(scope.unit_ids)
+
+
+def readiness_view(
+    rows: Sequence[UnitReadiness], scope: TaskScope, *, threshold: float,
+    limit: int = READINESS_UNITS,
+) -> Readiness | None:
+    """Overall share ready within the scope, then the units with the lowest share first.
+
+    People without a unit count in the whole campaign's share but are no unit to name;
+    None when the scope has nobody to count.
+    """
+    if not sees_readiness(scope):
+        return None
+    kept = [r for r in rows if scope.everything or r.unit_id in scope.unit_ids]
+    people = sum(r.people for r in kept)
+    if people == 0:
+        return None
+    units = [r for r in kept if r.unit_id is not None]
+    # Lowest share first; among equals, the unit with more people still to reach the line.
+    units.sort(key=lambda r: (r.share_ready, r.ready - r.people, r.name, r.unit_id or 0))
+    return Readiness(
+        people=people, ready=sum(r.ready for r in kept), threshold=threshold,
+        lowest=tuple(units[:limit]), units=len(units),
+    )
+
+
+async def gather_readiness(
+    session: AsyncSession, scope: TaskScope, now: datetime, source: ReadinessCache
+) -> Readiness | None:
+    """The readiness section, skipping the per-person work when nobody may see it or
+    nobody has answered a question yet."""
+    if not sees_readiness(scope) or not await reports_repo.quiz_started(session=session):
+        return None
+    rows = await source.rows(session, now)
+    return readiness_view(rows, scope, threshold=source.threshold)
+
+
+@dataclass(frozen=True)
+class Summary:
+    campaign_id: int
+    campaign_name: str
+    today: date
+    inspection_date: date | None
+    days_to_inspection: int | None
+    current_phase: str | None
+    overall: Counts
+    risks: list[TaskLine]
+    risk_total: int
+    risky_indicators: list[Standing]
+    units: list[Standing]
+    phases: list[Standing]
+    readiness: Readiness | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.overall.total == 0
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """What the database returns for one summary (all plain rows)."""
+
+    by_unit: list[Tally]
+    by_indicator: list[Tally]
+    by_phase: list[Tally]
+    risks: list[TaskLine]
+    risk_total: int
+    units: dict[int, UnitRef]
+    indicators: dict[int, IndicatorRef]
+
+
+def assemble(
+    campaign: Campaign, phases: Sequence[Phase], data: Aggregates, today: date,
+    readiness: Readiness | None = None,
+) -> Summary:
+    """The summary of one campaign as of `today` (local date), from aggregate rows."""
+    phase = current_phase(phases, today)
+    return Summary(
+        campaign_id=campaign.id,
+        campaign_name=campaign.name,
+        today=today,
+        inspection_date=campaign.inspection_date,
+        days_to_inspection=days_until(campaign.inspection_date, today),
+        current_phase=phase.name if phase else None,
+        overall=combine(data.by_unit),
+        risks=data.risks,
+        risk_total=data.risk_total,
+        risky_indicators=at_risk_indicators(data.by_indicator, data.indicators),
+        units=rank_units(data.by_unit, data.units),
+        phases=phase_standings(data.by_phase, phases),
+        readiness=readiness,
+    )
+
+
+async def gather(
+    session: AsyncSession, campaign_id: int, scope: TaskScope, now: datetime
+) -> Aggregates:
+    risks, risk_total = await reports_repo.task_lines(
+        session=session, campaign_id=campaign_id, scope=scope, now=now,
+        veto_risk_only=True, limit=RISK_LIMIT,
+    )
+    by_unit = await reports_repo.tallies(
+        session=session, campaign_id=campaign_id, scope=scope, now=now, by=("unit",)
+    )
+    by_indicator_phase = await reports_repo.tallies(
+        session=session, campaign_id=campaign_id, scope=scope, now=now,
+        by=("indicator", "phase"),
+    )
+    return Aggregates(
+        by_unit=by_unit["unit"],
+        by_indicator=by_indicator_phase["indicator"],
+        by_phase=by_indicator_phase["phase"],
+        risks=risks,
+        risk_total=risk_total,
+        units=await reports_repo.units(session=session),
+        indicators=await reports_repo.indicators(session=session),
+    )
+
+
+async def build_summary(
+    session: AsyncSession, campaign: Campaign, scope: TaskScope, now: datetime, zone: ZoneInfo,
+    *, readiness: ReadinessCache | None = None,
+) -> Summary:
+    """The summary for `scope`; given a readiness source it includes quiz readiness."""
+    phases = await reports_repo.phases(session=session, campaign_id=campaign.id)
+    data = await gather(session, campaign.id, scope, now)
+    section = None if readiness is None else await gather_readiness(session, scope, now, readiness)
+    return assemble(campaign, phases, data, now.astimezone(zone).date(), section)

@@ -1,0 +1,233 @@
+"""How summaries and report lists read in a chat, their buttons, and the `rep:` callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.callbacks import task_cb
+from bot.core.deadlines import urgency
+from bot.reports.summary import Counts, Readiness, Standing, Summary
+from bot.texts import Markup, Texts
+from db.models import TaskStatus
+from db.repositories.reports import TaskLine
+
+REPORT = "rep"
+REPORT_ACTIONS = ("sum", "unit", "ind", "ovd", "bsend")
+UNIT_LINES = 10
+UNIT_BUTTONS = 8
+LIST_BUTTONS = 20
+
+
+@dataclass(frozen=True)
+class ReportCallback:
+    action: str
+    arg: int
+
+    def encode(self) -> str:
+        return f"{REPORT}:{self.action}:{self.arg}"
+
+
+def report_cb(action: str, arg: int = 0) -> str:
+    return ReportCallback(action, arg).encode()
+
+
+def parse_report(data: str) -> ReportCallback | None:
+    """`rep:unit:7` → ReportCallback('unit', 7); anything malformed → None."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != REPORT or parts[1] not in REPORT_ACTIONS:
+        return None
+    if not parts[2].isdigit():
+        return None
+    return ReportCallback(parts[1], int(parts[2]))
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{round(100 * value)}%"
+
+
+def _countdown(texts: Texts, lang: str, summary: Summary) -> str:
+    days = summary.days_to_inspection
+    if days is None or summary.inspection_date is None:
+        return texts.get(lang, "reports.countdown_none")
+    when = summary.inspection_date.isoformat()
+    if days > 0:
+        return texts.get(lang, "reports.countdown", days=days, date=when)
+    if days == 0:
+        return texts.get(lang, "reports.countdown_today", date=when)
+    return texts.get(lang, "reports.countdown_past", days=-days, date=when)
+
+
+def _counts_line(texts: Texts, lang: str, key: str, name: str, counts: Counts) -> str:
+    text = texts.get(
+        lang, key, name=name, percent=percent(counts.completion), done=counts.done,
+        active=counts.active,
+    )
+    if counts.overdue:
+        text += texts.get(lang, "reports.overdue_suffix", count=counts.overdue)
+    return text
+
+
+def late_mark(texts: Texts, lang: str, line: TaskLine, now: datetime, zone: ZoneInfo) -> str:
+    u = urgency(line.due_at, now, zone)
+    if line.status is TaskStatus.BLOCKED and (u is None or not u.overdue):
+        return texts.get(lang, "reports.mark_blocked")
+    if u is None:
+        return texts.get(lang, "tasks.mark_none")
+    if u.overdue and line.status.is_open:
+        return texts.get(lang, "tasks.mark_overdue", days=u.days)
+    if not line.status.is_open:
+        return texts.get(lang, f"status.{line.status.value}")
+    return texts.get(lang, "tasks.mark_left", days=u.days)
+
+
+def task_line(texts: Texts, lang: str, line: TaskLine, now: datetime, zone: ZoneInfo) -> str:
+    return texts.get(
+        lang, "reports.task_line", id=line.id, title=line.title, unit=line.unit_name,
+        owner=line.owner_name or "—", mark=Markup(late_mark(texts, lang, line, now, zone)),
+        status=texts.plain(lang, f"status.{line.status.value}"), progress=line.progress,
+    )
+
+
+def readiness_lines(texts: Texts, lang: str, readiness: Readiness | None) -> list[str]:
+    """The quiz readiness section: the overall share, then the weakest units."""
+    if readiness is None:
+        return []
+    lines = [
+        texts.get(lang, "reports.readiness_header"),
+        texts.get(lang, "reports.readiness_overall", percent=percent(readiness.share),
+                  ready=readiness.ready, people=readiness.people,
+                  threshold=percent(readiness.threshold)),
+    ]
+    if readiness.lowest:
+        lines.append(texts.get(lang, "reports.readiness_lowest", count=len(readiness.lowest),
+                               units=readiness.units))
+    lines.extend(
+        texts.get(lang, "reports.readiness_unit_line", name=unit.name, ready=unit.ready,
+                  people=unit.people, percent=percent(unit.share_ready))
+        for unit in readiness.lowest
+    )
+    return lines
+
+
+def summary_text(
+    texts: Texts, lang: str, summary: Summary, now: datetime, zone: ZoneInfo
+) -> str:
+    lines = [texts.get(lang, "reports.title", campaign=summary.campaign_name)]
+    lines.append(_countdown(texts, lang, summary))
+    if summary.current_phase:
+        lines.append(texts.get(lang, "reports.current_phase", phase=summary.current_phase))
+    readiness = readiness_lines(texts, lang, summary.readiness)
+    if summary.empty:
+        lines.append(texts.get(lang, "reports.empty"))
+        if readiness:
+            lines += ["", *readiness]
+        return "\n".join(lines)
+    overall = summary.overall
+    lines.append(texts.get(
+        lang, "reports.overall", percent=percent(overall.completion), done=overall.done,
+        active=overall.active, progress=percent((overall.mean_progress or 0) / 100),
+    ))
+    lines.append(texts.get(
+        lang, "reports.overall_flags", overdue=overall.overdue, blocked=overall.blocked,
+        undated=overall.undated,
+    ))
+    lines.append("")
+    if summary.risk_total:
+        lines.append(texts.get(lang, "reports.risks_header", count=summary.risk_total))
+        lines.extend(task_line(texts, lang, line, now, zone) for line in summary.risks)
+        if summary.risk_total > len(summary.risks):
+            lines.append(texts.get(
+                lang, "reports.more", count=summary.risk_total - len(summary.risks)
+            ))
+    else:
+        lines.append(texts.get(lang, "reports.risks_none"))
+    lines.append("")
+    worst = list(reversed(summary.units))[:UNIT_LINES]
+    if worst:
+        lines.append(texts.get(lang, "reports.units_header", count=len(summary.units)))
+        total = len(summary.units)
+        for offset, standing in enumerate(worst):
+            lines.append(texts.get(lang, "reports.rank_prefix", rank=total - offset)
+                         + _counts_line(texts, lang, "reports.unit_line", standing.name,
+                                        standing.counts))
+        if total > len(worst):
+            lines.append(texts.get(lang, "reports.more_units", count=total - len(worst)))
+        lines.append("")
+    phases = [p for p in summary.phases if p.counts.total]
+    if phases:
+        lines.append(texts.get(lang, "reports.phases_header"))
+        for phase in phases:
+            name = phase.name or texts.plain(lang, "reports.no_phase")
+            lines.append(_counts_line(texts, lang, "reports.phase_line", name, phase.counts))
+        lines.append("")
+    lines += readiness
+    return "\n".join(lines).rstrip()
+
+
+def summary_keyboard(texts: Texts, lang: str, summary: Summary) -> InlineKeyboardMarkup | None:
+    if summary.empty:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    for indicator in summary.risky_indicators[:4]:
+        label = texts.plain(
+            lang, "reports.button_indicator", code=indicator.code, name=indicator.name[:14],
+            count=indicator.counts.overdue + indicator.counts.blocked,
+        )
+        rows.append([InlineKeyboardButton(label, callback_data=report_cb("ind", indicator.id or 0))])
+    units = list(reversed(summary.units))[:UNIT_BUTTONS]
+    buttons = [
+        InlineKeyboardButton(
+            texts.plain(lang, "reports.button_unit", name=u.name[:12],
+                        percent=percent(u.counts.completion)),
+            callback_data=report_cb("unit", u.id or 0),
+        )
+        for u in units
+    ]
+    rows.extend(buttons[i:i + 2] for i in range(0, len(buttons), 2))
+    if summary.overall.overdue:
+        rows.append([InlineKeyboardButton(
+            texts.plain(lang, "reports.button_overdue", count=summary.overall.overdue),
+            callback_data=report_cb("ovd"),
+        )])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def list_text(
+    texts: Texts,
+    lang: str,
+    header: str,
+    lines: Sequence[TaskLine],
+    total: int,
+    now: datetime,
+    zone: ZoneInfo,
+) -> str:
+    if not lines:
+        return "\n".join([header, texts.get(lang, "reports.list_empty")])
+    body = [header, *(task_line(texts, lang, line, now, zone) for line in lines)]
+    if total > len(lines):
+        body.append(texts.get(lang, "reports.more", count=total - len(lines)))
+    return "\n".join(body)
+
+
+def list_keyboard(
+    texts: Texts, lang: str, lines: Sequence[TaskLine], *, back: bool = True
+) -> InlineKeyboardMarkup | None:
+    rows = [
+        [InlineKeyboardButton(f"#{line.id} {line.title[:24]}", callback_data=task_cb("open", line.id))]
+        for line in lines[:LIST_BUTTONS]
+    ]
+    if back:
+        rows.append([InlineKeyboardButton(
+            texts.plain(lang, "reports.button_back"), callback_data=report_cb("sum")
+        )])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def unit_header(texts: Texts, lang: str, name: str, standing: Standing | None, total: int) -> str:
+    rate = percent(standing.counts.completion) if standing else "—"
+    return texts.get(lang, "reports.unit_header", name=name, count=total, percent=rate)

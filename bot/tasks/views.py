@@ -1,0 +1,140 @@
+"""How tasks read in a chat: cards, lists and their buttons (text from the catalogs)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.callbacks import evidence_cb, task_cb
+from bot.core.deadlines import urgency
+from bot.texts import Markup, Texts
+from db.models import Task, TaskStatus
+
+# The card's first line carries the task id, so a reply to any card (or to a prompt that
+# quotes one) finds its task again without keeping state between messages.
+_CARD_ID = re.compile(r"#(\d+)")
+PROGRESS_STEPS = (25, 50, 75, 100)
+
+
+def status_label(texts: Texts, lang: str, status: TaskStatus) -> str:
+    return texts.plain(lang, f"status.{status.value}")
+
+
+def due_label(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo) -> str:
+    u = urgency(task.due_at, now, zone)
+    if u is None or task.due_at is None:
+        return texts.get(lang, "task.no_deadline")
+    when = task.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    if not task.status.is_open:
+        return texts.get(lang, "task.due_plain", when=when)
+    if u.overdue:
+        return texts.get(lang, "task.due_overdue", when=when, days=u.days)
+    if u.days == 0:
+        return texts.get(lang, "task.due_today", when=when)
+    return texts.get(lang, "task.due_left", when=when, days=u.days)
+
+
+def task_card(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo) -> str:
+    indicator = ""
+    if task.indicator is not None:
+        key = "task.indicator_veto" if task.indicator.veto else "task.indicator"
+        indicator = texts.get(lang, key, code=task.indicator.code, name=task.indicator.name)
+    lines = [
+        texts.get(lang, "task.card_title", id=task.id, title=task.title),
+        texts.get(lang, "task.unit", unit=task.unit.name if task.unit else "—"),
+        texts.get(lang, "task.owner", owner=task.owner.name if task.owner else "—"),
+    ]
+    if indicator:
+        lines.append(indicator)
+    if task.phase is not None:
+        lines.append(texts.get(lang, "task.phase", phase=task.phase.name))
+    lines.append(Markup(due_label(texts, lang, task, now, zone)))
+    lines.append(
+        texts.get(
+            lang,
+            "task.status_line",
+            status=status_label(texts, lang, task.status),
+            progress=task.progress,
+        )
+    )
+    if task.evidence_required:
+        lines.append(texts.get(lang, "task.evidence_required", count=task.evidence_required))
+    if task.description:
+        lines.append(texts.get(lang, "task.description", text=task.description))
+    return "\n".join(lines)
+
+
+def task_keyboard(texts: Texts, lang: str, task: Task) -> InlineKeyboardMarkup | None:
+    if not task.status.is_open:
+        return None
+
+    def button(action: str, value: int | None = None, label: str | None = None) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            label or texts.plain(lang, f"button.{action}"), callback_data=task_cb(action, task.id, value)
+        )
+
+    first = [button("prog"), button("done")]
+    if task.status in (TaskStatus.TODO, TaskStatus.BLOCKED):
+        first.insert(0, button("start"))
+    upload = InlineKeyboardButton(
+        texts.plain(lang, "evidence.button.upload"), callback_data=evidence_cb("up", task.id)
+    )
+    return InlineKeyboardMarkup([first, [button("note"), button("block")], [upload]])
+
+
+def progress_keyboard(texts: Texts, lang: str, task_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(f"{p}%", callback_data=task_cb("setp", task_id, p))
+                for p in PROGRESS_STEPS
+            ],
+            [InlineKeyboardButton(texts.plain(lang, "button.back"), callback_data=task_cb("back", task_id))],
+        ]
+    )
+
+
+def task_list(
+    texts: Texts, lang: str, tasks: Sequence[Task], total: int, now: datetime, zone: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not tasks:
+        return texts.get(lang, "tasks.none"), None
+    lines = [texts.get(lang, "tasks.header", count=total)]
+    for task in tasks:
+        u = urgency(task.due_at, now, zone)
+        if u is None:
+            mark = texts.get(lang, "tasks.mark_none")
+        elif u.overdue:
+            mark = texts.get(lang, "tasks.mark_overdue", days=u.days)
+        else:
+            mark = texts.get(lang, "tasks.mark_left", days=u.days)
+        lines.append(
+            texts.get(
+                lang,
+                "tasks.line",
+                id=task.id,
+                title=task.title,
+                mark=Markup(mark),
+                status=status_label(texts, lang, task.status),
+                progress=task.progress,
+            )
+        )
+    if total > len(tasks):
+        lines.append(texts.get(lang, "tasks.more", count=total - len(tasks)))
+    buttons = [
+        [InlineKeyboardButton(f"#{t.id} {t.title[:24]}", callback_data=task_cb("open", t.id))]
+        for t in tasks[:20]
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+def task_id_in(text: str | None) -> int | None:
+    """The task a card or prompt refers to: the first `#<id>` in its text."""
+    if not text:
+        return None
+    match = _CARD_ID.search(text)
+    return int(match.group(1)) if match else None

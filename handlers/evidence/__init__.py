@@ -1,0 +1,1 @@
+"""Evidence at the Telegram edge: uploads, albums, submitting, review and the archive."""

@@ -1,0 +1,270 @@
+"""Reviewing evidence from Telegram: the /review queue and the approve/reject buttons.
+
+A rejection asks for its reason with a ForceReply prompt whose text names the evidence
+(`E<id>`), so the reply finds it again without any state kept between messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+from telegram import ForceReply, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.context import OFFICE, AppContext, AppType, CommandSpec, Services
+from bot.core import callbacks
+from bot.core.access import Actor
+from bot.core.errors import Conflict
+from bot.evidence import review as review_service
+from bot.evidence.archive import Progress, build_archive
+from bot.evidence.review import Decision
+from bot.evidence.uploads import campaign_start_of
+from bot.evidence.views import archive_labels, decided_suffix, review_card
+from db.models import EvidenceKind, EvidenceStatus, Role
+from handlers.common import actor_of, incoming, pressed, reply, require, t
+from handlers.evidence.upload import feature, queue_notices, send_notices
+
+# The reject prompt starts with this mark and names the evidence; no `#<id>`, so the
+# task handlers never mistake the reason for a note on a task.
+REJECT_MARK = "❌"
+# Unit leaders hold any role but staff; the office is admin.
+REVIEWERS = frozenset({Role.ADMIN, Role.LEADER, Role.RESPONSIBLE})
+MB = 1024 * 1024
+PROGRESS_EVERY = 2.0
+UPLOAD_TIMEOUT = 300.0
+_PROMPT = re.compile(rf"^{REJECT_MARK}.*?\bE(\d+)\b")
+
+
+def evidence_in_prompt(text: str | None) -> int | None:
+    match = _PROMPT.match(text or "")
+    return int(match.group(1)) if match else None
+
+
+class _RejectPrompt(filters.MessageFilter):
+    """A text replying to the bot's reject prompt."""
+
+    def filter(self, message: Message) -> bool:
+        quoted = message.reply_to_message
+        return (
+            quoted is not None
+            and quoted.from_user is not None
+            and quoted.from_user.is_bot
+            and evidence_in_prompt(quoted.text) is not None
+        )
+
+
+async def review_command(update: Update, context: AppContext) -> None:
+    """/review: the oldest file waiting for this reviewer."""
+    await send_next(update, context, after_id=0)
+
+
+async def send_next(update: Update, context: AppContext, *, after_id: int) -> None:
+    actor = actor_of(context)
+    services = context.services
+    async with services.session() as session:
+        item = await review_service.next_for_review(session, actor, after_id)
+        evidence = item.evidence
+        if evidence is None:
+            await reply(update, t(context, "evidence.review.empty"))
+            return
+        start = await campaign_start_of(session, evidence.task.campaign_id, services.config)
+        approved = await review_service.approved_count(session, evidence.task_id)
+    text, keyboard = review_card(
+        services.texts, actor.language, evidence, remaining=item.remaining, approved=approved,
+        campaign_start=start, zone=services.config.zone,
+    )
+    chat_id = incoming(update).chat_id
+    send = context.bot.send_photo if evidence.kind is EvidenceKind.PHOTO else context.bot.send_document
+    await send(chat_id, evidence.file_id, caption=text, parse_mode=ParseMode.HTML,
+               reply_markup=keyboard)
+
+
+async def on_review_button(update: Update, context: AppContext) -> None:
+    """ev:ok / ev:no / ev:skip on a review card."""
+    button = await pressed(update, callbacks.parse_evidence)
+    if button is None:
+        return
+    query, parsed = button
+    if not parsed.args:
+        await query.answer()
+        return
+    actor = actor_of(context)
+    evidence_id = parsed.args[0]
+    if parsed.action == "skip":
+        await query.answer()
+        await send_next(update, context, after_id=evidence_id)
+    elif parsed.action == "no":
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.reply_html(
+                t(context, "evidence.review.reject_prompt", evidence_id=evidence_id),
+                reply_markup=ForceReply(selective=True), do_quote=False,
+            )
+    elif parsed.action == "ok":
+        decision = await _decide(context, actor, evidence_id, approve=True, reason="")
+        await query.answer(context.services.texts.plain(
+            actor.language, "evidence.review.approved", evidence_id=evidence_id))
+        await _mark_card(query.message, context, actor, EvidenceStatus.APPROVED)
+        if decision.closed:
+            await reply(update, t(context, "evidence.review.closed", task_id=decision.task.id))
+        await send_next(update, context, after_id=evidence_id)
+    else:
+        await query.answer()
+
+
+async def on_reject_reason(update: Update, context: AppContext) -> None:
+    """The reply to a reject prompt: the reason; the owner is told."""
+    message = incoming(update).message
+    if message is None or message.reply_to_message is None or not message.text:
+        return
+    evidence_id = evidence_in_prompt(message.reply_to_message.text)
+    if evidence_id is None:
+        return
+    actor = actor_of(context)
+    decision = await _decide(context, actor, evidence_id, approve=False, reason=message.text)
+    await reply(update, t(context, "evidence.review.rejected", evidence_id=evidence_id))
+    if decision.reopened:
+        await reply(update, t(context, "evidence.review.reopened", task_id=decision.task.id))
+    await send_next(update, context, after_id=evidence_id)
+
+
+async def _decide(
+    context: AppContext, actor: Actor, evidence_id: int, *, approve: bool, reason: str
+) -> Decision:
+    services = context.services
+    async with services.session() as session:
+        if approve:
+            decision = await review_service.approve(
+                session, actor, evidence_id, services.clock.now()
+            )
+        else:
+            decision = await review_service.reject(
+                session, actor, evidence_id, reason, services.clock.now()
+            )
+        notices = _owner_notices(services, actor, decision, reason)
+        queued = await queue_notices(
+            services, session, f"review.{evidence_id}", notices, decision.task.id
+        )
+    if not queued:
+        await send_notices(context.bot, notices)
+    return decision
+
+
+def _owner_notices(
+    services: Services, actor: Actor, decision: Decision, reason: str
+) -> list[tuple[int, int, str]]:
+    """Rejections and a task closed by review reach the owner; plain approvals do not."""
+    owner = decision.task.owner
+    if owner is None or not owner.telegram_id or owner.id == actor.person_id:
+        return []
+    task, evidence = decision.task, decision.evidence
+    if not decision.approved:
+        text = services.texts.get(
+            owner.language, "evidence.notify.rejected", task_id=task.id, title=task.title,
+            evidence_id=evidence.id, name=evidence.file_name, reason=reason.strip(),
+            reviewer=actor.name,
+        )
+    elif decision.closed:
+        text = services.texts.get(owner.language, "evidence.notify.closed", task_id=task.id,
+                                  title=task.title)
+    else:
+        return []
+    return [(owner.id, owner.telegram_id, text)]
+
+
+async def _mark_card(
+    message: object, context: AppContext, actor: Actor, status: EvidenceStatus
+) -> None:
+    """Leave the decision on the reviewed card and take its buttons away."""
+    if not isinstance(message, Message):
+        return
+    suffix = decided_suffix(context.services.texts, actor.language, status, actor.name)
+    try:
+        await message.edit_caption(
+            (message.caption_html or "") + "\n" + suffix, parse_mode=ParseMode.HTML,
+            reply_markup=None,
+        )
+    except TelegramError:
+        pass  # the decision is recorded; a stale card is only cosmetic
+
+
+async def archive_command(update: Update, context: AppContext) -> None:
+    """/archive: build the inspectors' ZIP, showing progress, then send it or its path."""
+    actor = require(context, Role.ADMIN)
+    services = context.services
+    lock = feature(services).archive_lock
+    if lock.locked():
+        raise Conflict("evidence.error.archive_busy")
+    async with lock:
+        status = await reply(update, t(context, "evidence.archive.starting"))
+        now = services.clock.now().astimezone(services.config.zone)
+        out = services.config.storage.data_dir / "exports" / f"evidence-{now:%Y%m%d-%H%M%S}.zip"
+        await asyncio.to_thread(out.parent.mkdir, parents=True, exist_ok=True)
+        stats = await build_archive(
+            services.db, feature(services).service.store, out,
+            archive_labels(services.texts, actor.language), services.config.zone,
+            on_progress=_progress_editor(context, status),
+        )
+        if stats.files == 0 and not stats.missing:
+            await asyncio.to_thread(out.unlink, missing_ok=True)
+            await _edit(status, t(context, "evidence.archive.empty"))
+            return
+        size = (await asyncio.to_thread(out.stat)).st_size
+        await _edit(status, t(context, "evidence.archive.done", tasks=stats.tasks,
+                              files=stats.files, size=f"{size / MB:.1f}"))
+        if stats.missing or stats.mismatched:
+            await reply(update, t(context, "evidence.archive.problems",
+                                  missing=len(stats.missing), mismatched=len(stats.mismatched)))
+        limit = services.config.evidence.archive_send_limit_mb
+        if size > limit * MB:
+            await reply(update, t(context, "evidence.archive.too_big", limit=limit,
+                                  path=str(out.resolve())))
+            return
+        name = services.texts.plain(actor.language, "evidence.archive.file_name")
+        await context.bot.send_document(
+            incoming(update).chat_id, out, filename=f"{name}-{now:%Y%m%d}.zip",
+            read_timeout=UPLOAD_TIMEOUT, write_timeout=UPLOAD_TIMEOUT,
+        )
+
+
+def _progress_editor(context: AppContext, status: Message | None) -> Progress:
+    """Edit the progress message at most every few seconds (edits are rate limited)."""
+    last = [0.0]
+
+    async def edit(done: int, total: int) -> None:
+        moment = time.monotonic()
+        if moment - last[0] < PROGRESS_EVERY and done < total:
+            return
+        last[0] = moment
+        percent = round(100 * done / total) if total else 100
+        await _edit(status, t(context, "evidence.archive.progress", done=done, total=total,
+                              percent=percent))
+
+    return edit
+
+
+async def _edit(message: Message | None, text: str) -> None:
+    if message is None:
+        return
+    try:
+        await message.edit_text(text, parse_mode=ParseMode.HTML)
+    except TelegramError:
+        pass  # "message is not modified" and the like: progress is only a courtesy
+
+
+def register(app: AppType, services: Services) -> None:
+    services.add_commands(
+        CommandSpec("review", "evidence.cmd.review", REVIEWERS),
+        CommandSpec("archive", "evidence.cmd.archive", OFFICE),
+    )
+    app.add_handler(CommandHandler("review", review_command))
+    app.add_handler(CommandHandler("archive", archive_command))
+    app.add_handler(CallbackQueryHandler(on_review_button, pattern=r"^ev:(ok|no|skip):"))
+    app.add_handler(
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND & _RejectPrompt(),
+                       on_reject_reason)
+    )

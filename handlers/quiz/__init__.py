@@ -1,0 +1,1 @@
+"""Quizzes at the Telegram edge: polls, drills, knowledge search and standings."""

@@ -1,0 +1,1 @@
+"""Reminders at the Telegram edge: reminder buttons, /settings and /undelivered."""

@@ -1,0 +1,1 @@
+"""Tasks at the Telegram edge: cards, buttons, the owners' and the office's commands."""

@@ -1,0 +1,133 @@
+"""The office's commands: invites, creating, reassigning, rescheduling and cancelling tasks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot.context import OFFICE, AppContext, AppType, CommandSpec, Services
+from bot.core import onboarding
+from bot.core.access import require_admin
+from bot.core.errors import InvalidInput
+from bot.core.parsing import parse_deadline, parse_task_id
+from bot.tasks import service as task_service
+from bot.tasks.admin import NewTask, create_task
+from handlers.common import actor_of, command_args, reply, t
+from handlers.tasks.cards import show_card
+
+
+async def invite(update: Update, context: AppContext) -> None:
+    """/invite <person id or name>: a single-use deep link for that person."""
+    actor = actor_of(context)
+    require_admin(actor)
+    query = " ".join(command_args(context))
+    if not query:
+        raise InvalidInput("usage.invite")
+    services = context.services
+    async with services.session() as session:
+        person = await task_service.find_person(session, query)
+        issued = await onboarding.issue_invite(
+            session,
+            person=person,
+            created_by_id=actor.person_id,
+            now=services.clock.now(),
+            ttl=timedelta(hours=services.config.bot.invite_ttl_hours),
+        )
+    link = onboarding.deep_link(context.bot.username, issued.code)
+    expires = issued.expires_at.astimezone(services.config.zone).strftime("%Y-%m-%d %H:%M")
+    await reply(
+        update,
+        t(context, "invite.created", name=issued.person_name, code=issued.code,
+          link=link, expires=expires),
+    )
+
+
+def _pipe_args(context: AppContext) -> list[str]:
+    return [part.strip() for part in " ".join(command_args(context)).split("|")]
+
+
+async def new_task(update: Update, context: AppContext) -> None:
+    """/newtask 单位 | 任务 | 责任人 | 截止时间 [| 指标编码]."""
+    actor = actor_of(context)
+    require_admin(actor)
+    parts = _pipe_args(context)
+    if len(parts) < 4 or not all(parts[:4]):
+        raise InvalidInput("usage.newtask")
+    services = context.services
+    due = parse_deadline(parts[3], services.config.zone, services.config.campaign.default_due_time)
+    spec = NewTask(
+        unit=parts[0], title=parts[1], owner=parts[2], due_at=due,
+        indicator=parts[4] if len(parts) > 4 and parts[4] else None,
+    )
+    async with services.session() as session:
+        task = await create_task(session, actor, spec, now=services.clock.now(),
+                                 create_people=services.config.import_.create_people)
+    await reply(update, t(context, "admin.task_created", id=task.id))
+    await show_card(update, context, task)
+
+
+async def reassign(update: Update, context: AppContext) -> None:
+    """/reassign <task id> <person id or name>."""
+    actor = actor_of(context)
+    require_admin(actor)
+    args = command_args(context)
+    if len(args) < 2:
+        raise InvalidInput("usage.reassign")
+    services = context.services
+    async with services.session() as session:
+        person = await task_service.find_person(session, " ".join(args[1:]))
+        task = await task_service.reassign(
+            session, actor, parse_task_id(args[0]), person, services.clock.now()
+        )
+    await reply(update, t(context, "admin.reassigned", id=task.id, name=person.name))
+
+
+async def move_deadline(update: Update, context: AppContext) -> None:
+    """/deadline <task id> <date> [time]."""
+    actor = actor_of(context)
+    require_admin(actor)
+    args = command_args(context)
+    if len(args) < 2:
+        raise InvalidInput("usage.deadline")
+    services = context.services
+    due = parse_deadline(
+        " ".join(args[1:]), services.config.zone, services.config.campaign.default_due_time
+    )
+    async with services.session() as session:
+        task = await task_service.move_deadline(
+            session, actor, parse_task_id(args[0]), due, services.clock.now()
+        )
+    when = due.astimezone(services.config.zone).strftime("%Y-%m-%d %H:%M")
+    await reply(update, t(context, "admin.deadline_moved", id=task.id, when=when))
+
+
+async def cancel(update: Update, context: AppContext) -> None:
+    """/cancel <task id> [reason]."""
+    actor = actor_of(context)
+    require_admin(actor)
+    args = command_args(context)
+    if not args:
+        raise InvalidInput("usage.cancel")
+    services = context.services
+    async with services.session() as session:
+        task = await task_service.cancel(
+            session, actor, parse_task_id(args[0]), " ".join(args[1:]), services.clock.now()
+        )
+    await reply(update, t(context, "admin.cancelled", id=task.id))
+
+
+def register(app: AppType, services: Services) -> None:
+    services.add_commands(
+        CommandSpec("invite", "cmd.invite", OFFICE),
+        CommandSpec("newtask", "cmd.newtask", OFFICE),
+        CommandSpec("reassign", "cmd.reassign", OFFICE),
+        CommandSpec("deadline", "cmd.deadline", OFFICE),
+        CommandSpec("cancel", "cmd.cancel", OFFICE),
+    )
+    app.add_handler(CommandHandler("invite", invite))
+    app.add_handler(CommandHandler("newtask", new_task))
+    app.add_handler(CommandHandler("reassign", reassign))
+    app.add_handler(CommandHandler("deadline", move_deadline))
+    app.add_handler(CommandHandler("cancel", cancel))

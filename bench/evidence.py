@@ -39,11 +39,12 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 from sqlalchemy import create_engine, func, insert, select
 
-from bot.app import build_application, build_services
+from bot.app import build_application
 from bot.config import AppConfig
 from bot.evidence.archive import build_archive
 from bot.evidence.store import CHUNK, local_store
 from bot.evidence.views import archive_labels
+from bot.services import build_services
 from bot.texts import Texts
 from db.migrate import upgrade
 from db.models import (

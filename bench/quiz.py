@@ -40,11 +40,12 @@ from telegram import Chat, Message, MessageEntity, PollAnswer, Update, User
 from telegram.ext import BaseRateLimiter
 from telegram.request import BaseRequest, RequestData
 
-from bot.app import build_application, build_services
+from bot.app import build_application
 from bot.config import AppConfig
 from bot.core.clock import FrozenClock
 from bot.quiz import bank as quiz_bank
 from bot.quiz.srs import POLL_KINDS, pick_next
+from bot.services import build_services
 from db.migrate import upgrade
 from db.models import (
     Person,

@@ -37,11 +37,12 @@ from telegram import Bot
 from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 
-from bot.app import build_application, build_services
+from bot.app import build_application
 from bot.config import AppConfig
 from bot.core.clock import FrozenClock
-from bot.delivery.dispatcher import Delivery
+from bot.delivery.dispatcher import Dispatcher
 from bot.reminders.service import Reminders
+from bot.services import build_services
 from db.migrate import upgrade
 from db.models import Campaign, OutboxMessage, OutboxState, Person, ReminderCursor, Task, Unit
 from db.repositories import delivery as outbox_repo
@@ -129,8 +130,8 @@ async def _fanout_once(messages: int, chats: int) -> FanoutRun:
             services = build_services(config)
             app = build_application(config, services=services, updater=False)
             await app.initialize()
-            delivery = services.features["delivery"]
-            assert isinstance(delivery, Delivery)
+            delivery = services.delivery.dispatcher
+            assert isinstance(delivery, Dispatcher)
             bot = Bot(server.token, base_url=client.base_url, base_file_url=client.base_file_url,
                       request=HTTPXRequest(connection_pool_size=64))
             await bot.initialize()
@@ -236,7 +237,7 @@ async def sweep(sizes: list[int]) -> None:
             clock = FrozenClock(NOW + timedelta(minutes=30))
             services = build_services(_config(db_path), clock=clock)
             app = build_application(services.config, services=services, updater=False)
-            reminders = services.features["reminders"]
+            reminders = services.reminders
             assert isinstance(reminders, Reminders)
             finds, sweeps, due_counts = [], [], []
             for _ in range(7):

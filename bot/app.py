@@ -1,8 +1,13 @@
-"""Wiring: build the Application and every service from a configuration."""
+"""The composition root: the Application, its handlers and its lifecycle.
+
+This is the one module of `bot/` that knows the Telegram edge (`handlers`): it builds the
+services (`bot.services`), registers every handler, and starts and stops the features.
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from telegram.ext import (
@@ -15,60 +20,17 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+import handlers
 from bot.config import AppConfig
-from bot.context import AppContext, AppType, Services
-from bot.core.clock import Clock, SystemClock
-from bot.core.scheduler import Scheduler
+from bot.core.schema import SchemaBehind, check_schema
 from bot.delivery.menus import publish_menus
-from bot.texts import Texts
-from db.migrate import schema_state
-from db.session import Database
+from bot.services import Services, build_services
+from handlers.context import AppContext, AppType
 
 log = logging.getLogger(__name__)
 
-
-class SchemaBehind(RuntimeError):
-    """The database schema is older than the code: refuse to run rather than corrupt it."""
-
-
-def build_services(config: AppConfig, *, clock: Clock | None = None) -> Services:
-    return Services(
-        config=config,
-        db=Database(config.database.url),
-        texts=Texts.load(config.bot.default_language),
-        clock=clock or SystemClock(),
-        scheduler=Scheduler(config.zone),
-    )
-
-
-def _register_handlers(app: AppType, services: Services) -> None:
-    # Order matters: the gate (group -1) stops unknown users before any feature sees the
-    # update; within group 0 the first matching handler wins, so specific handlers
-    # (commands, callback prefixes) come before the catch-all reply/text handlers.
-    from handlers import errors, gate, reports, tables
-    from handlers import onboarding as start
-    from handlers.evidence import review
-    from handlers.evidence import upload as evidence
-    from handlers.quiz import drill, knowledge
-    from handlers.quiz import polls as quiz
-    from handlers.reminders import buttons as reminders
-    from handlers.reminders import settings
-    from handlers.tasks import admin
-    from handlers.tasks import cards as tasks
-
-    for module in (gate, start, admin, tasks, reminders, settings, tables, evidence, review,
-                   quiz, drill, knowledge, reports, errors):
-        module.register(app, services)
-
-
-async def check_schema(services: Services) -> None:
-    state = await schema_state(services.db.engine)
-    if not state.up_to_date:
-        raise SchemaBehind(
-            "the database schema is not current "
-            f"(database at {sorted(state.current) or 'nothing'}, code expects "
-            f"{sorted(state.expected)}); run `inspectbot db upgrade` first"
-        )
+# What the bot asks Telegram for; everything else is never delivered to it.
+ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member", "poll"]
 
 
 def build_application(
@@ -81,10 +43,9 @@ def build_application(
 ) -> AppType:
     """Everything the bot needs, built here and nowhere at import time."""
     services = services or build_services(config)
-    token = config.telegram.token.get_secret_value() or "0:sandbox"
     builder = (
         ApplicationBuilder()
-        .token(token)
+        .token(config.telegram.bot_token)
         .context_types(ContextTypes(context=AppContext))
         .defaults(Defaults(tzinfo=config.zone))
         .post_init(_post_init)
@@ -105,25 +66,53 @@ def build_application(
         builder = builder.updater(None)
     app: AppType = builder.build()
     app.bot_data["services"] = services
-    _register_handlers(app, services)
+    handlers.register_all(app)
     return app
 
 
+def _services(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    services = app.bot_data["services"]
+    assert isinstance(services, Services)
+    return services
+
+
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    services: Services = app.bot_data["services"]
-    await check_schema(services)
-    await publish_menus(app.bot, services)
+    services = _services(app)
+    await check_schema(services.db)
+    await publish_menus(app.bot, services, services.commands)
     services.scheduler.start()
-    for hook in services.startup_hooks:
-        await hook(app)
+    for feature in services.features():
+        await feature.start()
+    await handlers.on_startup(app)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    services: Services = app.bot_data["services"]
-    for hook in reversed(services.shutdown_hooks):
+    services = _services(app)
+    for feature in reversed(services.features()):
         try:
-            await hook(app)
+            await feature.stop()
         except Exception:
-            log.exception("shutdown hook failed")
+            log.exception("stopping %s failed", type(feature).__name__)
     services.scheduler.shutdown()
     await services.db.dispose()
+
+
+def run_bot(config: AppConfig) -> int:
+    """`inspectbot run`: long polling, or a webhook server, until interrupted."""
+    app = build_application(config)
+    telegram = config.telegram
+    try:
+        if telegram.mode == "webhook":
+            app.run_webhook(
+                listen=telegram.webhook_listen,
+                port=telegram.webhook_port,
+                webhook_url=telegram.webhook_url,
+                secret_token=telegram.webhook_secret.get_secret_value() or None,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except SchemaBehind as exc:
+        print(f"数据库结构落后 / {exc}", file=sys.stderr)
+        return 3
+    return 0

@@ -1,28 +1,45 @@
 """`inspectbot` command line: run the bot, the demo, migrations and the office's batch jobs.
 
-Each feature adds its subcommands through an `add_commands(subparsers)` function in its own
-`bot/commands_*.py` module, listed in `_FEATURE_MODULES`.
+`run` and `db` live here; each feature adds its own subcommands through the
+`add_commands(subparsers)` function of its `bot/<feature>/cli.py`, listed in `_FEATURES`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
+from bot.app import run_bot
 from bot.config import AppConfig, ConfigError, load_config, resolve_config_path
+from bot.core import cli as core_cli
+from bot.core.cli import ensure_data_dir
+from bot.demo import cli as demo_cli
+from bot.evidence import cli as evidence_cli
+from bot.quiz import cli as quiz_cli
+from bot.reports import cli as reports_cli
+from bot.tables import cli as tables_cli
+from db import migrate
+from db.session import Database
 
 log = logging.getLogger("inspectbot")
 
 Handler = Callable[[AppConfig, argparse.Namespace], int]
 
 # Order is the order of `inspectbot --help`.
-_FEATURE_MODULES = ("bot.core.cli", "bot.demo.cli", "bot.tables.cli",
-                    "bot.quiz.cli", "bot.evidence.cli", "bot.reports.cli")
+_FEATURES: tuple[ModuleType, ...] = (core_cli, demo_cli, tables_cli, quiz_cli, evidence_cli,
+                                     reports_cli)
+
+NO_TOKEN = (
+    "没有配置 Telegram 令牌：请在 config.toml 的 [telegram] token 中填写，或设置环境变量 "
+    "INSPECTBOT_TOKEN。想先试用，请运行 `make demo`（本地沙箱，无需令牌）。\n"
+    "No Telegram token configured: set [telegram] token in config.toml or INSPECTBOT_TOKEN. "
+    "To try the bot without one, run `make demo` (local sandbox)."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,9 +49,41 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", help="TOML configuration (default: config.toml if present)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in _FEATURE_MODULES:
-        importlib.import_module(name).add_commands(subparsers)
+    run = subparsers.add_parser("run", help="run the bot (polling or webhook, per config)")
+    run.set_defaults(handler=cmd_run)
+    db = subparsers.add_parser("db", help="database schema: upgrade or status")
+    db.add_argument("action", choices=("upgrade", "status"))
+    db.set_defaults(handler=cmd_db)
+    for feature in _FEATURES:
+        feature.add_commands(subparsers)
     return parser
+
+
+def cmd_run(config: AppConfig, args: argparse.Namespace) -> int:
+    if not config.telegram.has_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    ensure_data_dir(config)
+    return run_bot(config)
+
+
+def cmd_db(config: AppConfig, args: argparse.Namespace) -> int:
+    ensure_data_dir(config)
+    if args.action == "upgrade":
+        migrate.upgrade(config.database.url)
+        print("数据库已是最新结构 / schema is up to date")
+        return 0
+
+    async def status() -> int:
+        db = Database(config.database.url)
+        try:
+            state = await migrate.schema_state(db.engine)
+        finally:
+            await db.dispose()
+        print(f"current: {sorted(state.current)}\nexpected: {sorted(state.expected)}")
+        return 0 if state.up_to_date else 1
+
+    return asyncio.run(status())
 
 
 class _RedactToken(logging.Filter):

@@ -59,6 +59,11 @@ class TelegramConfig(_Section):
     def has_token(self) -> bool:
         return bool(self.token.get_secret_value())
 
+    @property
+    def bot_token(self) -> str:
+        """The token, or a placeholder that a local Bot API server (the sandbox) accepts."""
+        return self.token.get_secret_value() or "0:sandbox"
+
 
 class DatabaseConfig(_Section):
     url: str = "sqlite:///data/inspectbot.db"

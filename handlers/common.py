@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from telegram import (
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -15,10 +14,12 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot.context import AppContext
+from bot.core import callbacks
 from bot.core.access import Actor
 from bot.core.errors import PermissionDenied
+from bot.core.keyboard import Keyboard
 from db.models import Role
+from handlers.context import AppContext
 
 
 @dataclass(frozen=True)
@@ -77,28 +78,36 @@ def t(context: AppContext, key: str, /, **params: object) -> str:
     return context.services.texts.get(language_of(context, None), key, **params)
 
 
+def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    """A view's plain keyboard as Telegram's object (None for no buttons)."""
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row]
+         for row in keyboard.rows]
+    )
+
+
 async def reply(
     update: Update,
     text: str,
-    keyboard: InlineKeyboardMarkup | None = None,
+    keyboard: Keyboard | None = None,
 ) -> Message | None:
     """Answer in the chat the update came from (a callback's message chat included)."""
     message = update.effective_message
     if message is None:
         return None
     return await message.reply_html(
-        text, reply_markup=keyboard, disable_web_page_preview=True, do_quote=False
+        text, reply_markup=markup(keyboard), disable_web_page_preview=True, do_quote=False
     )
 
 
-async def edit_or_reply(
-    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None
-) -> None:
+async def edit_or_reply(update: Update, text: str, keyboard: Keyboard | None = None) -> None:
     """From a button press, replace the card in place; from a command, send a new one."""
     query = update.callback_query
     if query is not None and query.message is not None and isinstance(query.message, Message):
         await query.edit_message_text(
-            text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+            text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard),
             disable_web_page_preview=True,
         )
         return
@@ -109,17 +118,14 @@ def command_args(context: AppContext) -> list[str]:
     return list(context.args or [])
 
 
-T = TypeVar("T")
-
-
 async def pressed(
-    update: Update, parse: Callable[[str], T | None]
-) -> tuple[CallbackQuery, T] | None:
+    update: Update, prefix: str
+) -> tuple[CallbackQuery, callbacks.Callback] | None:
     """The pressed button's query and its parsed data; malformed data is answered and dropped."""
     query = update.callback_query
     if query is None or query.data is None:
         return None
-    parsed = parse(query.data)
+    parsed = callbacks.parse(query.data, prefix)
     if parsed is None:
         await query.answer()
         return None

@@ -10,9 +10,9 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import AppContext, AppType, Services
 from bot.core.errors import DomainError
 from handlers.common import NotForUs, language_of
+from handlers.context import AppContext, AppType
 
 log = logging.getLogger(__name__)
 
@@ -70,5 +70,5 @@ async def _tell(update: Update | None, html_text: str, plain_text: str) -> None:
         log.warning("could not deliver an error message to the user")
 
 
-def register(app: AppType, services: Services) -> None:
+def register(app: AppType) -> None:
     app.add_error_handler(on_error)

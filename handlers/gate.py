@@ -6,9 +6,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.context import AppContext, AppType, Services
 from bot.core.access import actor_by_telegram_id
 from handlers.common import language_of
+from handlers.context import AppContext, AppType
+from handlers.groups import Group
 
 
 def _is_start_with_code(update: Update) -> bool:
@@ -41,9 +42,5 @@ async def gate(update: Update, context: AppContext) -> None:
     raise ApplicationHandlerStop
 
 
-# Handler groups run in ascending order; the gate runs before everything else.
-GROUP = -10
-
-
-def register(app: AppType, services: Services) -> None:
-    app.add_handler(TypeHandler(Update, gate), group=GROUP)
+def register(app: AppType) -> None:
+    app.add_handler(TypeHandler(Update, gate), group=Group.GATE)

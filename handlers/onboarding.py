@@ -1,15 +1,20 @@
-"""/start with an invite code links an account; /help explains what the bot does."""
+"""/start with an invite code links an account; /help explains what the bot does;
+the office's /invite issues the code."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.context import ALL_ROLES, AppContext, AppType, CommandSpec, Services
 from bot.core import onboarding
-from bot.core.access import actor_for
+from bot.core.access import actor_for, require_admin
+from bot.core.errors import InvalidInput
 from bot.delivery.menus import publish_menu_for
-from handlers.common import command_args, incoming, language_of, reply
+from bot.tasks import service as task_service
+from handlers.common import actor_of, command_args, incoming, language_of, reply, t
+from handlers.context import AppContext, AppType
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -27,7 +32,8 @@ async def start(update: Update, context: AppContext) -> None:
         )
         context.actor = await actor_for(session=session, person=person)
     actor = context.actor
-    await publish_menu_for(context.bot, services, inc.user.id, actor.role, actor.language)
+    await publish_menu_for(context.bot, services, services.commands, inc.user.id, actor.role,
+                           actor.language)
     await reply(
         update,
         services.texts.get(
@@ -50,10 +56,33 @@ async def help_command(update: Update, context: AppContext) -> None:
     await reply(update, "\n".join(lines))
 
 
-def register(app: AppType, services: Services) -> None:
-    services.add_commands(
-        CommandSpec("start", "cmd.start", ALL_ROLES),
-        CommandSpec("help", "cmd.help", ALL_ROLES),
+async def invite(update: Update, context: AppContext) -> None:
+    """/invite <person id or name>: a single-use deep link for that person."""
+    actor = actor_of(context)
+    require_admin(actor)
+    query = " ".join(command_args(context))
+    if not query:
+        raise InvalidInput("usage.invite")
+    services = context.services
+    async with services.session() as session:
+        person = await task_service.find_person(session, query)
+        issued = await onboarding.issue_invite(
+            session,
+            person=person,
+            created_by_id=actor.person_id,
+            now=services.clock.now(),
+            ttl=timedelta(hours=services.config.bot.invite_ttl_hours),
+        )
+    link = onboarding.deep_link(context.bot.username, issued.code)
+    expires = issued.expires_at.astimezone(services.config.zone).strftime("%Y-%m-%d %H:%M")
+    await reply(
+        update,
+        t(context, "invite.created", name=issued.person_name, code=issued.code,
+          link=link, expires=expires),
     )
+
+
+def register(app: AppType) -> None:
+    app.add_handler(CommandHandler("invite", invite))
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))

@@ -5,42 +5,31 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import ALL_ROLES, LEADERS, OFFICE, AppContext, AppType, CommandSpec, Services
+from bot.core import callbacks
 from bot.core.access import Actor, require_admin
-from bot.core.errors import InvalidInput, NotFound
-from bot.quiz.readiness import readiness_source
+from bot.core.errors import InvalidInput
+from bot.core.keyboard import Button, Keyboard
 from bot.reports import bulletin as bulletin_service
 from bot.reports import charts
+from bot.reports import service as reports
 from bot.reports.ledger import write_ledger
-from bot.reports.summary import build_summary, rank_units, scope_for
+from bot.reports.summary import scope_for
 from bot.reports.views import (
-    REPORT,
     list_keyboard,
     list_text,
-    parse_report,
     report_cb,
     summary_keyboard,
     summary_text,
     unit_header,
 )
-from db.models import Campaign
-from db.repositories import campaigns as campaigns_repo
-from db.repositories import reports as reports_repo
 from handlers.common import actor_of, command_args, edit_or_reply, pressed, reply, t
+from handlers.context import AppContext, AppType
 
 LIST_LIMIT = 20
 OVERDUE_LIMIT = 30
-
-
-async def _campaign(session: AsyncSession) -> Campaign:
-    campaign = await campaigns_repo.active_campaign(session=session)
-    if campaign is None:
-        raise InvalidInput("error.no_campaign")
-    return campaign
 
 
 async def _summary(update: Update, context: AppContext) -> None:
@@ -48,11 +37,7 @@ async def _summary(update: Update, context: AppContext) -> None:
     services = context.services
     now, zone = services.clock.now(), services.config.zone
     async with services.session() as session:
-        campaign = await _campaign(session)
-        summary = await build_summary(
-            session, campaign, scope_for(actor), now, zone,
-            readiness=readiness_source(services.features),
-        )
+        summary = await reports.summary(session, actor, now, zone, services.reports.readiness)
     texts, lang = services.texts, actor.language
     await edit_or_reply(
         update, summary_text(texts, lang, summary, now, zone),
@@ -69,25 +54,13 @@ async def summary_command(update: Update, context: AppContext) -> None:
 async def _unit_list(update: Update, context: AppContext, actor: Actor, unit_id: int) -> None:
     services = context.services
     now, zone = services.clock.now(), services.config.zone
-    scope = scope_for(actor)
     async with services.session() as session:
-        campaign = await _campaign(session)
-        units = await reports_repo.units(session=session)
-        if unit_id not in units:
-            raise NotFound("reports.not_found")
-        lines, total = await reports_repo.task_lines(
-            session=session, campaign_id=campaign.id, scope=scope, now=now, unit_id=unit_id,
-            limit=LIST_LIMIT,
-        )
-        tallies = await reports_repo.tallies(
-            session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
-        )
-    standing = next((s for s in rank_units(tallies["unit"], units) if s.id == unit_id), None)
+        found = await reports.unit_list(session, actor, unit_id, now, limit=LIST_LIMIT)
     texts, lang = services.texts, actor.language
-    header = unit_header(texts, lang, units[unit_id].name, standing, total)
+    header = unit_header(texts, lang, found.name, found.standing, found.total)
     await edit_or_reply(
-        update, list_text(texts, lang, header, lines, total, now, zone),
-        list_keyboard(texts, lang, lines),
+        update, list_text(texts, lang, header, found.lines, found.total, now, zone),
+        list_keyboard(texts, lang, found.lines),
     )
 
 
@@ -97,20 +70,14 @@ async def _indicator_list(
     services = context.services
     now, zone = services.clock.now(), services.config.zone
     async with services.session() as session:
-        campaign = await _campaign(session)
-        indicator = (await reports_repo.indicators(session=session)).get(indicator_id)
-        if indicator is None:
-            raise NotFound("reports.not_found")
-        lines, total = await reports_repo.task_lines(
-            session=session, campaign_id=campaign.id, scope=scope_for(actor), now=now,
-            indicator_id=indicator_id, limit=LIST_LIMIT,
-        )
+        found = await reports.indicator_list(session, actor, indicator_id, now, limit=LIST_LIMIT)
     texts, lang = services.texts, actor.language
+    indicator = found.indicator
     key = "reports.indicator_header_veto" if indicator.veto else "reports.indicator_header"
-    header = texts.get(lang, key, code=indicator.code, name=indicator.name, count=total)
+    header = texts.get(lang, key, code=indicator.code, name=indicator.name, count=found.total)
     await edit_or_reply(
-        update, list_text(texts, lang, header, lines, total, now, zone),
-        list_keyboard(texts, lang, lines),
+        update, list_text(texts, lang, header, found.lines, found.total, now, zone),
+        list_keyboard(texts, lang, found.lines),
     )
 
 
@@ -119,16 +86,12 @@ async def _overdue(update: Update, context: AppContext, *, back: bool) -> None:
     services = context.services
     now, zone = services.clock.now(), services.config.zone
     async with services.session() as session:
-        campaign = await _campaign(session)
-        lines, total = await reports_repo.task_lines(
-            session=session, campaign_id=campaign.id, scope=scope_for(actor), now=now,
-            overdue_only=True, limit=OVERDUE_LIMIT,
-        )
+        found = await reports.overdue_list(session, actor, now, limit=OVERDUE_LIMIT)
     texts, lang = services.texts, actor.language
-    header = texts.get(lang, "reports.overdue_header", count=total)
+    header = texts.get(lang, "reports.overdue_header", count=found.total)
     await edit_or_reply(
-        update, list_text(texts, lang, header, lines, total, now, zone),
-        list_keyboard(texts, lang, lines, back=back),
+        update, list_text(texts, lang, header, found.lines, found.total, now, zone),
+        list_keyboard(texts, lang, found.lines, back=back),
     )
 
 
@@ -150,16 +113,9 @@ async def chart_command(update: Update, context: AppContext) -> None:
             raise InvalidInput("reports.chart_usage")
         wanted = {aliases[args[0]]}
     now, zone = services.clock.now(), services.config.zone
-    scope = scope_for(actor)
     async with services.session() as session:
-        campaign = await _campaign(session)
-        by_unit = (await reports_repo.tallies(
-            session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
-        ))["unit"]
-        ranked = rank_units(by_unit, await reports_repo.units(session=session))
-        changes = await reports_repo.open_count_changes(
-            session=session, campaign_id=campaign.id, scope=scope, zone=zone, now=now
-        )
+        data = await reports.chart_data(session, actor, now, zone)
+    ranked = data.ranked
     font = charts.find_cjk_font(services.config.reports.cjk_font)
     style = charts.ChartStyle.choose(font, actor.language)
     texts = services.texts
@@ -176,10 +132,9 @@ async def chart_command(update: Update, context: AppContext) -> None:
             parse_mode="HTML", do_quote=False,
         )
     if "burndown" in wanted:
-        series = charts.burndown_series(changes, today)
-        plan = charts.plan_line(series, campaign.inspection_date)
-        figure = charts.burndown_figure(series, plan, texts, style,
-                                        inspection=campaign.inspection_date)
+        series = charts.burndown_series(data.changes, today)
+        plan = charts.plan_line(series, data.inspection)
+        figure = charts.burndown_figure(series, plan, texts, style, inspection=data.inspection)
         png = await asyncio.to_thread(charts.render_png, figure)
         await message.reply_photo(
             InputFile(png, filename="burndown.png"),
@@ -199,7 +154,7 @@ async def report_command(update: Update, context: AppContext) -> None:
     path = services.config.storage.data_dir / "reports" / f"ledger-{actor.person_id}-{stamp}.xlsx"
     try:
         async with services.session() as session:
-            campaign = await _campaign(session)
+            campaign = await reports.active_campaign(session)
             stats = await write_ledger(
                 session, campaign=campaign, scope=scope_for(actor), now=now, zone=zone,
                 texts=texts, lang=lang, path=path,
@@ -232,25 +187,20 @@ async def bulletin_command(update: Update, context: AppContext) -> None:
     services = context.services
     now, zone = services.clock.now(), services.config.zone
     async with services.session() as session:
-        campaign = await _campaign(session)
-        since = await bulletin_service.period_start(session, campaign.id, now)
-        bulletin = await bulletin_service.build_bulletin(
-            session, campaign, now, zone, since,
-            readiness=readiness_source(services.features),
+        campaign, bulletin = await reports.bulletin_preview(
+            session, now, zone, services.reports.readiness
         )
     texts, lang = services.texts, services.config.reports.bulletin_language
     preview = bulletin_service.render_bulletin(texts, lang, bulletin, zone)
     await reply(update, t(context, "reports.bulletin_preview_header"))
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
-        texts.plain(actor.language, "reports.button_bulletin_send"),
-        callback_data=report_cb("bsend", campaign.id),
-    )]])
+    keyboard = Keyboard.of([[Button(texts.plain(actor.language, "reports.button_bulletin_send"),
+                                    report_cb("bsend", campaign.id))]])
     await reply(update, preview, keyboard)
 
 
 async def _send_bulletin(update: Update, context: AppContext) -> None:
     require_admin(actor_of(context))
-    outcome = await bulletin_service.post_for_active_campaign(context.services, manual=True)
+    outcome = await context.services.reports.post_bulletin(manual=True)
     if outcome.status == "no_campaign":
         raise InvalidInput("error.no_campaign")
     if outcome.status == "no_chat":
@@ -264,7 +214,7 @@ async def _send_bulletin(update: Update, context: AppContext) -> None:
 
 async def on_report_button(update: Update, context: AppContext) -> None:
     """Drill-down buttons: rep:sum / rep:unit:<id> / rep:ind:<id> / rep:ovd / rep:bsend."""
-    button = await pressed(update, parse_report)
+    button = await pressed(update, callbacks.REPORT)
     if button is None:
         return
     query, parsed = button
@@ -276,29 +226,19 @@ async def on_report_button(update: Update, context: AppContext) -> None:
     if parsed.action == "sum":
         await _summary(update, context)
     elif parsed.action == "unit":
-        await _unit_list(update, context, actor, parsed.arg)
+        await _unit_list(update, context, actor, parsed.id)
     elif parsed.action == "ind":
-        await _indicator_list(update, context, actor, parsed.arg)
+        await _indicator_list(update, context, actor, parsed.id)
     elif parsed.action == "ovd":
         await _overdue(update, context, back=True)
 
 
-def register(app: AppType, services: Services) -> None:
-    services.add_commands(
-        CommandSpec("summary", "reports.cmd.summary", ALL_ROLES),
-        CommandSpec("overdue", "reports.cmd.overdue", ALL_ROLES),
-        CommandSpec("chart", "reports.cmd.chart", LEADERS),
-        CommandSpec("report", "reports.cmd.report", LEADERS),
-        CommandSpec("bulletin", "reports.cmd.bulletin", OFFICE),
-    )
+def register(app: AppType) -> None:
     app.add_handler(CommandHandler("summary", summary_command))
     app.add_handler(CommandHandler("overdue", overdue_command))
     app.add_handler(CommandHandler("chart", chart_command))
     app.add_handler(CommandHandler("report", report_command))
     app.add_handler(CommandHandler("bulletin", bulletin_command))
-    app.add_handler(CallbackQueryHandler(on_report_button, pattern=rf"^{REPORT}:"))
-
-    async def schedule(_app: object) -> None:
-        bulletin_service.schedule_bulletins(services)
-
-    services.startup_hooks.append(schedule)
+    app.add_handler(
+        CallbackQueryHandler(on_report_button, pattern=callbacks.pattern(callbacks.REPORT))
+    )

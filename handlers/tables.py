@@ -7,13 +7,9 @@ upload button) go on to the evidence handler registered after this one.
 
 from __future__ import annotations
 
-import asyncio
 import io
-import secrets
 from datetime import datetime
-from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -23,25 +19,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import LEADERS, OFFICE, AppContext, AppType, CommandSpec, Services
 from bot.core import callbacks
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.errors import InvalidInput
+from bot.tables import pending
 from bot.tables.export import export_tasks
-from bot.tables.importer import ImportOptions, ImportPreview, apply_import, preview_import
+from bot.tables.importer import ImportOptions, ImportPreview
 from bot.tables.parse import file_kind
-from bot.tables.views import (
-    IMPORT,
-    confirm_keyboard,
-    needs_writing,
-    parse_import,
-    preview_text,
-    result_text,
-)
+from bot.tables.views import confirm_keyboard, preview_text, result_text
 from bot.tasks.views import task_id_in
 from bot.texts import Texts
-from db.models import PendingImport, Role, TaskStatus
-from db.repositories import tables as imports_repo
+from db.models import Role, TaskStatus
 from handlers.common import edit_or_reply, pressed, reply, require, t
+from handlers.context import AppContext, AppType
+from handlers.groups import Group
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # Telegram refuses messages over 4096 characters; the preview lists fewer errors to fit.
@@ -65,11 +55,6 @@ SPREADSHEET = (
 )
 
 
-# Between the gate and the features: an admin's spreadsheet is a breakdown table and
-# stops here; anyone else's file goes on to the evidence handlers in group 0.
-GROUP = -1
-
-
 async def on_office_spreadsheet(update: Update, context: AppContext) -> None:
     """An .xlsx/.csv from the office is a breakdown table; anything else is not ours."""
     if not await _from_office(context):
@@ -79,13 +64,9 @@ async def on_office_spreadsheet(update: Update, context: AppContext) -> None:
 
 
 async def _from_office(context: AppContext) -> bool:
-    actor = context.actor
-    if actor is None or not actor.is_admin:
-        return False
-    # After a card's "upload evidence" button the admin's next file is evidence.
     async with context.services.session() as session:
-        return not await imports_repo.has_upload_target(
-            session=session, person_id=actor.person_id, now=context.services.clock.now()
+        return await pending.is_breakdown_table(
+            session, context.actor, context.services.clock.now()
         )
 
 
@@ -116,7 +97,7 @@ async def on_table(update: Update, context: AppContext) -> None:
         return
     document = message.document
     name = document.file_name or "table.xlsx"
-    kind = file_kind(name)
+    file_kind(name)  # an unsupported type is refused before the download
     if document.file_size and document.file_size > MAX_UPLOAD_BYTES:
         raise InvalidInput("tables.too_large", size=_size(document.file_size),
                            limit=_size(MAX_UPLOAD_BYTES))
@@ -126,82 +107,39 @@ async def on_table(update: Update, context: AppContext) -> None:
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidInput("tables.too_large", size=_size(len(data)),
                            limit=_size(MAX_UPLOAD_BYTES))
-    options = ImportOptions.from_config(services.config)
     async with services.session() as session:
-        preview = await preview_import(session, data, name, options)
-        pending = None
-        if needs_writing(preview):
-            token = secrets.token_hex(12)
-            path = services.config.storage.data_dir / "imports" / f"{token}.{kind}"
-            await asyncio.to_thread(_store, path, data)
-            pending = await imports_repo.add_pending_import(
-                session=session,
-                pending=PendingImport(
-                    token=token, person_id=actor.person_id, campaign_id=preview.campaign_id,
-                    file_name=name[:300], stored_path=str(path),
-                    created_at=services.clock.now(),
-                ),
-            )
-    keyboard = confirm_keyboard(services.texts, actor.language, pending.id) if pending else None
-    await reply(update, _fit_preview(services.texts, actor.language, preview), keyboard)
-
-
-def _store(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
+        received = await pending.receive(
+            session, actor, data=data, file_name=name,
+            options=ImportOptions.from_config(services.config),
+            data_dir=services.config.storage.data_dir, now=services.clock.now(),
+        )
+    keyboard = (
+        confirm_keyboard(services.texts, actor.language, received.pending_id)
+        if received.pending_id is not None else None
+    )
+    await reply(update, _fit_preview(services.texts, actor.language, received.preview), keyboard)
 
 
 async def on_button(update: Update, context: AppContext) -> None:
     """import:ok:<id> applies the stored table in one transaction; import:no:<id> drops it."""
-    button = await pressed(update, parse_import)
+    button = await pressed(update, callbacks.IMPORT)
     if button is None:
         return
     query, parsed = button
     actor = require(context, Role.ADMIN)
     services = context.services
-    now = services.clock.now()
     async with services.session() as session:
         if parsed.action == "no":
-            pending = await _own_pending(session, parsed.import_id, actor.person_id)
-            if pending.applied_at is not None:
-                raise InvalidInput("tables.result.already")
-            await imports_repo.delete_pending_import(session=session, import_id=pending.id)
-            await asyncio.to_thread(Path(pending.stored_path).unlink, missing_ok=True)
+            await pending.cancel(session, actor, parsed.id)
             text = t(context, "tables.result.cancelled")
         else:
-            # Claimed before anything is read, so a second press finds it taken.
-            claimed = await imports_repo.claim_pending_import(
-                session=session, import_id=parsed.import_id, now=now
-            )
-            pending = await _own_pending(session, parsed.import_id, actor.person_id)
-            if not claimed:
-                raise InvalidInput("tables.result.already")
-            data = await asyncio.to_thread(_read, Path(pending.stored_path))
-            if data is None:
-                raise NotFound("tables.result.gone")
-            result = await apply_import(
-                session, data, pending.file_name, ImportOptions.from_config(services.config),
-                actor_id=actor.person_id, now=now, campaign_id=pending.campaign_id,
+            result = await pending.confirm(
+                session, actor, parsed.id, ImportOptions.from_config(services.config),
+                services.clock.now(),
             )
             text = result_text(services.texts, actor.language, result, html=True)
     await query.answer()
     await edit_or_reply(update, text)
-
-
-async def _own_pending(session: AsyncSession, import_id: int, person_id: int) -> PendingImport:
-    pending = await imports_repo.get_pending_import(session=session, import_id=import_id)
-    if pending is None:
-        raise NotFound("tables.result.gone")
-    if pending.person_id != person_id:
-        raise PermissionDenied("tables.result.not_yours")
-    return pending
 
 
 async def export_command(update: Update, context: AppContext) -> None:
@@ -230,12 +168,8 @@ async def export_command(update: Update, context: AppContext) -> None:
     )
 
 
-def register(app: AppType, services: Services) -> None:
-    services.add_commands(
-        CommandSpec("import", "tables.cmd.import", OFFICE),
-        CommandSpec("export", "tables.cmd.export", LEADERS),
-    )
+def register(app: AppType) -> None:
     app.add_handler(CommandHandler("import", import_help))
     app.add_handler(CommandHandler("export", export_command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(IMPORT)))
-    app.add_handler(MessageHandler(SPREADSHEET, on_office_spreadsheet), group=GROUP)
+    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(callbacks.IMPORT)))
+    app.add_handler(MessageHandler(SPREADSHEET, on_office_spreadsheet), group=Group.OFFICE_FILES)

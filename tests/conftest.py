@@ -16,13 +16,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import build_application, build_services
+from bot.app import build_application
 from bot.config import AppConfig
-from bot.context import AppType, Services
 from bot.core.clock import FrozenClock
+from bot.services import Services, build_services
 from db.base import Base
 from db.migrate import upgrade
 from db.session import normalise_url
+from handlers.context import AppType
 from tests.utils.telegram import RecordingRequest, UpdateFactory
 
 pytest_plugins: list[str] = [

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -25,3 +28,34 @@ class EventBus:
                 await listener(event)
             except Exception:
                 log.exception("listener %r failed on %r", listener, event)
+
+
+@dataclass(frozen=True)
+class TaskChange:
+    task_id: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class TasksChanged:
+    """Published once per committed unit of work, so listeners react at once and in bulk."""
+
+    changes: tuple[TaskChange, ...]
+
+    @property
+    def task_ids(self) -> list[int]:
+        return sorted({c.task_id for c in self.changes})
+
+
+_CHANGES = "task_changes"
+
+
+def record_change(session: AsyncSession, task_id: int, kind: str) -> None:
+    """Note a change to publish when this session's transaction has committed."""
+    session.info.setdefault(_CHANGES, []).append(TaskChange(task_id, kind))
+
+
+def recorded_changes(session: AsyncSession) -> TasksChanged | None:
+    """The changes noted in this session, taken out of it (None when there were none)."""
+    changes = session.info.pop(_CHANGES, [])
+    return TasksChanged(tuple(changes)) if changes else None

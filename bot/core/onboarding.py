@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import Conflict, InvalidInput
+from bot.core.feature import ALL_ROLES, OFFICE, CommandSpec
 from db.models import Invite, Person
 from db.repositories import invites as invites_repo
 from db.repositories import people as people_repo
@@ -77,3 +78,19 @@ async def redeem(session: AsyncSession, *, code: str, telegram_id: int, now: dat
     invite.used_at = now
     await session.flush()
     return person
+
+
+class OnboardingFeature:
+    """Linking accounts to the roster: /start with an invite, /help, the office's /invite."""
+
+    commands = (
+        CommandSpec("start", "cmd.start", ALL_ROLES),
+        CommandSpec("help", "cmd.help", ALL_ROLES),
+        CommandSpec("invite", "cmd.invite", OFFICE),
+    )
+
+    async def start(self) -> None:
+        """Invites live in the database; nothing to resume."""
+
+    async def stop(self) -> None:
+        """Nothing held in memory."""

@@ -1,6 +1,6 @@
-"""The one outbound path for everything the bot sends unprompted.
+"""The dispatcher: the one sender of everything the bot sends unprompted.
 
-Features queue messages in the outbox (`Delivery.enqueue`, in the caller's transaction);
+Features queue messages in the outbox (`bot.delivery.outbox`, in their own transaction);
 the dispatcher claims due rows, sends them within Telegram's limits and settles each one
 in its own short transaction: sent, retried, or recorded as failed and shown to the office.
 See docs/reminders.md, "Delivery API".
@@ -19,13 +19,11 @@ import socket
 import time
 import uuid
 from collections import Counter, defaultdict, deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
@@ -33,6 +31,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from bot.config import DeliveryConfig
 from bot.core.clock import Clock
 from bot.delivery.limits import Throttle
+from bot.delivery.outbox import Outbox
 from bot.texts import Texts
 from db.models import OutboxMessage, OutboxState, Role
 from db.repositories import delivery as outbox_repo
@@ -41,25 +40,11 @@ from db.session import Database
 
 log = logging.getLogger(__name__)
 
-# Decides right before sending whether a queued message is still true (False: cancel it).
-Guard = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[bool]]
-Markup = InlineKeyboardMarkup | Mapping[str, Any] | str | None
-
 OFFICE_KIND = "office."
 # A chat's queue in memory stays short, so one slow chat cannot hold every slot.
 PER_CHAT_QUEUE = 3
 # A flood wait longer than this gives the message back rather than holding its slot.
 MAX_INLINE_FLOOD_WAIT = 60.0
-
-
-def _markup_json(markup: Markup) -> str | None:
-    if markup is None:
-        return None
-    if isinstance(markup, str):
-        return markup
-    if isinstance(markup, InlineKeyboardMarkup):
-        return json.dumps(markup.to_dict(), ensure_ascii=False)
-    return json.dumps(dict(markup), ensure_ascii=False)
 
 
 def _seconds(value: int | timedelta) -> float:
@@ -72,13 +57,14 @@ def backoff(attempt: int) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
-class Delivery:
-    """Queue (`enqueue`) and dispatcher (`start`/`stop`/`wake`) over the outbox table."""
+class Dispatcher:
+    """Claims due outbox rows, sends them within the limits, settles each one."""
 
     def __init__(
         self,
         *,
         db: Database,
+        outbox: Outbox,
         clock: Clock,
         config: DeliveryConfig,
         texts: Texts,
@@ -86,6 +72,7 @@ class Delivery:
         worker_id: str | None = None,
     ) -> None:
         self.db = db
+        self.outbox = outbox
         self.clock = clock
         self.config = config
         self.texts = texts
@@ -101,7 +88,6 @@ class Delivery:
         # (the overall window, per-chat limits, turns in progress, nothing to send).
         self.timings: defaultdict[str, float] = defaultdict(float)
         self.unreachable: set[int] = set()
-        self._guards: list[tuple[str, Guard]] = []
         self._wake = asyncio.Event()
         # Claimed rows per chat, in sending order; a chat with a turn is being sent to.
         self._queues: dict[int, deque[OutboxMessage]] = {}
@@ -113,66 +99,11 @@ class Delivery:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._bot: Bot | None = None
-
-    # Queueing ------------------------------------------------------------------------
-
-    async def enqueue(
-        self,
-        session: AsyncSession,
-        *,
-        key: str,
-        chat_id: int,
-        text: str,
-        kind: str,
-        person_id: int | None = None,
-        reply_markup: Markup = None,
-        not_before: datetime | None = None,
-        photo_path: str | Path | None = None,
-        document_path: str | Path | None = None,
-        task_id: int | None = None,
-    ) -> bool:
-        """Queue one message in `session`'s transaction; a key already queued is a no-op.
-
-        Returns True when this call queued it. The dispatcher is woken when the
-        transaction commits (and polls anyway, for other processes' messages).
-        """
-        queued = await outbox_repo.enqueue(
-            session=session,
-            key=key,
-            chat_id=chat_id,
-            text=text,
-            kind=kind,
-            now=self.clock.now(),
-            not_before=not_before,
-            person_id=person_id,
-            task_id=task_id,
-            reply_markup=_markup_json(reply_markup),
-            photo_path=str(photo_path) if photo_path else None,
-            document_path=str(document_path) if document_path else None,
-        )
-        if queued:
-            self._wake_after_commit(session)
-        return queued
-
-    def _wake_after_commit(self, session: AsyncSession) -> None:
-        sync = session.sync_session
-        if sync.info.get("delivery_wake"):
-            return
-        sync.info["delivery_wake"] = True
-
-        def woken(_session: Any) -> None:
-            sync.info.pop("delivery_wake", None)
-            self.wake()
-
-        event.listen(sync, "after_commit", woken, once=True)
+        outbox.on_commit(self.wake)
 
     def wake(self) -> None:
         """Look for due messages now (after queueing from outside `enqueue`, say)."""
         self._wake.set()
-
-    def add_guard(self, kind_prefix: str, guard: Guard) -> None:
-        """Ask `guard` about every message whose kind starts with `kind_prefix`."""
-        self._guards.append((kind_prefix, guard))
 
     # Dispatcher lifecycle -----------------------------------------------------------
 
@@ -370,7 +301,7 @@ class Delivery:
     # One message ---------------------------------------------------------------------
 
     async def _still_wanted(self, row: OutboxMessage) -> bool:
-        guards = [g for prefix, g in self._guards if row.kind.startswith(prefix)]
+        guards = self.outbox.guards_for(row.kind)
         if not guards:
             return True
         async with self.db.session() as session:
@@ -523,7 +454,7 @@ class Delivery:
             for chat_id, language in targets.items():
                 if chat_id == row.chat_id:
                     continue
-                await self.enqueue(
+                await self.outbox.enqueue(
                     session,
                     key=f"office.undelivered:{row.id}:{chat_id}",
                     chat_id=chat_id,

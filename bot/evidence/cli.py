@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.app import SchemaBehind, build_services, check_schema
 from bot.config import AppConfig
+from bot.core.schema import SchemaBehind, check_schema
 from bot.evidence.archive import DEFAULT_STATUSES, ArchiveStats, build_archive
 from bot.evidence.store import local_store
 from bot.evidence.views import archive_labels
+from bot.services import build_services
 from bot.texts import Texts
 from db.models import EvidenceStatus
 
@@ -40,7 +41,7 @@ def cmd_archive(config: AppConfig, args: argparse.Namespace) -> int:
     async def run() -> ArchiveStats:
         services = build_services(config)
         try:
-            await check_schema(services)
+            await check_schema(services.db)
             return await build_archive(
                 services.db, local_store(config.storage.data_dir), args.out,
                 archive_labels(Texts.load(lang), lang), config.zone,

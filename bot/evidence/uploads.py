@@ -288,7 +288,7 @@ class EvidenceService:
         self, session: AsyncSession, actor: Actor, rows: list[EvidenceInbox],
         outcome: BatchOutcome, now: datetime,
     ) -> None:
-        tasks = await task_service.my_open_tasks(session, actor, limit=CHOICES_SHOWN)
+        tasks, _ = await task_service.my_open_tasks(session, actor, limit=CHOICES_SHOWN)
         if not tasks:
             await repo.delete_inbox(session=session, row_ids=[r.id for r in rows])
             outcome.error = InvalidInput("evidence.error.no_open_tasks")

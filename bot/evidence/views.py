@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.core.callbacks import evidence_cb
+from bot.core import callbacks
+from bot.core.access import Actor
+from bot.core.keyboard import Button, Keyboard
 from bot.evidence.archive import ArchiveLabels
 from bot.evidence.exif import ExifInfo
+from bot.evidence.notices import Notice
+from bot.evidence.review import Decision
 from bot.evidence.rules import captured_before
 from bot.evidence.uploads import BatchOutcome, SkippedFile
 from bot.texts import Markup, Texts
@@ -46,30 +48,29 @@ def _exif_lines(texts: Texts, lang: str, exif: ExifInfo, zone: ZoneInfo) -> list
 
 def upload_answer(
     texts: Texts, outcome: BatchOutcome, zone: ZoneInfo
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard | None]:
     """One reply for one message or album: what was kept, what was not, and why."""
     lang = outcome.language
     lines: list[str] = []
-    keyboard: InlineKeyboardMarkup | None = None
+    keyboard: Keyboard | None = None
     if outcome.error is not None:
         lines.append(texts.get(lang, outcome.error.message_id, **outcome.error.params))
     elif outcome.choices and outcome.choice_row_id is not None:
         lines.append(texts.get(lang, "evidence.upload.ask", count=outcome.waiting))
         row = outcome.choice_row_id
         buttons = [
-            [InlineKeyboardButton(f"#{task_id} {title[:CHOICE_LABEL]}",
-                                  callback_data=evidence_cb("pick", row, task_id))]
+            [Button(f"#{task_id} {title[:CHOICE_LABEL]}",
+                                  callbacks.evidence("pick", row, task_id))]
             for task_id, title in outcome.choices
         ]
-        buttons.append([InlineKeyboardButton(texts.plain(lang, "evidence.button.cancel"),
-                                             callback_data=evidence_cb("drop", row))])
-        keyboard = InlineKeyboardMarkup(buttons)
+        buttons.append([Button(texts.plain(lang, "evidence.button.cancel"),
+                                             callbacks.evidence("drop", row))])
+        keyboard = Keyboard.of(buttons)
     elif outcome.task_id is not None:
         lines.extend(_attached_lines(texts, outcome, zone))
         if outcome.attached:
-            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
-                texts.plain(lang, "evidence.button.submit"),
-                callback_data=evidence_cb("sub", outcome.task_id),
+            keyboard = Keyboard.of([[Button(texts.plain(lang, "evidence.button.submit"),
+                callbacks.evidence("sub", outcome.task_id),
             )]])
     if outcome.skipped:
         lines.append(texts.get(lang, "evidence.upload.skipped"))
@@ -106,7 +107,7 @@ def _attached_lines(texts: Texts, outcome: BatchOutcome, zone: ZoneInfo) -> list
 def review_card(
     texts: Texts, lang: str, evidence: Evidence, *, remaining: int, approved: int,
     campaign_start: date, zone: ZoneInfo,
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> tuple[str, Keyboard]:
     """The caption under the file a reviewer judges, with the decision buttons."""
     task = evidence.task
     lines = [
@@ -137,18 +138,18 @@ def review_card(
     if task.evidence_required:
         lines.append(texts.get(lang, "evidence.review.quota", approved=approved,
                                required=task.evidence_required))
-    keyboard = InlineKeyboardMarkup([
+    keyboard = Keyboard.of([
         [
-            InlineKeyboardButton(texts.plain(lang, "evidence.button.approve"),
-                                 callback_data=evidence_cb("ok", evidence.id)),
-            InlineKeyboardButton(texts.plain(lang, "evidence.button.reject"),
-                                 callback_data=evidence_cb("no", evidence.id)),
+            Button(texts.plain(lang, "evidence.button.approve"),
+                                 callbacks.evidence("ok", evidence.id)),
+            Button(texts.plain(lang, "evidence.button.reject"),
+                                 callbacks.evidence("no", evidence.id)),
         ],
         [
-            InlineKeyboardButton(texts.plain(lang, "evidence.button.skip"),
-                                 callback_data=evidence_cb("skip", evidence.id)),
-            InlineKeyboardButton(texts.plain(lang, "evidence.button.view"),
-                                 callback_data=evidence_cb("view", task.id)),
+            Button(texts.plain(lang, "evidence.button.skip"),
+                                 callbacks.evidence("skip", evidence.id)),
+            Button(texts.plain(lang, "evidence.button.view"),
+                                 callbacks.evidence("view", task.id)),
         ],
     ])
     return "\n".join(lines), keyboard
@@ -178,3 +179,23 @@ def archive_labels(texts: Texts, lang: str) -> ArchiveLabels:
                for key in ("ok", "mismatch", "missing")},
         no_indicator=texts.plain(lang, "evidence.archive.no_indicator"),
     )
+
+
+def owner_notices(texts: Texts, actor: Actor, decision: Decision, reason: str) -> list[Notice]:
+    """Rejections and a task closed by review reach the owner; plain approvals do not."""
+    owner = decision.task.owner
+    if owner is None or not owner.telegram_id or owner.id == actor.person_id:
+        return []
+    task, evidence = decision.task, decision.evidence
+    if not decision.approved:
+        text = texts.get(
+            owner.language, "evidence.notify.rejected", task_id=task.id, title=task.title,
+            evidence_id=evidence.id, name=evidence.file_name, reason=reason.strip(),
+            reviewer=actor.name,
+        )
+    elif decision.closed:
+        text = texts.get(owner.language, "evidence.notify.closed", task_id=task.id,
+                                  title=task.title)
+    else:
+        return []
+    return [(owner.id, owner.telegram_id, text)]

@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.app import SchemaBehind, build_services, check_schema
 from bot.config import AppConfig
 from bot.core.errors import DomainError
+from bot.core.schema import SchemaBehind, check_schema
 from bot.quiz import anki
 from bot.quiz import bank as quiz_bank
 from bot.quiz.bank import BankInvalid
+from bot.services import build_services
 from bot.texts import Texts
 
 
@@ -41,7 +42,7 @@ async def run_bank(
     texts = services.texts
     lang = config.bot.default_language
     try:
-        await check_schema(services)
+        await check_schema(services.db)
         if action == "import":
             content = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
             async with services.session() as session:

@@ -9,13 +9,15 @@ mastery at or above the configured threshold. Weekly figures count answers since
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.access import Actor
+from bot.core.errors import PermissionDenied
 from bot.quiz.srs import Srs
 from db.models import Person, Unit
 from db.repositories import people as people_repo
@@ -208,10 +210,37 @@ class ReadinessCache:
         return self._rows
 
 
-READINESS_FEATURE = "readiness"
+def visible_to(actor: Actor, rows: list[PersonReadiness]) -> list[PersonReadiness]:
+    """Leaders and the office see everyone; a unit's leader sees the units they lead."""
+    if actor.sees_everything:
+        return rows
+    if actor.is_unit_leader:
+        return [r for r in rows if r.unit_id in actor.led_unit_ids]
+    raise PermissionDenied("error.forbidden")
 
 
-def readiness_source(features: Mapping[str, object]) -> ReadinessCache | None:
-    """The running bot's readiness cache, if the quiz feature is registered."""
-    source = features.get(READINESS_FEATURE)
-    return source if isinstance(source, ReadinessCache) else None
+@dataclass(frozen=True)
+class Standings:
+    units: list[UnitReadiness]
+    people: list[PersonReadiness]
+    unit_names: dict[int, str]
+
+
+async def standings(
+    session: AsyncSession,
+    srs: Srs,
+    actor: Actor,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    threshold: float,
+    weekly: bool,
+) -> Standings:
+    """/rank: the units and people the actor may see, by this week's answers or mastery."""
+    rows = visible_to(actor, await people_readiness(session, srs, now=now, zone=zone))
+    units = await people_repo.all_units(session=session)
+    return Standings(
+        units=by_unit(rows, units, threshold=threshold, weekly=weekly),
+        people=rank_people(rows, weekly=weekly),
+        unit_names={u.id: u.name for u in units},
+    )

@@ -6,20 +6,17 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.runtime import Core
+from bot.delivery.outbox import Outbox
 from bot.reminders.policy import Policy, QuietHours
 from bot.texts import Texts
 from db.models import OutboxMessage, Person, QuizPreference
 from db.repositories import quiz as quiz_repo
-
-if TYPE_CHECKING:
-    from bot.context import Services
-    from bot.delivery.dispatcher import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +31,22 @@ def parse_time(text: str) -> time | None:
     return time(int(match.group(1)), int(match.group(2))) if match else None
 
 
+async def review_time(session: AsyncSession, person_id: int, *, default: time) -> time | None:
+    """When the person's daily review reminder comes (None: they turned it off)."""
+    pref = await quiz_repo.ensure_preference(session=session, person_id=person_id)
+    if not pref.reminders_on:
+        return None
+    return pref.review_time or default
+
+
+async def set_review_time(session: AsyncSession, person_id: int, at: time | None) -> None:
+    """Move the daily review reminder to `at`, or turn it off (None)."""
+    pref = await quiz_repo.ensure_preference(session=session, person_id=person_id)
+    pref.reminders_on = at is not None
+    if at is not None:
+        pref.review_time = at
+
+
 def reminder_key(person_id: int, day: date) -> str:
     return f"{KIND}:{person_id}:{day.isoformat()}"
 
@@ -45,7 +58,7 @@ def is_time(pref: QuizPreference | None, local_now: datetime, default: time) -> 
 
 async def queue_reminders(
     session: AsyncSession,
-    delivery: Delivery,
+    outbox: Outbox,
     *,
     now: datetime,
     zone: ZoneInfo,
@@ -74,7 +87,7 @@ async def queue_reminders(
         if count == 0 or person.telegram_id is None:
             continue
         quiet: QuietHours = policy.quiet_for(person.quiet_start, person.quiet_end)
-        queued += await delivery.enqueue(
+        queued += await outbox.enqueue(
             session,
             key=reminder_key(person.id, today),
             chat_id=person.telegram_id,
@@ -94,21 +107,16 @@ async def still_due(session: AsyncSession, message: OutboxMessage, now: datetime
     return await quiz_repo.count_due(session=session, person_id=message.person_id, now=now) > 0
 
 
-def schedule(services: Services) -> None:
+def schedule(core: Core, outbox: Outbox) -> None:
     """Every minute, queue the reminders whose local time has come (the outbox dedupes)."""
-    delivery = services.features.get("delivery")
-    if delivery is None:
-        log.warning("no delivery outbox: daily quiz review reminders are off")
-        return
-    delivery.add_guard(KIND, still_due)
 
     async def run() -> None:
-        config = services.config
-        async with services.session() as session:
+        config = core.config
+        async with core.session() as session:
             await queue_reminders(
-                session, delivery, now=services.clock.now(), zone=config.zone,
-                default_time=config.quiz.review_time, texts=services.texts,
+                session, outbox, now=core.clock.now(), zone=config.zone,
+                default_time=config.quiz.review_time, texts=core.texts,
                 policy=Policy.from_config(config.reminders),
             )
 
-    services.scheduler.put(JOB_ID, run, IntervalTrigger(minutes=1))
+    core.scheduler.put(JOB_ID, run, IntervalTrigger(minutes=1))

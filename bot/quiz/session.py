@@ -92,6 +92,18 @@ async def start_quiz(
     ))
 
 
+async def current_session(session: AsyncSession, session_id: int) -> QuizSession | None:
+    return await quiz_repo.get_session(session=session, session_id=session_id)
+
+
+async def scope_name(session: AsyncSession, quiz_session: QuizSession) -> str:
+    """The name of the indicator a session was asked for ("" for all of them)."""
+    if not quiz_session.scope:
+        return ""
+    indicators = await people_repo.all_indicators(session=session)
+    return next((i.name for i in indicators if i.id == quiz_session.scope[0]), "")
+
+
 def plan_poll(
     quiz_session: QuizSession, question: Question, rng: random.Random
 ) -> PollPlan:
@@ -236,10 +248,17 @@ async def finish(session: AsyncSession, quiz_session: QuizSession, *, now: datet
 
 
 # Drills ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DrillAsked:
+    drill_id: int
+    question: Question
+    indicator_name: str
+
+
 async def start_drill(
     session: AsyncSession, *, person_id: int, chat_id: int, indicator: str | None,
     now: datetime,
-) -> tuple[QuizSession, Question]:
+) -> DrillAsked:
     """Pick an open question (due first, then new) and wait for the free-text answer."""
     scope = await indicator_scope(session, indicator)
     question = await srs_service.pick_next(
@@ -253,7 +272,15 @@ async def start_drill(
         correct=0, asked_ids=[question.id], current_question_id=question.id,
         current_sent_at=now, started_at=now, scope=scope,
     ))
-    return drill, question
+    await session.refresh(question, ["indicator"])
+    return DrillAsked(drill.id, question, question.indicator.name)
+
+
+async def drill_prompt_sent(session: AsyncSession, drill_id: int, message_id: int) -> None:
+    """Remember which message asked, so only a reply to it (or plain text) answers."""
+    drill = await quiz_repo.get_session(session=session, session_id=drill_id)
+    if drill is not None:
+        drill.current_message_id = message_id
 
 
 async def awaiting_drill(

@@ -19,10 +19,12 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Services
 from bot.core.access import Actor, require_task_update
 from bot.core.errors import InvalidInput
-from bot.delivery.dispatcher import Delivery
+from bot.core.events import TasksChanged
+from bot.core.feature import ALL_ROLES, CommandSpec
+from bot.core.runtime import Core
+from bot.delivery.outbox import Outbox
 from bot.reminders.policy import (
     Planned,
     Policy,
@@ -42,7 +44,7 @@ from bot.reminders.views import (
     leaders_digest,
     owner_reminder,
 )
-from bot.tasks.service import TasksChanged, load_task
+from bot.tasks.service import load_task
 from db.models import Campaign, OutboxMessage, Person, ReminderCursor, Task
 from db.repositories import reminders as repo
 from db.repositories.reminders import CAMPAIGN, PERSON, TASK
@@ -91,10 +93,14 @@ class _Lookup:
 
 
 class Reminders:
-    def __init__(self, services: Services, delivery: Delivery) -> None:
-        self.services = services
-        self.delivery = delivery
-        self.config = services.config.reminders
+    """The reminders feature: cursors, sweeps and the jobs that run them."""
+
+    commands = (CommandSpec("settings", "reminders.cmd.settings", ALL_ROLES),)
+
+    def __init__(self, core: Core, outbox: Outbox) -> None:
+        self.core = core
+        self.outbox = outbox
+        self.config = core.config.reminders
         self._lock = asyncio.Lock()
 
     # Policy and facts ---------------------------------------------------------------
@@ -108,9 +114,9 @@ class Reminders:
 
     def zone_of(self, campaign: Campaign | None) -> ZoneInfo:
         try:
-            return ZoneInfo(campaign.timezone) if campaign else self.services.config.zone
+            return ZoneInfo(campaign.timezone) if campaign else self.core.config.zone
         except (ValueError, KeyError):
-            return self.services.config.zone
+            return self.core.config.zone
 
     def recipient(self, person: Person | None, policy: Policy) -> Recipient | None:
         if person is None:
@@ -144,9 +150,9 @@ class Reminders:
             return 0
         queued = 0
         async with self._lock:
-            now = self.services.clock.now()
+            now = self.core.clock.now()
             while True:
-                async with self.services.session() as session:
+                async with self.core.session() as session:
                     cursors = await repo.due_cursors(session=session, now=now, limit=BATCH)
                     queued += await self._process(session, cursors, now)
                 if len(cursors) < BATCH:
@@ -196,7 +202,7 @@ class Reminders:
         self, session: AsyncSession, task: Task, planned: Planned, look: _Lookup, now: datetime
     ) -> int:
         recipient = planned.recipient
-        texts = self.services.texts
+        texts = self.core.texts
         zone = look.campaigns[task.campaign_id][2]
         person = None
         if recipient.person_id is not None:
@@ -212,7 +218,7 @@ class Reminders:
             text, markup = owner_reminder(texts, lang, task, planned, now, zone)
             kind = "reminder.owner"
         chat_id = person.telegram_id if person and person.telegram_id else recipient.chat_id
-        queued = await self.delivery.enqueue(
+        queued = await self.outbox.enqueue(
             session, key=planned.key, chat_id=chat_id, text=text, kind=kind,
             person_id=recipient.person_id, reply_markup=markup, task_id=task.id,
         )
@@ -235,7 +241,7 @@ class Reminders:
         look = _Lookup(self)
         active = await self._default_campaign(session, look)
         policy = active[1] if active else Policy.from_config(self.config)
-        zone = active[2] if active else self.services.config.zone
+        zone = active[2] if active else self.core.config.zone
         people = await repo.persons_for(session=session, ids=[c.subject_id for c in cursors])
         queued = 0
         for cursor in cursors:
@@ -250,10 +256,10 @@ class Reminders:
                 for occasion in due:
                     tasks = await repo.open_dated_tasks_of(
                         session=session, owner_id=person.id, until=now + timedelta(days=7))
-                    text = digest(self.services.texts, person.language, person.name, tasks,
+                    text = digest(self.core.texts, person.language, person.name, tasks,
                                   now, zone)
                     if text is not None:
-                        queued += int(await self.delivery.enqueue(
+                        queued += int(await self.outbox.enqueue(
                             session, key=occasion.key, chat_id=person.telegram_id, text=text,
                             kind="digest", person_id=person.id))
             cursor.next_at = upcoming
@@ -296,16 +302,16 @@ class Reminders:
         days_left = (campaign.inspection_date - day).days if campaign.inspection_date else None
         targets: list[tuple[int, int | None, str]] = []
         if campaign.leaders_chat_id:
-            targets.append((campaign.leaders_chat_id, None, self.services.texts.default))
+            targets.append((campaign.leaders_chat_id, None, self.core.texts.default))
         else:
             targets += [(p.telegram_id or 0, p.id, p.language)
                         for p in await repo.leaders(session=session)]
         queued = 0
         for chat_id, person_id, lang in targets:
-            text = leaders_digest(self.services.texts, lang, day=day.isoformat(), open_=total,
+            text = leaders_digest(self.core.texts, lang, day=day.isoformat(), open_=total,
                                   overdue=overdue, week=week, units=units, days_left=days_left)
             tag = f"p{person_id}" if person_id else f"c{chat_id}"
-            queued += int(await self.delivery.enqueue(
+            queued += int(await self.outbox.enqueue(
                 session, key=f"{key}:{tag}", chat_id=chat_id, text=text, kind="leaders_digest",
                 person_id=person_id))
         return queued
@@ -322,16 +328,16 @@ class Reminders:
         late_at = occasion.at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if occasion.late else None
         targets: list[tuple[int, int | None, str]] = []
         if campaign.leaders_chat_id:
-            targets.append((campaign.leaders_chat_id, None, self.services.texts.default))
+            targets.append((campaign.leaders_chat_id, None, self.core.texts.default))
         targets += [(p.telegram_id or 0, p.id, p.language)
                     for p in await repo.reachable_people(session=session)]
         queued = 0
         for chat_id, person_id, lang in targets:
-            text = countdown_notice(self.services.texts, lang, campaign=campaign.name,
+            text = countdown_notice(self.core.texts, lang, campaign=campaign.name,
                                     event=event, days=occasion.days, day=day, phase=phase,
                                     late_at=late_at)
             tag = f"p{person_id}" if person_id else f"c{chat_id}"
-            queued += int(await self.delivery.enqueue(
+            queued += int(await self.outbox.enqueue(
                 session, key=f"{occasion.key}:{tag}", chat_id=chat_id, text=text,
                 kind="countdown", person_id=person_id))
         return queued
@@ -339,19 +345,19 @@ class Reminders:
     # Keeping cursors true -----------------------------------------------------------
 
     async def reconcile(self) -> None:
-        async with self.services.session() as session:
-            await repo.reconcile(session=session, now=self.services.clock.now())
+        async with self.core.session() as session:
+            await repo.reconcile(session=session, now=self.core.clock.now())
 
     async def on_task_change(self, change: TasksChanged) -> None:
         """Tasks changed (committed): derive their reminders again at once, in one go."""
-        async with self.services.session() as session:
+        async with self.core.session() as session:
             await repo.touch(session=session, subject=TASK, ids=change.task_ids,
-                             now=self.services.clock.now())
+                             now=self.core.clock.now())
         self.soon()
 
     async def person_changed(self, session: AsyncSession, person_id: int) -> None:
         """Quiet hours or digest time changed: look again at everything of theirs."""
-        now = self.services.clock.now()
+        now = self.core.clock.now()
         await repo.touch_tasks_of_owner(session=session, owner_id=person_id, now=now)
         await repo.touch(session=session, subject=PERSON, ids=[person_id], now=now)
 
@@ -396,20 +402,20 @@ class Reminders:
 
     def soon(self) -> None:
         """Sweep as soon as the scheduler can (after the caller's commit)."""
-        scheduler = self.services.scheduler
+        scheduler = self.core.scheduler
         scheduler.put(JOB_NEXT, self._timed_sweep,
                       DateTrigger(run_date=datetime.now(scheduler.zone) + timedelta(seconds=0.2)))
 
     async def schedule_next(self) -> None:
         """A job at the earliest cursor, so nothing waits for the periodic sweep."""
-        async with self.services.session() as session:
+        async with self.core.session() as session:
             at = await repo.earliest_cursor(session=session)
         if at is None:
             return
         # Scheduler time is wall-clock time; the sweep itself reads the injected clock.
-        delay = max(0.0, (at - self.services.clock.now()).total_seconds())
-        run = datetime.now(self.services.scheduler.zone) + timedelta(seconds=delay + 0.05)
-        self.services.scheduler.put(JOB_NEXT, self._timed_sweep, DateTrigger(run_date=run))
+        delay = max(0.0, (at - self.core.clock.now()).total_seconds())
+        run = datetime.now(self.core.scheduler.zone) + timedelta(seconds=delay + 0.05)
+        self.core.scheduler.put(JOB_NEXT, self._timed_sweep, DateTrigger(run_date=run))
 
     async def _timed_sweep(self) -> None:
         try:
@@ -428,8 +434,11 @@ class Reminders:
         """Start-up: make cursors true, send what was missed, then install the jobs."""
         await self.reconcile()
         await self.sweep()
-        scheduler = self.services.scheduler
+        scheduler = self.core.scheduler
         scheduler.put(JOB_SWEEP, self._timed_sweep,
                       IntervalTrigger(seconds=self.config.sweep_seconds))
         scheduler.put(JOB_RECONCILE, self._timed_reconcile,
                       IntervalTrigger(seconds=RECONCILE_EVERY.total_seconds()))
+
+    async def stop(self) -> None:
+        """Nothing to let go of: the jobs stop with the scheduler, the cursors stay."""

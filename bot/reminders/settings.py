@@ -42,7 +42,8 @@ def settings_of(person: Person, policy: Policy) -> Settings:
     )
 
 
-async def _person(session: AsyncSession, person_id: int) -> Person:
+async def person_of(session: AsyncSession, person_id: int) -> Person:
+    """The person whose settings these are."""
     person = await session.get(Person, person_id)
     if person is None:
         raise NotFound("error.person_not_found", query=str(person_id))
@@ -51,7 +52,7 @@ async def _person(session: AsyncSession, person_id: int) -> Person:
 
 async def change(session: AsyncSession, person_id: int, what: str, value: str) -> Person:
     """Apply `/settings <what> <value>`; raises InvalidInput with a text id when unclear."""
-    person = await _person(session, person_id)
+    person = await person_of(session, person_id)
     value = value.strip().lower()
     try:
         if what == "quiet":

@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.core.callbacks import task_cb
-from bot.reminders.policy import Planned
+from bot.core import callbacks
+from bot.core.keyboard import Button, Keyboard
+from bot.reminders.policy import Planned, Policy
+from bot.reminders.settings import settings_of
 from bot.texts import Markup, Texts
-from db.models import Task
+from db.models import Person, Task
 
-REM = "rem"
-REM_ACTIONS = ("done", "prog", "snz", "morn")
 SNOOZE_MINUTES = 60
 DIGEST_LINES = 8
 
 
-@dataclass(frozen=True)
-class ReminderCallback:
-    action: str
-    task_id: int
-    minutes: int | None = None
-
-
 def rem_cb(action: str, task_id: int, minutes: int | None = None) -> str:
-    parts = [REM, action, str(task_id)] + ([str(minutes)] if minutes is not None else [])
-    return ":".join(parts)
-
-
-def parse_rem(data: str) -> ReminderCallback | None:
-    """`rem:snz:42:60` → ReminderCallback('snz', 42, 60); anything malformed → None."""
-    parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != REM or parts[1] not in REM_ACTIONS:
-        return None
-    if not all(p.isdigit() for p in parts[2:]):
-        return None
-    if (parts[1] == "snz") != (len(parts) == 4):
-        return None
-    return ReminderCallback(parts[1], int(parts[2]), int(parts[3]) if len(parts) == 4 else None)
+    if minutes is None:
+        return callbacks.build(callbacks.REMINDER, action, task_id)
+    return callbacks.build(callbacks.REMINDER, action, task_id, minutes)
 
 
 def _when(at: datetime, zone: ZoneInfo) -> str:
@@ -59,7 +38,7 @@ def time_left(texts: Texts, lang: str, due: datetime, now: datetime) -> str:
 
 def owner_reminder(
     texts: Texts, lang: str, task: Task, planned: Planned, now: datetime, zone: ZoneInfo
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> tuple[str, Keyboard]:
     assert task.due_at is not None
     params = {"id": task.id, "title": task.title, "when": _when(task.due_at, zone),
               "progress": task.progress}
@@ -76,11 +55,11 @@ def owner_reminder(
     return text, owner_keyboard(texts, lang, task.id)
 
 
-def owner_keyboard(texts: Texts, lang: str, task_id: int) -> InlineKeyboardMarkup:
-    def button(key: str, data: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(texts.plain(lang, f"reminders.button.{key}"), callback_data=data)
+def owner_keyboard(texts: Texts, lang: str, task_id: int) -> Keyboard:
+    def button(key: str, data: str) -> Button:
+        return Button(texts.plain(lang, f"reminders.button.{key}"), data)
 
-    return InlineKeyboardMarkup([
+    return Keyboard.of([
         [button("done", rem_cb("done", task_id)), button("progress", rem_cb("prog", task_id))],
         [button("snooze_hour", rem_cb("snz", task_id, SNOOZE_MINUTES)),
          button("snooze_morning", rem_cb("morn", task_id))],
@@ -89,7 +68,7 @@ def owner_keyboard(texts: Texts, lang: str, task_id: int) -> InlineKeyboardMarku
 
 def escalation(
     texts: Texts, lang: str, task: Task, planned: Planned, zone: ZoneInfo, *, with_button: bool
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard | None]:
     assert task.due_at is not None
     text = texts.get(
         lang, "reminders.escalate", id=task.id, title=task.title,
@@ -100,9 +79,9 @@ def escalation(
         text += "\n" + texts.get(lang, "reminders.late", at=_when(planned.at, zone))
     if not with_button:
         return text, None
-    button = InlineKeyboardButton(texts.plain(lang, "reminders.button.open"),
-                                  callback_data=task_cb("open", task.id))
-    return text, InlineKeyboardMarkup([[button]])
+    button = Button(texts.plain(lang, "reminders.button.open"),
+                                  callbacks.task("open", task.id))
+    return text, Keyboard.of([[button]])
 
 
 def digest(
@@ -165,3 +144,31 @@ def countdown_notice(
     if late_at:
         text += "\n" + texts.get(lang, "reminders.late", at=late_at)
     return Markup(text)
+
+
+def settings_view(texts: Texts, person: Person, policy: Policy) -> tuple[str, Keyboard]:
+    """The /settings card and its buttons."""
+    lang = person.language
+    s = settings_of(person, policy)
+    clock = "%H:%M"
+    if s.quiet_off:
+        quiet = texts.plain(lang, "reminders.settings.quiet_off")
+    else:
+        key = "quiet_default" if s.quiet_is_default else "quiet_own"
+        quiet = texts.plain(lang, f"reminders.settings.{key}", start=s.quiet_start.strftime(clock),
+                            end=s.quiet_end.strftime(clock))
+    digest_key = "digest_default" if s.digest_is_default else "digest_own"
+    digest = texts.plain(lang, f"reminders.settings.{digest_key}",
+                         time=s.digest_time.strftime(clock))
+    text = texts.get(lang, "reminders.settings.show", quiet=quiet, digest=digest,
+                     language=texts.plain(lang, "reminders.settings.language_name"))
+
+    def button(key: str, data: str) -> Button:
+        return Button(texts.plain(lang, f"reminders.settings.{key}"), data)
+
+    keyboard = Keyboard.of([
+        [button("button_zh", callbacks.build(callbacks.SETTINGS, "language", "zh")), button("button_en", callbacks.build(callbacks.SETTINGS, "language", "en"))],
+        [button("button_quiet_default", callbacks.build(callbacks.SETTINGS, "quiet", "default")),
+         button("button_quiet_off", callbacks.build(callbacks.SETTINGS, "quiet", "off"))],
+    ])
+    return text, keyboard

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Services
-from bot.delivery.dispatcher import Delivery
-from bot.quiz.readiness import ReadinessCache, readiness_source
+from bot.core.runtime import Core
+from bot.delivery.outbox import Outbox
+from bot.quiz.readiness import ReadinessCache
 from bot.reports.summary import (
     Counts,
     Readiness,
@@ -221,7 +221,7 @@ class Outcome:
 async def post_bulletin(
     session: AsyncSession,
     *,
-    delivery: Delivery,
+    outbox: Outbox,
     texts: Texts,
     campaign: Campaign,
     chat_id: int | None,
@@ -233,8 +233,8 @@ async def post_bulletin(
 ) -> Outcome:
     """Queue the bulletin for the leaders' chat in the caller's transaction, once per key.
 
-    `delivery` is the outbox (services.features["delivery"]); the log row and the queued
-    message commit together, so the next bulletin's period starts where this one ended.
+    The log row and the queued message commit together, so the next bulletin's period
+    starts where this one ended.
     """
     if chat_id is None:
         return Outcome("no_chat")
@@ -244,7 +244,7 @@ async def post_bulletin(
     since = await period_start(session, campaign.id, now)
     bulletin = await build_bulletin(session, campaign, now, zone, since, readiness=readiness)
     text = render_bulletin(texts, language, bulletin, zone)
-    await delivery.enqueue(
+    await outbox.enqueue(
         session, key=key, chat_id=chat_id, text=text, kind="bulletin"
     )
     await reports_repo.add_bulletin(session=session, entry=BulletinLog(
@@ -259,19 +259,21 @@ def leaders_chat(campaign: Campaign, fallback: int | None) -> int | None:
     return campaign.leaders_chat_id if campaign.leaders_chat_id is not None else fallback
 
 
-async def post_for_active_campaign(services: Services, *, manual: bool) -> Outcome:
+async def post_for_active_campaign(
+    core: Core, outbox: Outbox, readiness: ReadinessCache | None, *, manual: bool
+) -> Outcome:
     """Queue the bulletin of the active campaign (the scheduled job, the office, the CLI)."""
-    config = services.config
-    now = services.clock.now()
-    async with services.session() as session:
+    config = core.config
+    now = core.clock.now()
+    async with core.session() as session:
         campaign = await campaigns_repo.active_campaign(session=session)
         if campaign is None:
             return Outcome("no_campaign")
         outcome = await post_bulletin(
-            session, delivery=services.features["delivery"], texts=services.texts,
+            session, outbox=outbox, texts=core.texts,
             campaign=campaign, chat_id=leaders_chat(campaign, config.reports.leaders_chat_id),
             language=config.reports.bulletin_language, now=now, zone=config.zone, manual=manual,
-            readiness=readiness_source(services.features),
+            readiness=readiness,
         )
     if outcome.status == "no_chat":
         log.warning("no leaders' chat configured: set [reports] leaders_chat_id")
@@ -281,20 +283,23 @@ async def post_for_active_campaign(services: Services, *, manual: bool) -> Outco
 JOB_ID = "reports:bulletin"
 
 
-def schedule_bulletins(services: Services) -> bool:
+def schedule_bulletins(
+    core: Core, outbox: Outbox, readiness: ReadinessCache | None
+) -> bool:
     """Put the weekly bulletin job on the scheduler (replacing any earlier one)."""
-    spec = services.config.reports.bulletin_schedule
+    spec = core.config.reports.bulletin_schedule
     if not spec:
-        services.scheduler.remove(JOB_ID)
+        core.scheduler.remove(JOB_ID)
         return False
-    trigger = CronTrigger.from_crontab(spec, timezone=services.config.zone)
-    services.scheduler.put(JOB_ID, _scheduled, trigger, services=services)
+    trigger = CronTrigger.from_crontab(spec, timezone=core.config.zone)
+    core.scheduler.put(JOB_ID, _scheduled, trigger, core=core, outbox=outbox,
+                       readiness=readiness)
     return True
 
 
-async def _scheduled(services: Services) -> None:
+async def _scheduled(core: Core, outbox: Outbox, readiness: ReadinessCache | None) -> None:
     try:
-        await post_for_active_campaign(services, manual=False)
+        await post_for_active_campaign(core, outbox, readiness, manual=False)
     except Exception:
         # A scheduler job has nobody to report to; the log is where the office looks.
         log.exception("the scheduled bulletin failed")

@@ -11,15 +11,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_services, check_schema
 from bot.config import AppConfig
-from bot.context import Services
-from bot.delivery.dispatcher import Delivery
-from bot.quiz.readiness import ReadinessCache
+from bot.core.schema import check_schema
 from bot.reports import bulletin as bulletin_service
 from bot.reports.ledger import write_ledger
 from bot.reports.summary import build_summary
 from bot.reports.views import summary_text
+from bot.services import Services, build_services
 from db.models import Campaign
 from db.repositories import campaigns as campaigns_repo
 from db.repositories.reports import EVERYTHING
@@ -59,7 +57,7 @@ def _with_campaign(
     async def run() -> int:
         services = build_services(config)
         try:
-            await check_schema(services)
+            await check_schema(services.db)
             async with services.session() as session:
                 campaign = await campaigns_repo.active_campaign(session=session)
             if campaign is None:
@@ -70,10 +68,6 @@ def _with_campaign(
             await services.db.dispose()
 
     return asyncio.run(run())
-
-
-def _readiness(config: AppConfig) -> ReadinessCache:
-    return ReadinessCache(zone=config.zone, threshold=config.quiz.mastery_threshold)
 
 
 def cmd_report(config: AppConfig, args: argparse.Namespace) -> int:
@@ -94,7 +88,7 @@ def cmd_summary(config: AppConfig, args: argparse.Namespace) -> int:
         now = services.clock.now()
         async with services.session() as session:
             summary = await build_summary(
-                session, campaign, EVERYTHING, now, config.zone, readiness=_readiness(config)
+                session, campaign, EVERYTHING, now, config.zone, readiness=services.reports.readiness
             )
         print(plain(summary_text(services.texts, args.lang, summary, now, config.zone)))
         return 0
@@ -109,7 +103,7 @@ def cmd_bulletin(config: AppConfig, args: argparse.Namespace) -> int:
             async with services.session() as session:
                 since = await bulletin_service.period_start(session, campaign.id, now)
                 bulletin = await bulletin_service.build_bulletin(
-                    session, campaign, now, config.zone, since, readiness=_readiness(config)
+                    session, campaign, now, config.zone, since, readiness=services.reports.readiness
                 )
             text = bulletin_service.render_bulletin(
                 services.texts, config.reports.bulletin_language, bulletin, config.zone
@@ -117,11 +111,7 @@ def cmd_bulletin(config: AppConfig, args: argparse.Namespace) -> int:
             print(plain(text))
             return 0
         # Queued only: the running bot's dispatcher picks it up at its next poll.
-        services.features["delivery"] = Delivery(
-            db=services.db, clock=services.clock, config=config.reminders.delivery,
-            texts=services.texts,
-        )
-        outcome = await bulletin_service.post_for_active_campaign(services, manual=True)
+        outcome = await services.reports.post_bulletin(manual=True)
         if outcome.status == "no_chat":
             print("没有设置领导小组群 / set [reports] leaders_chat_id", file=sys.stderr)
             return 1

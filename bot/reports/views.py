@@ -3,47 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.core.callbacks import task_cb
+from bot.core import callbacks
 from bot.core.deadlines import urgency
+from bot.core.keyboard import Button, Keyboard
 from bot.reports.summary import Counts, Readiness, Standing, Summary
 from bot.texts import Markup, Texts
 from db.models import TaskStatus
 from db.repositories.reports import TaskLine
 
-REPORT = "rep"
-REPORT_ACTIONS = ("sum", "unit", "ind", "ovd", "bsend")
 UNIT_LINES = 10
 UNIT_BUTTONS = 8
 LIST_BUTTONS = 20
 
 
-@dataclass(frozen=True)
-class ReportCallback:
-    action: str
-    arg: int
-
-    def encode(self) -> str:
-        return f"{REPORT}:{self.action}:{self.arg}"
-
-
 def report_cb(action: str, arg: int = 0) -> str:
-    return ReportCallback(action, arg).encode()
-
-
-def parse_report(data: str) -> ReportCallback | None:
-    """`rep:unit:7` → ReportCallback('unit', 7); anything malformed → None."""
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != REPORT or parts[1] not in REPORT_ACTIONS:
-        return None
-    if not parts[2].isdigit():
-        return None
-    return ReportCallback(parts[1], int(parts[2]))
+    return callbacks.build(callbacks.REPORT, action, arg)
 
 
 def percent(value: float | None) -> str:
@@ -169,32 +146,30 @@ def summary_text(
     return "\n".join(lines).rstrip()
 
 
-def summary_keyboard(texts: Texts, lang: str, summary: Summary) -> InlineKeyboardMarkup | None:
+def summary_keyboard(texts: Texts, lang: str, summary: Summary) -> Keyboard | None:
     if summary.empty:
         return None
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[list[Button]] = []
     for indicator in summary.risky_indicators[:4]:
         label = texts.plain(
             lang, "reports.button_indicator", code=indicator.code, name=indicator.name[:14],
             count=indicator.counts.overdue + indicator.counts.blocked,
         )
-        rows.append([InlineKeyboardButton(label, callback_data=report_cb("ind", indicator.id or 0))])
+        rows.append([Button(label, report_cb("ind", indicator.id or 0))])
     units = list(reversed(summary.units))[:UNIT_BUTTONS]
     buttons = [
-        InlineKeyboardButton(
-            texts.plain(lang, "reports.button_unit", name=u.name[:12],
+        Button(texts.plain(lang, "reports.button_unit", name=u.name[:12],
                         percent=percent(u.counts.completion)),
-            callback_data=report_cb("unit", u.id or 0),
+            report_cb("unit", u.id or 0),
         )
         for u in units
     ]
     rows.extend(buttons[i:i + 2] for i in range(0, len(buttons), 2))
     if summary.overall.overdue:
-        rows.append([InlineKeyboardButton(
-            texts.plain(lang, "reports.button_overdue", count=summary.overall.overdue),
-            callback_data=report_cb("ovd"),
+        rows.append([Button(texts.plain(lang, "reports.button_overdue", count=summary.overall.overdue),
+            report_cb("ovd"),
         )])
-    return InlineKeyboardMarkup(rows) if rows else None
+    return Keyboard.of(rows) if rows else None
 
 
 def list_text(
@@ -216,16 +191,15 @@ def list_text(
 
 def list_keyboard(
     texts: Texts, lang: str, lines: Sequence[TaskLine], *, back: bool = True
-) -> InlineKeyboardMarkup | None:
+) -> Keyboard | None:
     rows = [
-        [InlineKeyboardButton(f"#{line.id} {line.title[:24]}", callback_data=task_cb("open", line.id))]
+        [Button(f"#{line.id} {line.title[:24]}", callbacks.task("open", line.id))]
         for line in lines[:LIST_BUTTONS]
     ]
     if back:
-        rows.append([InlineKeyboardButton(
-            texts.plain(lang, "reports.button_back"), callback_data=report_cb("sum")
+        rows.append([Button(texts.plain(lang, "reports.button_back"), report_cb("sum")
         )])
-    return InlineKeyboardMarkup(rows) if rows else None
+    return Keyboard.of(rows) if rows else None
 
 
 def unit_header(texts: Texts, lang: str, name: str, standing: Standing | None, total: int) -> str:

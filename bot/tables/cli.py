@@ -9,11 +9,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_services, check_schema
 from bot.config import AppConfig
-from bot.context import Services
 from bot.core.cli import ensure_data_dir
 from bot.core.errors import DomainError
+from bot.core.schema import check_schema
+from bot.services import Services, build_services
 from bot.tables import setup as campaign_setup
 from bot.tables import views as table_views
 from bot.tables.export import export_tasks
@@ -85,7 +85,7 @@ async def _import(
     if dry_run:
         print(_say(services, "tables.cli.dry_run"))
         return 0
-    if not table_views.needs_writing(preview):
+    if not preview.needs_writing:
         print(_say(services, "tables.cli.nothing_to_write"))
         return 0
     if not (yes or _confirmed(services)):
@@ -112,7 +112,7 @@ def _run(config: AppConfig, work: Callable[[Services], Awaitable[int]]) -> int:
     async def main() -> int:
         services = build_services(config)
         try:
-            await check_schema(services)
+            await check_schema(services.db)
             return await work(services)
         except DomainError as exc:
             return _fail(services, exc)

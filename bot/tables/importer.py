@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
 from bot.core.errors import InvalidInput
+from bot.core.events import record_change
 from bot.core.roster import guess_unit_kind
 from bot.tables.parse import Column, Sheet, read_table
 from bot.tables.rows import PRIORITY_LABELS, RowError, TableRow, convert_row, text_of
-from bot.tasks.service import record_change
 from db.models import (
     Campaign,
     Indicator,
@@ -83,6 +83,11 @@ class ImportPreview:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def needs_writing(self) -> bool:
+        """Whether applying it would write anything (valid, and some task new or changed)."""
+        return self.ok and bool(self.new_tasks or self.updated_tasks)
 
 
 @dataclass

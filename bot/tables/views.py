@@ -7,10 +7,9 @@ the command line (the catalog texts of this feature carry no tags, so both read 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
+from bot.core import callbacks
+from bot.core.keyboard import Button, Keyboard
 from bot.tables.importer import ImportPreview
 from bot.tables.rows import RowError
 from bot.texts import Markup, Texts
@@ -83,39 +82,10 @@ def result_text(texts: Texts, lang: str, result: ImportPreview, *, html: bool) -
     )
 
 
-def needs_writing(preview: ImportPreview) -> bool:
-    return preview.ok and bool(preview.new_tasks or preview.updated_tasks)
-
-
-# Callback data of the preview's buttons: `import:ok:<pending id>` / `import:no:<pending id>`.
-IMPORT = "import"
-IMPORT_ACTIONS = ("ok", "no")
-
-
-@dataclass(frozen=True)
-class ImportCallback:
-    action: str
-    import_id: int
-
-
-def import_cb(action: str, import_id: int) -> str:
-    return f"{IMPORT}:{action}:{import_id}"
-
-
-def parse_import(data: str) -> ImportCallback | None:
-    """`import:ok:7` → ImportCallback('ok', 7); anything malformed → None."""
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != IMPORT or parts[1] not in IMPORT_ACTIONS:
-        return None
-    if not parts[2].isdigit():
-        return None
-    return ImportCallback(parts[1], int(parts[2]))
-
-
-def confirm_keyboard(texts: Texts, lang: str, import_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(texts.plain(lang, "tables.button.confirm"),
-                             callback_data=import_cb("ok", import_id)),
-        InlineKeyboardButton(texts.plain(lang, "tables.button.cancel"),
-                             callback_data=import_cb("no", import_id)),
+def confirm_keyboard(texts: Texts, lang: str, import_id: int) -> Keyboard:
+    return Keyboard.of([[
+        Button(texts.plain(lang, "tables.button.confirm"),
+               callbacks.build(callbacks.IMPORT, "ok", import_id)),
+        Button(texts.plain(lang, "tables.button.cancel"),
+               callbacks.build(callbacks.IMPORT, "no", import_id)),
     ]])

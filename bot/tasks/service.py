@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor, require_admin, require_task_update, require_task_view
 from bot.core.errors import InvalidInput, NotFound
+from bot.core.events import record_change
 from bot.evidence.rules import evidence_needed, missing_approved
 from db.models import EvidenceStatus, Person, Task, TaskStatus
 from db.repositories import evidence as evidence_repo
@@ -31,28 +31,6 @@ _ALLOWED_FROM: dict[TaskStatus, tuple[TaskStatus, ...]] = {
         TaskStatus.SUBMITTED,
     ),
 }
-
-
-@dataclass(frozen=True)
-class TaskChange:
-    task_id: int
-    kind: str
-
-
-@dataclass(frozen=True)
-class TasksChanged:
-    """Published once per committed unit of work, so listeners react at once and in bulk."""
-
-    changes: tuple[TaskChange, ...]
-
-    @property
-    def task_ids(self) -> list[int]:
-        return sorted({c.task_id for c in self.changes})
-
-
-def record_change(session: AsyncSession, task_id: int, kind: str) -> None:
-    """Note a change to publish when this session's transaction has committed."""
-    session.info.setdefault("task_changes", []).append(TaskChange(task_id, kind))
 
 
 async def record_event(
@@ -100,8 +78,13 @@ async def view_task(session: AsyncSession, actor: Actor, task_id: int) -> Task:
     return task
 
 
-async def my_open_tasks(session: AsyncSession, actor: Actor, *, limit: int = 50) -> Sequence[Task]:
-    return await tasks_repo.open_tasks_of(session=session, owner_id=actor.person_id, limit=limit)
+async def my_open_tasks(
+    session: AsyncSession, actor: Actor, *, limit: int = 50
+) -> tuple[Sequence[Task], int]:
+    """The first `limit` of the person's open tasks by deadline, and how many there are."""
+    tasks = await tasks_repo.open_tasks_of(session=session, owner_id=actor.person_id, limit=limit)
+    total = await tasks_repo.count_open_tasks_of(session=session, owner_id=actor.person_id)
+    return tasks, total
 
 
 async def _set_status(

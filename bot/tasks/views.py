@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.core.callbacks import evidence_cb, task_cb
+from bot.core import callbacks
 from bot.core.deadlines import urgency
+from bot.core.keyboard import Button, Keyboard
 from bot.texts import Markup, Texts
 from db.models import Task, TaskStatus
 
@@ -68,39 +67,37 @@ def task_card(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo
     return "\n".join(lines)
 
 
-def task_keyboard(texts: Texts, lang: str, task: Task) -> InlineKeyboardMarkup | None:
+def task_keyboard(texts: Texts, lang: str, task: Task) -> Keyboard | None:
     if not task.status.is_open:
         return None
 
-    def button(action: str, value: int | None = None, label: str | None = None) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            label or texts.plain(lang, f"button.{action}"), callback_data=task_cb(action, task.id, value)
+    def button(action: str, value: int | None = None, label: str | None = None) -> Button:
+        return Button(label or texts.plain(lang, f"button.{action}"), callbacks.task(action, task.id, value)
         )
 
     first = [button("prog"), button("done")]
     if task.status in (TaskStatus.TODO, TaskStatus.BLOCKED):
         first.insert(0, button("start"))
-    upload = InlineKeyboardButton(
-        texts.plain(lang, "evidence.button.upload"), callback_data=evidence_cb("up", task.id)
+    upload = Button(texts.plain(lang, "evidence.button.upload"), callbacks.evidence("up", task.id)
     )
-    return InlineKeyboardMarkup([first, [button("note"), button("block")], [upload]])
+    return Keyboard.of([first, [button("note"), button("block")], [upload]])
 
 
-def progress_keyboard(texts: Texts, lang: str, task_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
+def progress_keyboard(texts: Texts, lang: str, task_id: int) -> Keyboard:
+    return Keyboard.of(
         [
             [
-                InlineKeyboardButton(f"{p}%", callback_data=task_cb("setp", task_id, p))
+                Button(f"{p}%", callbacks.task("setp", task_id, p))
                 for p in PROGRESS_STEPS
             ],
-            [InlineKeyboardButton(texts.plain(lang, "button.back"), callback_data=task_cb("back", task_id))],
+            [Button(texts.plain(lang, "button.back"), callbacks.task("back", task_id))],
         ]
     )
 
 
 def task_list(
     texts: Texts, lang: str, tasks: Sequence[Task], total: int, now: datetime, zone: ZoneInfo
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard | None]:
     if not tasks:
         return texts.get(lang, "tasks.none"), None
     lines = [texts.get(lang, "tasks.header", count=total)]
@@ -126,10 +123,10 @@ def task_list(
     if total > len(tasks):
         lines.append(texts.get(lang, "tasks.more", count=total - len(tasks)))
     buttons = [
-        [InlineKeyboardButton(f"#{t.id} {t.title[:24]}", callback_data=task_cb("open", t.id))]
+        [Button(f"#{t.id} {t.title[:24]}", callbacks.task("open", t.id))]
         for t in tasks[:20]
     ]
-    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+    return "\n".join(lines), Keyboard.of(buttons)
 
 
 def task_id_in(text: str | None) -> int | None:

@@ -19,7 +19,6 @@ from db.models import (
     TaskEvent,
     TaskStatus,
     Unit,
-    UploadTarget,
 )
 
 
@@ -113,14 +112,6 @@ async def insert_events(*, session: AsyncSession, rows: Sequence[Mapping[str, ob
     """Append many task history rows in one executemany."""
     if rows:
         await session.execute(insert(TaskEvent), list(rows))
-
-
-async def has_upload_target(*, session: AsyncSession, person_id: int, now: datetime) -> bool:
-    """Whether the person pressed a card's "upload evidence" button and it still holds."""
-    stmt = select(UploadTarget.person_id).where(
-        UploadTarget.person_id == person_id, UploadTarget.expires_at > now
-    )
-    return (await session.execute(stmt)).first() is not None
 
 
 class ExportRow(NamedTuple):

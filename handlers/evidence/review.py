@@ -15,24 +15,22 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import OFFICE, AppContext, AppType, CommandSpec, Services
 from bot.core import callbacks
 from bot.core.access import Actor
 from bot.core.errors import Conflict
+from bot.evidence import notices as notices_service
 from bot.evidence import review as review_service
 from bot.evidence.archive import Progress, build_archive
 from bot.evidence.review import Decision
 from bot.evidence.uploads import campaign_start_of
-from bot.evidence.views import archive_labels, decided_suffix, review_card
+from bot.evidence.views import archive_labels, decided_suffix, owner_notices, review_card
 from db.models import EvidenceKind, EvidenceStatus, Role
-from handlers.common import actor_of, incoming, pressed, reply, require, t
-from handlers.evidence.upload import feature, queue_notices, send_notices
+from handlers.common import actor_of, incoming, markup, pressed, reply, require, t
+from handlers.context import AppContext, AppType
 
 # The reject prompt starts with this mark and names the evidence; no `#<id>`, so the
 # task handlers never mistake the reason for a note on a task.
 REJECT_MARK = "❌"
-# Unit leaders hold any role but staff; the office is admin.
-REVIEWERS = frozenset({Role.ADMIN, Role.LEADER, Role.RESPONSIBLE})
 MB = 1024 * 1024
 PROGRESS_EVERY = 2.0
 UPLOAD_TIMEOUT = 300.0
@@ -80,20 +78,17 @@ async def send_next(update: Update, context: AppContext, *, after_id: int) -> No
     chat_id = incoming(update).chat_id
     send = context.bot.send_photo if evidence.kind is EvidenceKind.PHOTO else context.bot.send_document
     await send(chat_id, evidence.file_id, caption=text, parse_mode=ParseMode.HTML,
-               reply_markup=keyboard)
+               reply_markup=markup(keyboard))
 
 
 async def on_review_button(update: Update, context: AppContext) -> None:
     """ev:ok / ev:no / ev:skip on a review card."""
-    button = await pressed(update, callbacks.parse_evidence)
+    button = await pressed(update, callbacks.EVIDENCE)
     if button is None:
         return
     query, parsed = button
-    if not parsed.args:
-        await query.answer()
-        return
     actor = actor_of(context)
-    evidence_id = parsed.args[0]
+    evidence_id = parsed.id
     if parsed.action == "skip":
         await query.answer()
         await send_next(update, context, after_id=evidence_id)
@@ -145,35 +140,12 @@ async def _decide(
             decision = await review_service.reject(
                 session, actor, evidence_id, reason, services.clock.now()
             )
-        notices = _owner_notices(services, actor, decision, reason)
-        queued = await queue_notices(
-            services, session, f"review.{evidence_id}", notices, decision.task.id
+        notices = owner_notices(services.texts, actor, decision, reason)
+        await notices_service.queue(
+            services.evidence.outbox, session, f"review.{evidence_id}", notices,
+            decision.task.id,
         )
-    if not queued:
-        await send_notices(context.bot, notices)
     return decision
-
-
-def _owner_notices(
-    services: Services, actor: Actor, decision: Decision, reason: str
-) -> list[tuple[int, int, str]]:
-    """Rejections and a task closed by review reach the owner; plain approvals do not."""
-    owner = decision.task.owner
-    if owner is None or not owner.telegram_id or owner.id == actor.person_id:
-        return []
-    task, evidence = decision.task, decision.evidence
-    if not decision.approved:
-        text = services.texts.get(
-            owner.language, "evidence.notify.rejected", task_id=task.id, title=task.title,
-            evidence_id=evidence.id, name=evidence.file_name, reason=reason.strip(),
-            reviewer=actor.name,
-        )
-    elif decision.closed:
-        text = services.texts.get(owner.language, "evidence.notify.closed", task_id=task.id,
-                                  title=task.title)
-    else:
-        return []
-    return [(owner.id, owner.telegram_id, text)]
 
 
 async def _mark_card(
@@ -196,7 +168,7 @@ async def archive_command(update: Update, context: AppContext) -> None:
     """/archive: build the inspectors' ZIP, showing progress, then send it or its path."""
     actor = require(context, Role.ADMIN)
     services = context.services
-    lock = feature(services).archive_lock
+    lock = services.evidence.archive_lock
     if lock.locked():
         raise Conflict("evidence.error.archive_busy")
     async with lock:
@@ -205,7 +177,7 @@ async def archive_command(update: Update, context: AppContext) -> None:
         out = services.config.storage.data_dir / "exports" / f"evidence-{now:%Y%m%d-%H%M%S}.zip"
         await asyncio.to_thread(out.parent.mkdir, parents=True, exist_ok=True)
         stats = await build_archive(
-            services.db, feature(services).service.store, out,
+            services.db, services.evidence.store, out,
             archive_labels(services.texts, actor.language), services.config.zone,
             on_progress=_progress_editor(context, status),
         )
@@ -256,14 +228,12 @@ async def _edit(message: Message | None, text: str) -> None:
         pass  # "message is not modified" and the like: progress is only a courtesy
 
 
-def register(app: AppType, services: Services) -> None:
-    services.add_commands(
-        CommandSpec("review", "evidence.cmd.review", REVIEWERS),
-        CommandSpec("archive", "evidence.cmd.archive", OFFICE),
-    )
+def register(app: AppType) -> None:
     app.add_handler(CommandHandler("review", review_command))
     app.add_handler(CommandHandler("archive", archive_command))
-    app.add_handler(CallbackQueryHandler(on_review_button, pattern=r"^ev:(ok|no|skip):"))
+    app.add_handler(CallbackQueryHandler(
+        on_review_button, pattern=callbacks.pattern(callbacks.EVIDENCE, "ok", "no", "skip")
+    ))
     app.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND & _RejectPrompt(),
                        on_reject_reason)

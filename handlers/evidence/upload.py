@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     Bot,
     InputMediaDocument,
@@ -20,42 +18,25 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import ALL_ROLES, AppContext, AppType, CommandSpec, Services
 from bot.core import callbacks
 from bot.core.errors import InvalidInput
 from bot.core.parsing import parse_task_id
+from bot.evidence import notices as notices_service
 from bot.evidence import review as review_service
-from bot.evidence.albums import Debouncer
 from bot.evidence.rules import task_tag
-from bot.evidence.store import local_store
-from bot.evidence.uploads import DownloadRefused, EvidenceService, Fetch, IncomingFile
+from bot.evidence.uploads import DownloadRefused, Fetch, IncomingFile
 from bot.evidence.views import album_caption, upload_answer
+from bot.services import Services
 from bot.tasks import service as task_service
 from bot.tasks.views import task_id_in
 from db.models import Evidence, EvidenceKind, Task
-from handlers.common import actor_of, command_args, incoming, pressed, reply, t
+from handlers.common import actor_of, command_args, incoming, markup, pressed, reply, t
+from handlers.context import AppContext, AppType
 
 log = logging.getLogger(__name__)
 
 ALBUM_SIZE = 10  # Telegram's maximum media group
 DOWNLOAD_TIMEOUT = 120.0
-NOTIFY_KIND = "evidence"
-
-
-class EvidenceFeature:
-    """What the evidence handlers share: the upload service and the album timers."""
-
-    def __init__(self, service: EvidenceService, albums: Debouncer) -> None:
-        self.service = service
-        self.albums = albums
-        # One archive at a time: two 2 GB builds at once would only slow each other.
-        self.archive_lock = asyncio.Lock()
-
-
-def feature(services: Services) -> EvidenceFeature:
-    found = services.features["evidence"]
-    assert isinstance(found, EvidenceFeature)
-    return found
 
 
 def telegram_fetch(bot: Bot) -> Fetch:
@@ -107,14 +88,14 @@ async def finish_batch(
     chosen_task_id: int | None = None,
 ) -> None:
     """Attach (or ask about) one message or album and answer once."""
-    outcome = await feature(services).service.process_batch(
+    outcome = await services.evidence.service.process_batch(
         person_id, batch_key, telegram_fetch(app.bot), chosen_task_id=chosen_task_id
     )
     if outcome is None:
         return
     text, keyboard = upload_answer(services.texts, outcome, services.config.zone)
     await app.bot.send_message(
-        outcome.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+        outcome.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard),
         disable_web_page_preview=True,
     )
 
@@ -129,7 +110,7 @@ async def on_file(update: Update, context: AppContext) -> None:
     if file is None:
         return
     services = context.services
-    shared = feature(services)
+    shared = services.evidence
     batch = await shared.service.receive(actor, file)
     app = context.application
     if file.media_group_id is None:
@@ -144,36 +125,36 @@ async def on_file(update: Update, context: AppContext) -> None:
 
 async def on_button(update: Update, context: AppContext) -> None:
     """ev:up / ev:pick / ev:drop / ev:sub / ev:view."""
-    button = await pressed(update, callbacks.parse_evidence)
+    button = await pressed(update, callbacks.EVIDENCE)
     if button is None:
         return
     query, parsed = button
     actor = actor_of(context)
     services = context.services
-    service = feature(services).service
+    service = services.evidence.service
     lang = actor.language
     if parsed.action == "up":
-        task = await service.open_upload_window(actor, parsed.args[0])
+        task = await service.open_upload_window(actor, parsed.id)
         await query.answer(services.texts.plain(lang, "evidence.upload.window_ack"))
         await reply(update, t(context, "evidence.upload.window", id=task.id, title=task.title,
                               minutes=services.config.evidence.upload_window_minutes))
-    elif parsed.action == "pick" and len(parsed.args) == 2:
-        batch = await service.batch_of_choice(actor, parsed.args[0])
+    elif parsed.action == "pick":
+        batch = await service.batch_of_choice(actor, parsed.id)
         await query.answer()
         await _clear_buttons(query.message)
         await finish_batch(context.application, services, actor.person_id, batch,
-                           chosen_task_id=parsed.args[1])
+                           chosen_task_id=parsed.number(1))
     elif parsed.action == "drop":
-        count = await service.drop_batch(actor, parsed.args[0])
+        count = await service.drop_batch(actor, parsed.id)
         await query.answer()
         await _clear_buttons(query.message)
         await reply(update, t(context, "evidence.upload.dropped", count=count))
     elif parsed.action == "sub":
         await query.answer()
-        await submit(update, context, parsed.args[0])
+        await submit(update, context, parsed.id)
     elif parsed.action == "view":
         await query.answer()
-        await show_evidence(update, context, parsed.args[0])
+        await show_evidence(update, context, parsed.id)
     else:
         await query.answer()
 
@@ -208,39 +189,11 @@ async def submit(update: Update, context: AppContext, task_id: int) -> None:
             ))
             for person_id, chat_id, language in reviewers
         ]
-        queued = await queue_notices(services, session, f"submit.{task.id}.{int(task.updated_at.timestamp())}",
-                                     notices, task.id)
-    await reply(update, t(context, "evidence.submit.done", task_id=task.id))
-    if not queued:
-        await send_notices(context.bot, notices)
-
-
-async def queue_notices(
-    services: Services,
-    session: AsyncSession,
-    key: str,
-    notices: list[tuple[int, int, str]],
-    task_id: int,
-) -> bool:
-    """Hand notices to the durable outbox when that feature is present (same transaction)."""
-    delivery = services.features.get("delivery")
-    if delivery is None:
-        return False
-    for person_id, chat_id, text in notices:
-        await delivery.enqueue(
-            session, key=f"{NOTIFY_KIND}.{key}.{person_id}", chat_id=chat_id, text=text,
-            kind=NOTIFY_KIND, person_id=person_id, task_id=task_id,
+        await notices_service.queue(
+            services.evidence.outbox, session,
+            f"submit.{task.id}.{int(task.updated_at.timestamp())}", notices, task.id,
         )
-    return True
-
-
-async def send_notices(bot: Bot, notices: list[tuple[int, int, str]]) -> None:
-    for _, chat_id, text in notices:
-        try:
-            await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
-        except TelegramError:
-            # A person who blocked the bot still sees the result in /task and /evidence.
-            continue
+    await reply(update, t(context, "evidence.submit.done", task_id=task.id))
 
 
 async def evidence_command(update: Update, context: AppContext) -> None:
@@ -289,39 +242,25 @@ async def send_album(
             await bot.send_media_group(chat_id, media)
 
 
-def register(app: AppType, services: Services) -> None:
-    config = services.config
-    service = EvidenceService(
-        session=services.session, store=local_store(config.storage.data_dir), config=config,
-        now=services.clock.now,
-    )
-    shared = EvidenceFeature(service, Debouncer(config.evidence.album_window_seconds))
-    services.features["evidence"] = shared
-    services.add_commands(
-        CommandSpec("evidence", "evidence.cmd.evidence", ALL_ROLES),
-        CommandSpec("submit", "evidence.cmd.submit", ALL_ROLES),
-    )
+async def resume_albums(app: AppType) -> None:
+    """Albums cut short by a restart: their files are in the inbox; finish them now."""
+    services: Services = app.bot_data["services"]
+    for person_id, batch in await services.evidence.service.leftover_batches():
+        try:
+            await finish_batch(app, services, person_id, batch)
+        except Exception:
+            # One bad batch must not stop the bot from starting; it stays in the inbox
+            # for the next start until it ages out.
+            log.exception("could not finish evidence batch %s of person %s", batch, person_id)
 
-    async def resume(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        # Albums cut short by a restart: their files are in the inbox, finish them now.
-        for person_id, batch in await service.leftover_batches():
-            try:
-                await finish_batch(application, services, person_id, batch)
-            except Exception:
-                # One bad batch must not stop the bot from starting; it stays in the
-                # inbox for the next start until it ages out.
-                log.exception("could not finish evidence batch %s of person %s", batch, person_id)
 
-    async def stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        shared.albums.cancel_all()
-
-    services.startup_hooks.append(resume)
-    services.shutdown_hooks.append(stop)
+def register(app: AppType) -> None:
     app.add_handler(CommandHandler("evidence", evidence_command))
     app.add_handler(CommandHandler("submit", submit_command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^ev:(up|pick|drop|sub|view):"))
-    # After the office's table import: an admin's .xlsx/.csv without a `#` caption and not
-    # replying to a card is a breakdown table, claimed there first.
+    app.add_handler(CallbackQueryHandler(
+        on_button, pattern=callbacks.pattern(callbacks.EVIDENCE, "up", "pick", "drop", "sub", "view")
+    ))
+    # After the office's table import (its own group): a file here is evidence.
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.ALL), on_file

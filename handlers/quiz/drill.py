@@ -12,31 +12,12 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot.context import ALL_ROLES, AppContext, AppType, CommandSpec, Services
 from bot.core.errors import InvalidInput
 from bot.quiz import session as quiz
-from bot.quiz.drill import DrillScore
-from bot.texts import Texts
-from db.models import Question
-from db.repositories import quiz as quiz_repo
+from bot.quiz.views import drill_result_text
 from handlers.common import actor_of, command_args, incoming, reply
-from handlers.quiz.polls import runtime
-
-# Its own handler group: free text is also read by other features, and an open drill
-# must not stop them from seeing it (nor they it).
-DRILL_GROUP = 3
-
-
-def result_text(texts: Texts, lang: str, question: Question, result: DrillScore) -> str:
-    separator = "、" if lang == "zh" else "; "
-    lines = [texts.get(lang, "quiz.drill.result", percent=result.percent,
-                       covered=len(result.covered), total=len(question.key_points))]
-    if result.covered:
-        lines.append(texts.get(lang, "quiz.drill.covered", points=separator.join(result.covered)))
-    if result.missed:
-        lines.append(texts.get(lang, "quiz.drill.missed", points=separator.join(result.missed)))
-    lines.append(texts.get(lang, "quiz.drill.model", answer=question.model_answer))
-    return "\n".join(lines)
+from handlers.context import AppContext, AppType
+from handlers.groups import Group
 
 
 async def drill_command(update: Update, context: AppContext) -> None:
@@ -48,21 +29,18 @@ async def drill_command(update: Update, context: AppContext) -> None:
     services = context.services
     indicator = " ".join(command_args(context)) or None
     async with services.session() as session:
-        drill, question = await quiz.start_drill(
+        asked = await quiz.start_drill(
             session, person_id=actor.person_id, chat_id=inc.chat_id, indicator=indicator,
             now=services.clock.now(),
         )
-        await session.refresh(question, ["indicator"])
-        indicator_name = question.indicator.name
     sent = await reply(update, services.texts.get(
-        actor.language, "quiz.drill.prompt", indicator=indicator_name, question=question.text,
+        actor.language, "quiz.drill.prompt", indicator=asked.indicator_name,
+        question=asked.question.text,
         minutes=services.config.quiz.drill_timeout_minutes,
     ))
     if sent is not None:
         async with services.session() as session:
-            stored = await quiz_repo.get_session(session=session, session_id=drill.id)
-            if stored is not None:
-                stored.current_message_id = sent.message_id
+            await quiz.drill_prompt_sent(session, asked.drill_id, sent.message_id)
 
 
 async def on_text(update: Update, context: AppContext) -> None:
@@ -72,7 +50,7 @@ async def on_text(update: Update, context: AppContext) -> None:
         return
     actor = context.actor
     services = context.services
-    rt = runtime(services)
+    rt = services.quiz.runtime
     timeout = services.config.quiz.drill_timeout_minutes
     async with services.session() as session:
         drill = await quiz.awaiting_drill(
@@ -86,14 +64,13 @@ async def on_text(update: Update, context: AppContext) -> None:
             return  # a reply to some other message (a task card) is not the answer
         outcome = await quiz.answer_drill(session, rt.srs, drill, text=message.text,
                                           now=services.clock.now())
-    await reply(update, result_text(services.texts, actor.language, outcome.question,
+    await reply(update, drill_result_text(services.texts, actor.language, outcome.question,
                                     outcome.result))
 
 
-def register(app: AppType, services: Services) -> None:
-    services.add_commands(CommandSpec("drill", "quiz.cmd.drill", ALL_ROLES))
+def register(app: AppType) -> None:
     app.add_handler(CommandHandler("drill", drill_command))
     app.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_text),
-        group=DRILL_GROUP,
+        group=Group.DRILL_ANSWERS,
     )

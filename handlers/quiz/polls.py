@@ -6,72 +6,24 @@ chat: the poll's row in the database says whose it is and where the next one goe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Poll, Update
+from telegram import Bot, Poll, Update
 from telegram.constants import ChatType
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     PollAnswerHandler,
 )
 
-from bot.context import ALL_ROLES, AppContext, AppType, CommandSpec, Services
 from bot.core import callbacks
 from bot.core.errors import InvalidInput
-from bot.quiz import bank as quiz_bank
 from bot.quiz import reminders as quiz_reminders
 from bot.quiz import session as quiz
-from bot.quiz.session import PollPlan, QuizRuntime
-from bot.texts import Texts
-from db.models import Indicator, QuizSession
-from db.repositories import people as people_repo
-from db.repositories import quiz as quiz_repo
-from handlers.common import actor_of, command_args, incoming, pressed, reply, t
-
-QUIZ = "quiz"
-QUIZ_ACTIONS = ("skip", "stop")
-
-
-@dataclass(frozen=True)
-class QuizCallback:
-    action: str
-    session_id: int
-    question_id: int | None = None
-
-
-def quiz_cb(action: str, session_id: int, question_id: int | None = None) -> str:
-    parts = [QUIZ, action, str(session_id)]
-    if question_id is not None:
-        parts.append(str(question_id))
-    return ":".join(parts)
-
-
-def parse_quiz(data: str) -> QuizCallback | None:
-    """`quiz:skip:7:42` → QuizCallback('skip', 7, 42); anything malformed → None."""
-    parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != QUIZ or parts[1] not in QUIZ_ACTIONS:
-        return None
-    if not all(p.isdigit() for p in parts[2:]):
-        return None
-    return QuizCallback(parts[1], int(parts[2]), int(parts[3]) if len(parts) == 4 else None)
-
-
-def runtime(services: Services) -> QuizRuntime:
-    found = services.features["quiz"]
-    assert isinstance(found, QuizRuntime)
-    return found
-
-
-def poll_keyboard(texts: Texts, lang: str, plan: PollPlan) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(texts.plain(lang, "quiz.button_skip"),
-                             callback_data=quiz_cb("skip", plan.session_id, plan.question_id)),
-        InlineKeyboardButton(texts.plain(lang, "quiz.button_stop"),
-                             callback_data=quiz_cb("stop", plan.session_id)),
-    ]])
+from bot.quiz.session import PollPlan
+from bot.quiz.views import poll_keyboard
+from bot.services import Services
+from db.models import QuizSession
+from handlers.common import actor_of, command_args, incoming, markup, pressed, reply, t
+from handlers.context import AppContext, AppType
 
 
 async def send_plan(
@@ -88,7 +40,7 @@ async def send_plan(
         # PTB types the ids as Literal[0..11]; ours are validated against the option count.
         correct_option_ids=list(plan.correct_ids),  # type: ignore[arg-type]
         explanation=plan.explanation or None,
-        reply_markup=poll_keyboard(services.texts, lang, plan),
+        reply_markup=markup(poll_keyboard(services.texts, lang, plan)),
     )
     if message.poll is None:
         return
@@ -104,10 +56,10 @@ async def _next_or_finish(
     """Send the session's next poll, or its summary when there is none."""
     now = services.clock.now()
     async with services.session() as session:
-        fresh = await quiz_repo.get_session(session=session, session_id=quiz_session.id)
+        fresh = await quiz.current_session(session, quiz_session.id)
         if fresh is None or fresh.ended_at is not None:
             return
-        plan = await quiz.next_poll(session, fresh, now=now, rng=runtime(services).rng)
+        plan = await quiz.next_poll(session, fresh, now=now, rng=services.quiz.runtime.rng)
         if plan is None:
             await quiz.finish(session, fresh, now=now)
         summary = (fresh.correct, fresh.asked - (1 if plan else 0))
@@ -122,12 +74,6 @@ async def _next_or_finish(
     )
 
 
-def _scope_name(indicators: list[Indicator], scope: list[int] | None) -> str:
-    if not scope:
-        return ""
-    return next((i.name for i in indicators if i.id == scope[0]), "")
-
-
 async def quiz_command(update: Update, context: AppContext) -> None:
     """/quiz [indicator]: a session of quiz polls, due questions first."""
     inc = incoming(update)
@@ -135,7 +81,7 @@ async def quiz_command(update: Update, context: AppContext) -> None:
     if inc.message is None or inc.message.chat.type != ChatType.PRIVATE:
         raise InvalidInput("quiz.private_only")
     services = context.services
-    rt = runtime(services)
+    rt = services.quiz.runtime
     indicator = " ".join(command_args(context)) or None
     now = services.clock.now()
     async with rt.lock_for(inc.user.id):
@@ -147,8 +93,7 @@ async def quiz_command(update: Update, context: AppContext) -> None:
             plan = await quiz.next_poll(session, quiz_session, now=now, rng=rt.rng)
             if plan is None:
                 await quiz.finish(session, quiz_session, now=now)
-            name = _scope_name(list(await people_repo.all_indicators(session=session)),
-                               quiz_session.scope)
+            name = await quiz.scope_name(session, quiz_session)
         if plan is None:
             await reply(update, t(context, "quiz.empty"))
             return
@@ -165,7 +110,7 @@ async def on_poll_answer(update: Update, context: AppContext) -> None:
         return
     actor = actor_of(context)
     services = context.services
-    rt = runtime(services)
+    rt = services.quiz.runtime
     async with rt.lock_for(answer.user.id):
         async with services.session() as session:
             outcome = await quiz.answer_poll(
@@ -179,25 +124,25 @@ async def on_poll_answer(update: Update, context: AppContext) -> None:
 
 async def on_quiz_button(update: Update, context: AppContext) -> None:
     """Skip and stop buttons under a poll: quiz:<action>:<session>[:<question>]."""
-    button = await pressed(update, parse_quiz)
+    button = await pressed(update, callbacks.QUIZ)
     if button is None:
         return
     query, parsed = button
     actor = actor_of(context)
     services = context.services
-    rt = runtime(services)
+    rt = services.quiz.runtime
     lang = actor.language
     now = services.clock.now()
     async with rt.lock_for(query.from_user.id):
         async with services.session() as session:
-            if parsed.action == "skip" and parsed.question_id is not None:
+            if parsed.action == "skip":
                 quiz_session = await quiz.skip(
-                    session, rt.srs, person_id=actor.person_id, session_id=parsed.session_id,
-                    question_id=parsed.question_id, now=now,
+                    session, rt.srs, person_id=actor.person_id, session_id=parsed.id,
+                    question_id=parsed.number(1), now=now,
                 )
             else:
                 quiz_session = await quiz.stop(
-                    session, person_id=actor.person_id, session_id=parsed.session_id, now=now
+                    session, person_id=actor.person_id, session_id=parsed.id, now=now
                 )
         if quiz_session is None:
             await query.answer(services.texts.plain(lang, "quiz.stale"), show_alert=True)
@@ -217,44 +162,31 @@ async def reviewtime_command(update: Update, context: AppContext) -> None:
     actor = actor_of(context)
     services = context.services
     args = command_args(context)
-    async with services.session() as session:
-        pref = await quiz_repo.ensure_preference(session=session, person_id=actor.person_id)
-        if not args:
-            if not pref.reminders_on:
-                await reply(update, t(context, "quiz.reviewtime.current_off"))
-                return
-            current = pref.review_time or services.config.quiz.review_time
+    if not args:
+        async with services.session() as session:
+            current = await quiz_reminders.review_time(
+                session, actor.person_id, default=services.config.quiz.review_time
+            )
+        if current is None:
+            await reply(update, t(context, "quiz.reviewtime.current_off"))
+        else:
             await reply(update, t(context, "quiz.reviewtime.current",
                                   time=current.strftime("%H:%M")))
-            return
-        if args[0].lower() in ("off", "关闭", "关"):
-            pref.reminders_on = False
-            await reply(update, t(context, "quiz.reviewtime.off"))
-            return
-        at = quiz_reminders.parse_time(args[0])
-        if at is None:
-            raise InvalidInput("quiz.reviewtime.bad_time")
-        pref.review_time = at
-        pref.reminders_on = True
-    await reply(update, t(context, "quiz.reviewtime.set", time=at.strftime("%H:%M")))
+        return
+    off = args[0].lower() in ("off", "关闭", "关")
+    at = None if off else quiz_reminders.parse_time(args[0])
+    if not off and at is None:
+        raise InvalidInput("quiz.reviewtime.bad_time")
+    async with services.session() as session:
+        await quiz_reminders.set_review_time(session, actor.person_id, at)
+    if at is None:
+        await reply(update, t(context, "quiz.reviewtime.off"))
+    else:
+        await reply(update, t(context, "quiz.reviewtime.set", time=at.strftime("%H:%M")))
 
 
-def register(app: AppType, services: Services) -> None:
-    services.features["quiz"] = QuizRuntime()
-    services.add_commands(
-        CommandSpec("quiz", "quiz.cmd.quiz", ALL_ROLES),
-        CommandSpec("reviewtime", "quiz.cmd.reviewtime", ALL_ROLES),
-    )
+def register(app: AppType) -> None:
     app.add_handler(CommandHandler("quiz", quiz_command))
     app.add_handler(CommandHandler("reviewtime", reviewtime_command))
-    app.add_handler(CallbackQueryHandler(on_quiz_button, pattern=callbacks.pattern(QUIZ)))
     app.add_handler(PollAnswerHandler(on_poll_answer))
-    services.startup_hooks.append(_on_startup)
-
-
-async def _on_startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    services: Services = app.bot_data["services"]
-    if services.config.quiz.load_starter_bank:
-        async with services.session() as session:
-            await quiz_bank.load_starter_if_empty(session)
-    quiz_reminders.schedule(services)
+    app.add_handler(CallbackQueryHandler(on_quiz_button, pattern=callbacks.pattern(callbacks.QUIZ)))

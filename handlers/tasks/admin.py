@@ -1,47 +1,18 @@
-"""The office's commands: invites, creating, reassigning, rescheduling and cancelling tasks."""
+"""The office's task commands: creating, reassigning, rescheduling and cancelling tasks."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.context import OFFICE, AppContext, AppType, CommandSpec, Services
-from bot.core import onboarding
 from bot.core.access import require_admin
 from bot.core.errors import InvalidInput
 from bot.core.parsing import parse_deadline, parse_task_id
 from bot.tasks import service as task_service
 from bot.tasks.admin import NewTask, create_task
 from handlers.common import actor_of, command_args, reply, t
+from handlers.context import AppContext, AppType
 from handlers.tasks.cards import show_card
-
-
-async def invite(update: Update, context: AppContext) -> None:
-    """/invite <person id or name>: a single-use deep link for that person."""
-    actor = actor_of(context)
-    require_admin(actor)
-    query = " ".join(command_args(context))
-    if not query:
-        raise InvalidInput("usage.invite")
-    services = context.services
-    async with services.session() as session:
-        person = await task_service.find_person(session, query)
-        issued = await onboarding.issue_invite(
-            session,
-            person=person,
-            created_by_id=actor.person_id,
-            now=services.clock.now(),
-            ttl=timedelta(hours=services.config.bot.invite_ttl_hours),
-        )
-    link = onboarding.deep_link(context.bot.username, issued.code)
-    expires = issued.expires_at.astimezone(services.config.zone).strftime("%Y-%m-%d %H:%M")
-    await reply(
-        update,
-        t(context, "invite.created", name=issued.person_name, code=issued.code,
-          link=link, expires=expires),
-    )
 
 
 def _pipe_args(context: AppContext) -> list[str]:
@@ -118,15 +89,7 @@ async def cancel(update: Update, context: AppContext) -> None:
     await reply(update, t(context, "admin.cancelled", id=task.id))
 
 
-def register(app: AppType, services: Services) -> None:
-    services.add_commands(
-        CommandSpec("invite", "cmd.invite", OFFICE),
-        CommandSpec("newtask", "cmd.newtask", OFFICE),
-        CommandSpec("reassign", "cmd.reassign", OFFICE),
-        CommandSpec("deadline", "cmd.deadline", OFFICE),
-        CommandSpec("cancel", "cmd.cancel", OFFICE),
-    )
-    app.add_handler(CommandHandler("invite", invite))
+def register(app: AppType) -> None:
     app.add_handler(CommandHandler("newtask", new_task))
     app.add_handler(CommandHandler("reassign", reassign))
     app.add_handler(CommandHandler("deadline", move_deadline))

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
+from telegram import ForceReply, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import ALL_ROLES, AppContext, AppType, CommandSpec, Services
 from bot.core import callbacks
 from bot.core.errors import InvalidInput
+from bot.core.keyboard import Keyboard
 from bot.core.parsing import parse_percent, parse_task_id
 from bot.tasks import service as task_service
 from bot.tasks.views import progress_keyboard, task_card, task_id_in, task_keyboard, task_list
 from db.models import Task
-from db.repositories import tasks as tasks_repo
-from handlers.common import actor_of, command_args, edit_or_reply, pressed, reply, t
+from handlers.common import actor_of, command_args, edit_or_reply, markup, pressed, reply, t
+from handlers.context import AppContext, AppType
+from handlers.groups import Group
 
 # A prompt that asks for a blocking reason starts with this mark (both languages), so the
 # reply to it is read as a reason and not as a plain note.
 BLOCK_MARK = "⛔"
 
 
-def _render(context: AppContext, task: Task) -> tuple[str, InlineKeyboardMarkup | None]:
+def _render(context: AppContext, task: Task) -> tuple[str, Keyboard | None]:
     services = context.services
     lang = actor_of(context).language
     text = task_card(services.texts, lang, task, services.clock.now(), services.config.zone)
@@ -37,8 +38,7 @@ async def list_tasks(update: Update, context: AppContext) -> None:
     actor = actor_of(context)
     services = context.services
     async with services.session() as session:
-        tasks = await task_service.my_open_tasks(session, actor, limit=30)
-        total = await tasks_repo.count_open_tasks_of(session=session, owner_id=actor.person_id)
+        tasks, total = await task_service.my_open_tasks(session, actor, limit=30)
     text, keyboard = task_list(
         services.texts, actor.language, tasks, total, services.clock.now(), services.config.zone
     )
@@ -129,7 +129,7 @@ async def _apply(
 
 async def on_task_button(update: Update, context: AppContext) -> None:
     """Buttons on task cards: task:<action>:<id>[:<value>]."""
-    button = await pressed(update, callbacks.parse_task)
+    button = await pressed(update, callbacks.TASK)
     if button is None:
         return
     query, parsed = button
@@ -139,7 +139,7 @@ async def on_task_button(update: Update, context: AppContext) -> None:
     if parsed.action in ("open", "back"):
         await query.answer()
         async with services.session() as session:
-            task = await task_service.view_task(session, actor, parsed.task_id)
+            task = await task_service.view_task(session, actor, parsed.id)
         if parsed.action == "back":
             await show_card(update, context, task)
         else:
@@ -148,18 +148,20 @@ async def on_task_button(update: Update, context: AppContext) -> None:
             await reply(update, text, keyboard)
     elif parsed.action == "prog":
         await query.answer()
-        await query.edit_message_reply_markup(progress_keyboard(services.texts, lang, parsed.task_id))
+        await query.edit_message_reply_markup(
+            markup(progress_keyboard(services.texts, lang, parsed.id)))
     elif parsed.action in ("note", "block"):
         await query.answer()
         key = "prompt.block" if parsed.action == "block" else "prompt.note"
         if isinstance(query.message, Message):
             await query.message.reply_html(
-                services.texts.get(lang, key, id=parsed.task_id, mark=BLOCK_MARK),
+                services.texts.get(lang, key, id=parsed.id, mark=BLOCK_MARK),
                 reply_markup=ForceReply(selective=True),
                 do_quote=False,
             )
     else:
-        await _apply(update, context, parsed.action, parsed.task_id, value=parsed.value)
+        value = parsed.number(1) if parsed.action == "setp" else None
+        await _apply(update, context, parsed.action, parsed.id, value=value)
 
 
 async def on_reply(update: Update, context: AppContext) -> None:
@@ -177,15 +179,7 @@ async def on_reply(update: Update, context: AppContext) -> None:
     await _apply(update, context, action, task_id, note=message.text)
 
 
-def register(app: AppType, services: Services) -> None:
-    services.add_commands(
-        CommandSpec("tasks", "cmd.tasks", ALL_ROLES),
-        CommandSpec("task", "cmd.task", ALL_ROLES),
-        CommandSpec("progress", "cmd.progress", ALL_ROLES),
-        CommandSpec("done", "cmd.done", ALL_ROLES),
-        CommandSpec("note", "cmd.note", ALL_ROLES),
-        CommandSpec("block", "cmd.block", ALL_ROLES),
-    )
+def register(app: AppType) -> None:
     app.add_handler(CommandHandler("tasks", list_tasks))
     app.add_handler(CommandHandler("task", task_command))
     app.add_handler(CommandHandler("done", done_command))
@@ -193,7 +187,7 @@ def register(app: AppType, services: Services) -> None:
     app.add_handler(CommandHandler("note", note_command))
     app.add_handler(CommandHandler("block", block_command))
     app.add_handler(CallbackQueryHandler(on_task_button, pattern=callbacks.pattern(callbacks.TASK)))
-    # Registered last among text handlers: a reply is only a note if nothing else claimed it.
     app.add_handler(
-        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, on_reply), group=1
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, on_reply),
+        group=Group.CARD_REPLIES,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.context import Services
+from bot.services import Services
 from bot.tables.setup import SetupError, apply_setup, load_setup, parse_setup
 from db.models import Campaign, Indicator, Person, Phase, Role, Unit, UnitKind
 from tests.utils import factories as f

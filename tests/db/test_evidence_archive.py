@@ -12,10 +12,10 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
-from bot.context import Services
 from bot.evidence.archive import build_archive
 from bot.evidence.store import LocalEvidenceStore, local_store
 from bot.evidence.views import archive_labels
+from bot.services import Services
 from db.models import Evidence, EvidenceKind, EvidenceStatus
 from tests.conftest import DEFAULT_NOW
 from tests.utils import factories as f

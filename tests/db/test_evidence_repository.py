@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.context import Services
+from bot.services import Services
 from db.models import Evidence, EvidenceInbox, EvidenceKind, EvidenceStatus, Task
 from db.repositories import evidence as repo
 from tests.conftest import DEFAULT_NOW

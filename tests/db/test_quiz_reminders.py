@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from fsrs import Rating
 from sqlalchemy import select
 
-from bot.context import Services
-from bot.delivery.dispatcher import Delivery
+from bot.delivery.outbox import Outbox
 from bot.quiz import reminders as quiz_reminders
 from bot.quiz.srs import Srs, record_answer
 from bot.reminders.policy import Policy
+from bot.services import Services
 from db.models import OutboxMessage, QuizPreference, SessionKind
 from db.repositories import quiz as quiz_repo
 from tests.utils import factories as f
@@ -23,10 +23,8 @@ ZONE = ZoneInfo("Asia/Shanghai")
 MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=ZONE)
 
 
-def _delivery(services: Services) -> Delivery:
-    return Delivery(db=services.db, clock=services.clock,
-                    config=services.config.reminders.delivery, texts=services.texts,
-                    admin_ids=[])
+def _delivery(services: Services) -> Outbox:
+    return services.delivery.outbox
 
 
 async def _queue(services: Services, at: datetime) -> int:

@@ -9,12 +9,12 @@ import pytest
 from fsrs import Rating, Scheduler
 from sqlalchemy import func, select
 
-from bot.context import Services
 from bot.quiz import bank as quiz_bank
 from bot.quiz import readiness
 from bot.quiz import session as quiz
 from bot.quiz.bank import BankInvalid
 from bot.quiz.srs import POLL_KINDS, Srs, pick_next, record_answer
+from bot.services import Services
 from db.models import Indicator, Question, QuizCard, SessionKind
 from db.repositories import quiz as quiz_repo
 from tests.conftest import DEFAULT_NOW

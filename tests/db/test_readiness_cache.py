@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from bot.context import Services
-from bot.quiz.readiness import READINESS_FEATURE, ReadinessCache, readiness_source
+from bot.quiz.readiness import ReadinessCache
+from bot.services import Services
 from db.models import Role
 from tests.utils import factories as f
 
@@ -27,7 +26,5 @@ async def test_snapshot_is_reused_until_it_ages(services: Services) -> None:
     assert people.get("城关小学") == 2
 
 
-def test_the_running_bots_source_is_found_by_name() -> None:
-    cache = ReadinessCache(zone=ZoneInfo("Asia/Shanghai"), threshold=0.8)
-    assert readiness_source({READINESS_FEATURE: cache}) is cache
-    assert readiness_source({}) is None
+def test_the_summary_and_the_quiz_share_one_snapshot(services: Services) -> None:
+    assert services.reports.readiness is services.quiz.readiness

@@ -12,17 +12,18 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ExtBot
 from telegram.request import RequestData
 
 from bot.config import DeliveryConfig
-from bot.context import Services
-from bot.delivery.dispatcher import Delivery
+from bot.core.keyboard import Button, Keyboard
+from bot.delivery.dispatcher import Dispatcher
+from bot.services import Services
 from db.models import OutboxMessage, OutboxState, Person, Role
 from db.repositories import delivery as outbox_repo
 from tests.conftest import PG_URL
 from tests.utils import factories as f
+from tests.utils.delivery import dispatcher
 from tests.utils.telegram import RecordingRequest
 
 FAST = DeliveryConfig(
@@ -76,25 +77,24 @@ async def _bot(request: RecordingRequest) -> ExtBot[None]:
     return bot
 
 
-def _delivery(services: Services, worker: str, config: DeliveryConfig = FAST) -> Delivery:
-    return Delivery(db=services.db, clock=services.clock, config=config, texts=services.texts,
-                    worker_id=worker)
+def _delivery(services: Services, worker: str, config: DeliveryConfig = FAST) -> Dispatcher:
+    return dispatcher(services, worker=worker, config=config)
 
 
 async def test_enqueue_is_once_per_key_and_revives_a_cancelled_one(services: Services) -> None:
     delivery = _delivery(services, "w1")
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton("完成", callback_data="rem:done:1")]])
+    markup = Keyboard.of([[Button("完成", "rem:done:1")]])
     async with services.session() as s:
-        assert await delivery.enqueue(s, key="k1", chat_id=5, text="一", kind="test",
+        assert await delivery.outbox.enqueue(s, key="k1", chat_id=5, text="一", kind="test",
                                       reply_markup=markup)
-        assert not await delivery.enqueue(s, key="k1", chat_id=5, text="二", kind="test")
+        assert not await delivery.outbox.enqueue(s, key="k1", chat_id=5, text="二", kind="test")
     async with services.session() as s:
         rows = (await s.execute(select(OutboxMessage))).scalars().all()
         assert [(r.key, r.text, r.state) for r in rows] == [("k1", "一", OutboxState.PENDING)]
         assert json.loads(rows[0].reply_markup or "")["inline_keyboard"][0][0]["text"] == "完成"
         rows[0].state = OutboxState.CANCELLED
     async with services.session() as s:
-        assert await delivery.enqueue(s, key="k1", chat_id=5, text="三", kind="test")
+        assert await delivery.outbox.enqueue(s, key="k1", chat_id=5, text="三", kind="test")
         row = (await s.execute(select(OutboxMessage))).scalar_one()
         await s.refresh(row)
         assert (row.text, row.state) == ("三", OutboxState.PENDING)
@@ -133,8 +133,8 @@ async def _two_dispatchers(services: Services, messages: int, chats: int) -> Non
                                       text=f"消息 {i}", kind="test", now=services.clock.now())
     requests = [RecordingRequest(), RecordingRequest()]
     dispatchers = [_delivery(services, f"worker-{n}") for n in (1, 2)]
-    for dispatcher, request in zip(dispatchers, requests, strict=True):
-        await dispatcher.start(await _bot(request))
+    for each, request in zip(dispatchers, requests, strict=True):
+        await each.start(await _bot(request))
     assert all(await asyncio.gather(*(d.wait_idle(60) for d in dispatchers)))
     await asyncio.gather(*(d.stop() for d in dispatchers))
     sent = Counter(c.text for r in requests for c in r.sent("sendMessage"))

@@ -6,13 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.context import Services
 from bot.core.access import actor_for
 from bot.core.clock import FrozenClock
-from bot.delivery.dispatcher import Delivery
 from bot.reminders.service import Reminders
+from bot.services import Services
 from bot.tasks import service as task_service
-from bot.tasks.service import TasksChanged
 from db.models import OutboxMessage, OutboxState, Person, Role, Task
 from tests.conftest import DEFAULT_NOW
 from tests.utils import factories as f
@@ -21,11 +19,7 @@ GROUP_CHAT = -100555
 
 
 def _reminders(services: Services) -> Reminders:
-    delivery = Delivery(db=services.db, clock=services.clock,
-                        config=services.config.reminders.delivery, texts=services.texts)
-    reminders = Reminders(services, delivery)
-    services.bus.subscribe(TasksChanged, reminders.on_task_change)
-    return reminders
+    return services.reminders
 
 
 async def _seed(services: Services, due_in: timedelta) -> tuple[int, int, int]:

@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.context import Services
 from bot.core.access import actor_for
-from bot.delivery.dispatcher import Delivery
+from bot.delivery.outbox import Outbox
 from bot.reports import bulletin as bulletin_service
 from bot.reports.summary import build_summary, scope_for
+from bot.services import Services
 from db.models import BulletinLog, Campaign, OutboxMessage, Person, Role, Task, TaskStatus
 from db.repositories import reports as reports_repo
 from db.repositories.reports import EVERYTHING, TaskScope
@@ -215,9 +215,8 @@ async def test_finished_phases_since_a_moment(services: Services) -> None:
     assert none == []
 
 
-def _delivery(services: Services) -> Delivery:
-    return Delivery(db=services.db, clock=services.clock,
-                    config=services.config.reminders.delivery, texts=services.texts)
+def _delivery(services: Services) -> Outbox:
+    return services.delivery.outbox
 
 
 async def test_scheduled_bulletin_is_queued_once_per_week(services: Services) -> None:
@@ -229,7 +228,7 @@ async def test_scheduled_bulletin_is_queued_once_per_week(services: Services) ->
             campaign = await s.get(Campaign, w.campaign.id)
             assert campaign is not None
             outcome = await bulletin_service.post_bulletin(
-                s, delivery=delivery, texts=services.texts, campaign=campaign, chat_id=chat,
+                s, outbox=delivery, texts=services.texts, campaign=campaign, chat_id=chat,
                 language="zh", now=at, zone=SHANGHAI, manual=manual,
             )
         return outcome.status

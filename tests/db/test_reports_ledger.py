@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
-from bot.context import Services
 from bot.reports.ledger import LEDGER_COLUMNS, write_ledger
+from bot.services import Services
 from db.models import Evidence, EvidenceKind, EvidenceStatus, TaskEvent
 from db.repositories.reports import EVERYTHING, TaskScope
 from tests.conftest import DEFAULT_NOW, SHANGHAI

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
-from bot.app import SchemaBehind, check_schema
-from bot.context import Services
+from bot.core.schema import SchemaBehind, check_schema
+from bot.services import Services
 from db.migrate import SchemaState, downgrade, schema_state, upgrade
 from db.models import Task, TaskEvent, TaskStatus
 from db.repositories import people as people_repo
@@ -40,7 +40,7 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_file(tmp_path: Path) -> None:
 
 
 async def test_current_schema_passes_the_check(services: Services) -> None:
-    await check_schema(services)
+    await check_schema(services.db)
 
 
 async def test_a_schema_that_is_behind_is_refused(services: Services) -> None:
@@ -51,7 +51,7 @@ async def test_a_schema_that_is_behind_is_refused(services: Services) -> None:
         await conn.execute(text("INSERT INTO alembic_version VALUES ('0001_foundation')"))
     try:
         with pytest.raises(SchemaBehind, match="inspectbot db upgrade"):
-            await check_schema(services)
+            await check_schema(services.db)
     finally:
         # On PostgreSQL the database outlives the test: put the real heads back.
         async with services.db.engine.begin() as conn:

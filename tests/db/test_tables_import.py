@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Services
 from bot.core.errors import InvalidInput
+from bot.services import Services
 from bot.tables import setup as campaign_setup
 from bot.tables.export import export_tasks
 from bot.tables.importer import ImportOptions, ImportPreview, apply_import, preview_import

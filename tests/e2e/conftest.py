@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application, build_services
+from bot.app import build_application
 from bot.config import AppConfig, TelegramConfig
-from bot.context import AppType, Services
 from bot.core.clock import Clock
+from bot.services import Services, build_services
+from handlers.context import AppType
 from sandbox import SandboxClient, SandboxServer
 from sandbox.limits import RateLimitConfig
 from sandbox.views import ChatMessage

@@ -32,7 +32,7 @@ async def test_two_processes_send_each_queued_message_once(
                     text=f"提醒 {user.id}-{n}", kind="reminder", now=now,
                 )
     for live in (first, second):
-        live.services.features["delivery"].wake()
+        live.services.delivery.dispatcher.wake()
 
     for user in users:
         await user.expect_messages(EACH, contains="提醒", timeout=30)

@@ -146,7 +146,7 @@ async def test_bot_api_download_limit_is_explained(
     bot = await start_bot()
     lifted = bot.services.config.model_copy(
         update={"evidence": EvidenceConfig(max_download_mb=100)})
-    bot.services.features["evidence"].service.config = lifted
+    bot.services.evidence.service.config = lifted
     lab, _ = await _seed(bot)
     [zhang] = await _users(sandbox, ("张三", ZHANG))
 
@@ -242,7 +242,7 @@ async def test_album_cut_short_by_a_restart_is_finished_on_start(
     start_bot: StartBot, sandbox: SandboxClient
 ) -> None:
     first = await start_bot()
-    first.services.features["evidence"].albums.delay = 30  # the restart comes first
+    first.services.evidence.albums.delay = 30  # the restart comes first
     lab, _ = await _seed(first)
     [zhang] = await _users(sandbox, ("张三", ZHANG))
 

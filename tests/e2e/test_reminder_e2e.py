@@ -33,7 +33,7 @@ async def _enqueue_fanout(bot: LiveBot, users: list[SimUser], per_user: int) -> 
                                           chat_id=user.id, text=f"通知 {user.id}-{round_}",
                                           kind="test", now=bot.services.clock.now())
                 n += 1
-    bot.services.features["delivery"].wake()
+    bot.services.delivery.dispatcher.wake()
     return n
 
 
@@ -67,15 +67,15 @@ async def test_a_reminder_arrives_and_its_buttons_work(
         task = await f.task(s, c, unit=edu, owner=owner, title="更新校舍安全台账",
                             due_at=DEFAULT_NOW + timedelta(hours=2))
         task_id = task.id
-    await bot.services.features["reminders"].reconcile()
-    await bot.services.features["reminders"].sweep()
+    await bot.services.reminders.reconcile()
+    await bot.services.reminders.sweep()
     reminder = await zhang.expect_message(contains="任务提醒")
     assert f"#{task_id}" in (reminder.text or "") and "还剩 2 小时" in (reminder.text or "")
 
     answer = await zhang.expect_callback_answer(await zhang.press(reminder, "⏳ 1 小时后提醒"))
     assert "10:00" in (answer.text or "")
     clock.advance(timedelta(hours=1, minutes=1))
-    await bot.services.features["reminders"].sweep()
+    await bot.services.reminders.sweep()
     again = await zhang.expect_message(contains="还剩 59 分钟")
     await zhang.expect_callback_answer(await zhang.press(again, "✅ 已完成"))
     await zhang.expect_edit(again, contains="已完成")
@@ -84,8 +84,8 @@ async def test_a_reminder_arrives_and_its_buttons_work(
         assert done is not None and done.status is TaskStatus.DONE
     # Finished: two days on, nothing more about it is queued or sent.
     clock.advance(timedelta(days=2))
-    await bot.services.features["reminders"].sweep()
-    assert await bot.services.features["delivery"].wait_idle(10)
+    await bot.services.reminders.sweep()
+    assert await bot.services.delivery.dispatcher.wait_idle(10)
     async with bot.services.session() as s:
         rows = (await s.execute(select(OutboxMessage).where(OutboxMessage.task_id == task_id))
                 ).scalars().all()
@@ -109,7 +109,7 @@ async def test_restart_in_the_middle_of_a_fanout_loses_and_repeats_nothing(
     halfway = await _sent_count(first)
     assert halfway < total
     second = await start_bot()
-    assert await second.services.features["delivery"].wait_idle(120)
+    assert await second.services.delivery.dispatcher.wait_idle(120)
     got = await _received(sandbox, users)
     assert set(got) == _expected(users, 3) and set(got.values()) == {1}
     assert await _sent_count(second) == total
@@ -123,10 +123,10 @@ async def test_flood_and_server_errors_at_ten_percent_still_deliver_everything(
                              methods=["sendMessage"])
     bot = await start_bot()
     await _enqueue_fanout(bot, users, per_user=3)
-    assert await bot.services.features["delivery"].wait_idle(120)
+    assert await bot.services.delivery.dispatcher.wait_idle(120)
     got = await _received(sandbox, users)
     assert set(got) == _expected(users, 3) and set(got.values()) == {1}
-    stats = bot.services.features["delivery"].stats
+    stats = bot.services.delivery.dispatcher.stats
     assert stats["retries"] > 0
     async with bot.services.session() as s:
         assert await outbox_repo.counts_by_state(session=s) == {OutboxState.SENT: 90}

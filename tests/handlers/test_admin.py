@@ -93,7 +93,7 @@ async def test_newtask_errors_are_explained(harness: BotHarness) -> None:
 
 async def test_menus_are_published_per_language_and_scope(harness: BotHarness) -> None:
     await _seed(harness)
-    await publish_menus(harness.app.bot, harness.services)
+    await publish_menus(harness.app.bot, harness.services, harness.services.commands)
     calls = harness.request.sent("setMyCommands")
     default_zh = next(c for c in calls if "language_code" not in c.params and "chat_id" not in str(c.params.get("scope")))
     names = [c["command"] for c in default_zh.params["commands"]]

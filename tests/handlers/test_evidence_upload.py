@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from bot.evidence.store import local_store
 from db.models import Evidence, EvidenceInbox, EvidenceKind, TaskEvent
-from handlers.evidence.upload import feature
 from tests.conftest import DEFAULT_NOW, BotHarness
 from tests.utils import factories as f
 from tests.utils.evidence_files import jpeg
@@ -135,7 +134,7 @@ async def test_album_attaches_every_item_with_one_reply(harness: BotHarness) -> 
         await harness.process(harness.updates.photo(zhang, f"al-{n}", caption,
                                                     media_group_id="album-1"))
     assert harness.request.sent("sendMessage") == []  # still collecting
-    await feature(harness.services).albums.drain()
+    await harness.services.evidence.albums.drain()
 
     answers = harness.request.sent("sendMessage")
     assert len(answers) == 1 and "收到 3 份" in answers[0].text

@@ -11,8 +11,8 @@ from telegram import Chat
 
 from bot.app import build_application
 from bot.config import AppConfig
-from bot.context import Services
 from bot.core.clock import FrozenClock
+from bot.services import Services
 from db.models import QuizCard, QuizPoll, QuizPreference, QuizReview, QuizSession, Role
 from tests.conftest import BotHarness
 from tests.utils import factories as f

@@ -8,7 +8,7 @@ from datetime import time, timedelta
 from sqlalchemy import select
 
 from bot.reminders.service import Reminders
-from bot.reminders.views import parse_rem, rem_cb
+from bot.reminders.views import rem_cb
 from db.models import OutboxMessage, Person, ReminderSnooze, Role, Task, TaskStatus
 from tests.conftest import DEFAULT_NOW, BotHarness
 from tests.utils import factories as f
@@ -26,15 +26,9 @@ async def _seed(h: BotHarness) -> tuple[int, int]:
         return zhang.id, task.id
 
 
-def test_callback_grammar() -> None:
-    assert parse_rem(rem_cb("snz", 12, 60)) is not None
-    assert parse_rem("rem:snz:12") is None and parse_rem("rem:done:12:5") is None
-    assert parse_rem("rem:zap:1") is None and parse_rem("rem:done:x") is None
-
-
 async def test_reminder_buttons_snooze_and_done(harness: BotHarness) -> None:
     person_id, task_id = await _seed(harness)
-    reminders = harness.services.features["reminders"]
+    reminders = harness.services.reminders
     assert isinstance(reminders, Reminders)
     await reminders.reconcile()
     await reminders.sweep()

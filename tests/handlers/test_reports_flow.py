@@ -129,7 +129,8 @@ async def test_only_the_office_sends_bulletins(harness: BotHarness) -> None:
 async def test_the_weekly_bulletin_job_is_scheduled_at_startup(harness: BotHarness) -> None:
     from bot.reports.bulletin import JOB_ID, schedule_bulletins
 
-    assert schedule_bulletins(harness.services)
+    services = harness.services
+    assert schedule_bulletins(services, services.delivery.outbox, services.reports.readiness)
     harness.services.scheduler.start()
     try:
         when = harness.services.scheduler.next_run(JOB_ID)

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import EvidenceConfig
-from bot.core.callbacks import evidence_cb, parse_evidence
 from bot.evidence import rules
 from db.models import EvidenceKind
 
@@ -94,14 +93,3 @@ def test_captured_before_compares_local_days() -> None:
 def test_quotas(required: int, approved: int, pending: int, missing: int, closes: bool) -> None:
     assert rules.missing_approved(required, approved) == missing
     assert rules.ready_to_close(required, approved, pending) is closes
-
-
-@pytest.mark.parametrize("data", ["ev:pick:7:42", "ev:up:3", "ev:ok:1"])
-def test_callback_round_trip(data: str) -> None:
-    parsed = parse_evidence(data)
-    assert parsed is not None and evidence_cb(parsed.action, *parsed.args) == data
-
-
-@pytest.mark.parametrize("data", ["ev:nope:1", "ev:up:x", "task:up:1", "ev:up", "ev:a:1:2:3"])
-def test_callback_refuses_malformed(data: str) -> None:
-    assert parse_evidence(data) is None

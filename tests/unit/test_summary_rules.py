@@ -22,7 +22,6 @@ from bot.reports.summary import (
     rank_units,
     scope_for,
 )
-from bot.reports.views import parse_report, report_cb
 from bot.texts import Texts
 from db.models import Campaign, Phase, Role
 from db.repositories.reports import EVERYTHING, IndicatorRef, Tally, TaskScope, UnitRef
@@ -158,18 +157,6 @@ def test_plan_line_runs_from_the_peak_to_zero_on_the_inspection_day() -> None:
                                                       (date(2026, 12, 20), 0)]
     assert plan_line(series, None) == []
     assert plan_line(series, d) == []  # inspection before the peak: no plan to draw
-
-
-@pytest.mark.parametrize(
-    ("data", "ok"),
-    [("rep:unit:7", True), ("rep:sum:0", True), ("rep:bsend:1", True), ("rep:x:1", False),
-     ("rep:unit:a", False), ("task:open:1", False), ("rep:unit", False)],
-)
-def test_report_callback_grammar(data: str, ok: bool) -> None:
-    parsed = parse_report(data)
-    assert (parsed is not None) is ok
-    if parsed is not None:
-        assert report_cb(parsed.action, parsed.arg) == data
 
 
 def test_scheduled_key_names_the_local_iso_week() -> None:

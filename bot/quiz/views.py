@@ -1,0 +1,124 @@
+"""How quizzes, drills, searches and standings read in a chat, and the poll's buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core import callbacks
+from bot.core.keyboard import Button, Keyboard
+from bot.quiz.drill import DrillScore
+from bot.quiz.readiness import PersonReadiness, PersonStats, UnitReadiness
+from bot.quiz.search import Hit
+from bot.quiz.session import PollPlan
+from bot.texts import Texts
+from db.models import Question
+
+RANK_UNITS = 15
+RANK_PEOPLE = 20
+BAR_CELLS = 5
+
+
+def bar(share: float) -> str:
+    filled = round(max(0.0, min(1.0, share)) * BAR_CELLS)
+    return "▰" * filled + "▱" * (BAR_CELLS - filled)
+
+
+def percent(share: float) -> int:
+    return round(share * 100)
+
+
+def ask_text(texts: Texts, lang: str, query: str, hits: Sequence[Hit]) -> str:
+    if not hits:
+        return texts.get(lang, "quiz.ask.none", query=query)
+    lines = [texts.get(lang, "quiz.ask.header", query=query)]
+    for hit in hits:
+        doc = hit.doc
+        if doc.kind == "indicator":
+            veto = texts.plain(lang, "quiz.ask.veto") if doc.veto else ""
+            lines.append(texts.get(lang, "quiz.ask.indicator", code=doc.ref, name=doc.title,
+                                   veto=veto, description=doc.answer))
+            continue
+        lines.append(texts.get(lang, "quiz.ask.question", title=doc.title, answer=doc.answer))
+        if doc.note and doc.note != doc.answer:
+            lines.append(texts.get(lang, "quiz.ask.explanation", text=doc.note))
+    return "\n".join(lines)
+
+
+def stats_text(texts: Texts, lang: str, name: str, stats: PersonStats) -> str:
+    if stats.answers == 0:
+        return texts.get(lang, "quiz.stats.none")
+    lines = [
+        texts.get(lang, "quiz.stats.header", name=name),
+        texts.get(lang, "quiz.stats.overall", percent=percent(stats.overall),
+                  answers=stats.answers, correct=stats.correct),
+        texts.get(lang, "quiz.stats.due", count=stats.due),
+    ]
+    for row in sorted(stats.indicators, key=lambda r: r.code):
+        lines.append(texts.get(lang, "quiz.stats.line", bar=bar(row.mastery), code=row.code,
+                               name=row.name, percent=percent(row.mastery)))
+    weakest = [f"{r.code} {r.name}" for r in stats.weakest() if r.mastery < 1]
+    if weakest:
+        lines.append(texts.get(lang, "quiz.stats.weakest", names="、".join(weakest)))
+    return "\n".join(lines)
+
+
+def rank_text(
+    texts: Texts,
+    lang: str,
+    *,
+    weekly: bool,
+    threshold: float,
+    units: Sequence[UnitReadiness],
+    people: Sequence[PersonReadiness],
+    unit_names: dict[int, str],
+) -> str:
+    if not people:
+        return texts.get(lang, "quiz.rank.none")
+    no_unit = texts.plain(lang, "quiz.rank.no_unit")
+    lines = [
+        texts.get(lang, "quiz.rank.header_week") if weekly
+        else texts.get(lang, "quiz.rank.header_all", threshold=percent(threshold)),
+        texts.get(lang, "quiz.rank.units"),
+    ]
+    for place, unit in enumerate(units[:RANK_UNITS], start=1):
+        name = unit.name or no_unit
+        if weekly:
+            lines.append(texts.get(lang, "quiz.rank.unit_week", place=place, name=name,
+                                   points=f"{unit.week_points:.1f}", people=unit.people))
+        else:
+            lines.append(texts.get(lang, "quiz.rank.unit_all", place=place, name=name,
+                                   ready=unit.ready, people=unit.people,
+                                   share=percent(unit.share_ready),
+                                   mastery=percent(unit.mastery)))
+    lines.append(texts.get(lang, "quiz.rank.people"))
+    for place, row in enumerate(people[:RANK_PEOPLE], start=1):
+        unit_name = unit_names.get(row.unit_id, no_unit) if row.unit_id else no_unit
+        if weekly:
+            lines.append(texts.get(lang, "quiz.rank.person_week", place=place, name=row.name,
+                                   unit=unit_name, points=f"{row.week_points:.1f}",
+                                   correct=row.week_correct, answers=row.week_answers))
+        else:
+            lines.append(texts.get(lang, "quiz.rank.person_all", place=place, name=row.name,
+                                   unit=unit_name, mastery=percent(row.mastery)))
+    return "\n".join(lines)
+
+
+def drill_result_text(texts: Texts, lang: str, question: Question, result: DrillScore) -> str:
+    separator = "、" if lang == "zh" else "; "
+    lines = [texts.get(lang, "quiz.drill.result", percent=result.percent,
+                       covered=len(result.covered), total=len(question.key_points))]
+    if result.covered:
+        lines.append(texts.get(lang, "quiz.drill.covered", points=separator.join(result.covered)))
+    if result.missed:
+        lines.append(texts.get(lang, "quiz.drill.missed", points=separator.join(result.missed)))
+    lines.append(texts.get(lang, "quiz.drill.model", answer=question.model_answer))
+    return "\n".join(lines)
+
+
+def poll_keyboard(texts: Texts, lang: str, plan: PollPlan) -> Keyboard:
+    return Keyboard.of([[
+        Button(texts.plain(lang, "quiz.button_skip"),
+               callbacks.build(callbacks.QUIZ, "skip", plan.session_id, plan.question_id)),
+        Button(texts.plain(lang, "quiz.button_stop"),
+               callbacks.build(callbacks.QUIZ, "stop", plan.session_id)),
+    ]])

@@ -1,0 +1,135 @@
+"""What the reports handlers ask for, read in one unit of work each and scoped by role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.access import Actor
+from bot.core.errors import InvalidInput, NotFound
+from bot.quiz.readiness import ReadinessCache
+from bot.reports import bulletin as bulletin_service
+from bot.reports.summary import Standing, Summary, build_summary, rank_units, scope_for
+from db.models import Campaign
+from db.repositories import campaigns as campaigns_repo
+from db.repositories import reports as reports_repo
+from db.repositories.reports import IndicatorRef, TaskLine
+
+
+async def active_campaign(session: AsyncSession) -> Campaign:
+    campaign = await campaigns_repo.active_campaign(session=session)
+    if campaign is None:
+        raise InvalidInput("error.no_campaign")
+    return campaign
+
+
+async def summary(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    zone: ZoneInfo,
+    readiness: ReadinessCache | None,
+) -> Summary:
+    campaign = await active_campaign(session)
+    return await build_summary(session, campaign, scope_for(actor), now, zone,
+                               readiness=readiness)
+
+
+@dataclass(frozen=True)
+class TaskList:
+    lines: list[TaskLine]
+    total: int
+
+
+@dataclass(frozen=True)
+class UnitList(TaskList):
+    name: str
+    standing: Standing | None
+
+
+@dataclass(frozen=True)
+class IndicatorList(TaskList):
+    indicator: IndicatorRef
+
+
+async def unit_list(
+    session: AsyncSession, actor: Actor, unit_id: int, now: datetime, *, limit: int
+) -> UnitList:
+    """One unit's tasks within the actor's scope, with the unit's standing."""
+    campaign = await active_campaign(session)
+    scope = scope_for(actor)
+    units = await reports_repo.units(session=session)
+    if unit_id not in units:
+        raise NotFound("reports.not_found")
+    lines, total = await reports_repo.task_lines(
+        session=session, campaign_id=campaign.id, scope=scope, now=now, unit_id=unit_id,
+        limit=limit,
+    )
+    tallies = await reports_repo.tallies(
+        session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
+    )
+    standing = next((s for s in rank_units(tallies["unit"], units) if s.id == unit_id), None)
+    return UnitList(list(lines), total, units[unit_id].name, standing)
+
+
+async def indicator_list(
+    session: AsyncSession, actor: Actor, indicator_id: int, now: datetime, *, limit: int
+) -> IndicatorList:
+    campaign = await active_campaign(session)
+    indicator = (await reports_repo.indicators(session=session)).get(indicator_id)
+    if indicator is None:
+        raise NotFound("reports.not_found")
+    lines, total = await reports_repo.task_lines(
+        session=session, campaign_id=campaign.id, scope=scope_for(actor), now=now,
+        indicator_id=indicator_id, limit=limit,
+    )
+    return IndicatorList(list(lines), total, indicator)
+
+
+async def overdue_list(
+    session: AsyncSession, actor: Actor, now: datetime, *, limit: int
+) -> TaskList:
+    """Late tasks within the actor's scope, the longest overdue first."""
+    campaign = await active_campaign(session)
+    lines, total = await reports_repo.task_lines(
+        session=session, campaign_id=campaign.id, scope=scope_for(actor), now=now,
+        overdue_only=True, limit=limit,
+    )
+    return TaskList(list(lines), total)
+
+
+@dataclass(frozen=True)
+class ChartData:
+    ranked: list[Standing]
+    changes: dict[date, int]
+    inspection: date | None
+
+
+async def chart_data(
+    session: AsyncSession, actor: Actor, now: datetime, zone: ZoneInfo
+) -> ChartData:
+    """Completion by unit and the open-task history, for the charts."""
+    campaign = await active_campaign(session)
+    scope = scope_for(actor)
+    by_unit = (await reports_repo.tallies(
+        session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
+    ))["unit"]
+    ranked = rank_units(by_unit, await reports_repo.units(session=session))
+    changes = await reports_repo.open_count_changes(
+        session=session, campaign_id=campaign.id, scope=scope, zone=zone, now=now
+    )
+    return ChartData(ranked, changes, campaign.inspection_date)
+
+
+async def bulletin_preview(
+    session: AsyncSession, now: datetime, zone: ZoneInfo, readiness: ReadinessCache | None
+) -> tuple[Campaign, bulletin_service.Bulletin]:
+    """The bulletin as it would go out now (nothing is queued or logged)."""
+    campaign = await active_campaign(session)
+    since = await bulletin_service.period_start(session, campaign.id, now)
+    built = await bulletin_service.build_bulletin(session, campaign, now, zone, since,
+                                                  readiness=readiness)
+    return campaign, built

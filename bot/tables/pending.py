@@ -1,0 +1,126 @@
+"""The office's table import in chat: a sent file is previewed and kept until confirmed.
+
+The file waits on disk and as a `PendingImport` row, so a confirmation after a restart
+still finds it; confirming claims the row first, so a second press cannot import twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.access import Actor, require_admin
+from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.tables.importer import (
+    ImportOptions,
+    ImportPreview,
+    apply_import,
+    preview_import,
+)
+from bot.tables.parse import file_kind
+from db.models import PendingImport
+from db.repositories import evidence as evidence_repo
+from db.repositories import tables as imports_repo
+
+
+@dataclass(frozen=True)
+class Received:
+    preview: ImportPreview
+    pending_id: int | None  # None when there is nothing to confirm (errors, or no change)
+
+
+async def is_breakdown_table(session: AsyncSession, actor: Actor | None, now: datetime) -> bool:
+    """An admin's plain spreadsheet is a breakdown table, unless they just pressed a card's
+    "upload evidence" button: then their next file is evidence for that task."""
+    if actor is None or not actor.is_admin:
+        return False
+    target = await evidence_repo.active_target(
+        session=session, person_id=actor.person_id, now=now
+    )
+    return target is None
+
+
+async def receive(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    data: bytes,
+    file_name: str,
+    options: ImportOptions,
+    data_dir: Path,
+    now: datetime,
+) -> Received:
+    """Preview the table; when it would change anything, keep it for confirmation."""
+    require_admin(actor)
+    kind = file_kind(file_name)
+    preview = await preview_import(session, data, file_name, options)
+    if not preview.needs_writing:
+        return Received(preview, None)
+    token = secrets.token_hex(12)
+    path = data_dir / "imports" / f"{token}.{kind}"
+    await asyncio.to_thread(_store, path, data)
+    pending = await imports_repo.add_pending_import(
+        session=session,
+        pending=PendingImport(
+            token=token, person_id=actor.person_id, campaign_id=preview.campaign_id,
+            file_name=file_name[:300], stored_path=str(path), created_at=now,
+        ),
+    )
+    return Received(preview, pending.id)
+
+
+async def confirm(
+    session: AsyncSession, actor: Actor, import_id: int, options: ImportOptions, now: datetime
+) -> ImportPreview:
+    """Apply a kept table in the caller's transaction."""
+    require_admin(actor)
+    # Claimed before anything is read, so a second press finds it taken.
+    claimed = await imports_repo.claim_pending_import(
+        session=session, import_id=import_id, now=now
+    )
+    pending = await _own(session, import_id, actor.person_id)
+    if not claimed:
+        raise InvalidInput("tables.result.already")
+    data = await asyncio.to_thread(_read, Path(pending.stored_path))
+    if data is None:
+        raise NotFound("tables.result.gone")
+    return await apply_import(
+        session, data, pending.file_name, options,
+        actor_id=actor.person_id, now=now, campaign_id=pending.campaign_id,
+    )
+
+
+async def cancel(session: AsyncSession, actor: Actor, import_id: int) -> None:
+    """Drop a kept table that was not imported."""
+    require_admin(actor)
+    pending = await _own(session, import_id, actor.person_id)
+    if pending.applied_at is not None:
+        raise InvalidInput("tables.result.already")
+    await imports_repo.delete_pending_import(session=session, import_id=pending.id)
+    await asyncio.to_thread(Path(pending.stored_path).unlink, missing_ok=True)
+
+
+async def _own(session: AsyncSession, import_id: int, person_id: int) -> PendingImport:
+    pending = await imports_repo.get_pending_import(session=session, import_id=import_id)
+    if pending is None:
+        raise NotFound("tables.result.gone")
+    if pending.person_id != person_id:
+        raise PermissionDenied("tables.result.not_yours")
+    return pending
+
+
+def _store(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,32 @@
+"""The tasks feature as the application sees it."""
+
+from __future__ import annotations
+
+from bot.core.feature import ALL_ROLES, OFFICE, CommandSpec
+from bot.core.runtime import Core
+
+
+class TasksFeature:
+    """Owners' and the office's task commands; the rules are in `bot.tasks.service`."""
+
+    commands = (
+        CommandSpec("tasks", "cmd.tasks", ALL_ROLES),
+        CommandSpec("task", "cmd.task", ALL_ROLES),
+        CommandSpec("progress", "cmd.progress", ALL_ROLES),
+        CommandSpec("done", "cmd.done", ALL_ROLES),
+        CommandSpec("note", "cmd.note", ALL_ROLES),
+        CommandSpec("block", "cmd.block", ALL_ROLES),
+        CommandSpec("newtask", "cmd.newtask", OFFICE),
+        CommandSpec("reassign", "cmd.reassign", OFFICE),
+        CommandSpec("deadline", "cmd.deadline", OFFICE),
+        CommandSpec("cancel", "cmd.cancel", OFFICE),
+    )
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def start(self) -> None:
+        """Tasks keep no timers of their own."""
+
+    async def stop(self) -> None:
+        """Tasks keep no timers of their own."""

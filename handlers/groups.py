@@ -1,0 +1,27 @@
+"""Handler groups, in the order python-telegram-bot offers every update to them.
+
+Within a group the first handler whose filters match takes the update; every later group
+still sees it unless a handler raises `ApplicationHandlerStop`. So a group is the place
+for a decision that must come before (or after) every feature's own handlers.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Group(IntEnum):
+    # Unknown accounts stop here, before any feature sees the update.
+    GATE = -10
+    # An admin's plain spreadsheet is a breakdown table and stops here; everyone else's
+    # file goes on to the evidence handlers.
+    OFFICE_FILES = -1
+    # Commands, buttons, photos and documents: one handler per update.
+    FEATURES = 0
+    # A text that replies to a task card (or its prompt) is a note or a blocking reason.
+    CARD_REPLIES = 1
+    # A private text while a drill waits for an answer is that answer.
+    DRILL_ANSWERS = 3
+    # Observes every update after the features, never answers: a person who had blocked
+    # the bot and writes again can be reached again.
+    BOOKKEEPING = 90

@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck install run bench clean
+.PHONY: demo test lint typecheck layers install run bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The import contracts in pyproject.toml: layers, features, the sandbox, Telegram.
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
 # The whole suite on SQLite; when TEST_DATABASE_URL names a PostgreSQL database, the
 # database-facing tests run again against it (CI sets it up in .ci/run).
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck layers
 	@echo "== tests on SQLite =="
 	env -u TEST_DATABASE_URL $(BIN)/pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

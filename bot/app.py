@@ -27,6 +27,8 @@ from bot.delivery.menus import publish_menus
 from bot.services import Services, build_services
 from handlers.context import AppContext, AppType
 
+__all__ = ["ALLOWED_UPDATES", "AppType", "build_application", "run_bot"]
+
 log = logging.getLogger(__name__)
 
 # What the bot asks Telegram for; everything else is never delivered to it.

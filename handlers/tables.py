@@ -21,12 +21,12 @@ from telegram.ext import (
 
 from bot.core import callbacks
 from bot.core.errors import InvalidInput
+from bot.core.parsing import task_id_in
 from bot.tables import pending
 from bot.tables.export import export_tasks
 from bot.tables.importer import ImportOptions, ImportPreview
 from bot.tables.parse import file_kind
 from bot.tables.views import confirm_keyboard, preview_text, result_text
-from bot.tasks.views import task_id_in
 from bot.texts import Texts
 from db.models import Role, TaskStatus
 from handlers.common import edit_or_reply, pressed, reply, require, t

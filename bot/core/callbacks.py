@@ -80,8 +80,9 @@ SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
         "up": (ID,), "pick": (ID, ID), "drop": (ID,), "sub": (ID,),
         "ok": (ID,), "no": (ID,), "skip": (ID,), "view": (ID,),
     },
-    # Buttons on a reminder: done, progress, snooze for N minutes, tomorrow morning.
-    REMINDER: {"done": (ID,), "prog": (ID,), "snz": (ID, MINUTES), "morn": (ID,)},
+    # A reminder's own buttons: snooze for N minutes, or until tomorrow morning (its done
+    # and progress buttons are the task card's).
+    REMINDER: {"snz": (ID, MINUTES), "morn": (ID,)},
     # Summary drill-down: back to the summary, a unit, an indicator, the overdue list;
     # bsend sends the previewed bulletin of a campaign.
     REPORT: {

@@ -78,3 +78,16 @@ def parse_task_id(text: str) -> int:
     if not value.isdigit():
         raise InvalidInput("error.bad_task_id", value=text)
     return int(value)
+
+
+# A task card's first line carries the task id, so a reply to any card (or to a prompt that
+# quotes one) finds its task again without keeping state between messages.
+_CARD_ID = re.compile(r"#([0-9]{1,10})")
+
+
+def task_id_in(text: str | None) -> int | None:
+    """The task a card or prompt refers to: the first `#<id>` in its text."""
+    if not text:
+        return None
+    match = _CARD_ID.search(text)
+    return int(match.group(1)) if match else None

@@ -13,13 +13,12 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_application
+from bot.app import AppType, build_application
 from bot.config import AppConfig, TelegramConfig
 from bot.demo.cast import LEADERS_GROUP_ID, DemoRole, cast_demo
 from bot.services import build_services
 from bot.tables.cli import EXAMPLES_DIR, cmd_seed_demo
 from db.models import Role
-from handlers.context import AppType
 from sandbox import SandboxServer
 from sandbox.limits import RateLimitConfig
 

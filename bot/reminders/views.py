@@ -60,7 +60,9 @@ def owner_keyboard(texts: Texts, lang: str, task_id: int) -> Keyboard:
         return Button(texts.plain(lang, f"reminders.button.{key}"), data)
 
     return Keyboard.of([
-        [button("done", rem_cb("done", task_id)), button("progress", rem_cb("prog", task_id))],
+        # Done and progress are the task card's own buttons: the tasks feature answers them.
+        [button("done", callbacks.task("done", task_id)),
+         button("progress", callbacks.task("prog", task_id))],
         [button("snooze_hour", rem_cb("snz", task_id, SNOOZE_MINUTES)),
          button("snooze_morning", rem_cb("morn", task_id))],
     ])
@@ -79,8 +81,7 @@ def escalation(
         text += "\n" + texts.get(lang, "reminders.late", at=_when(planned.at, zone))
     if not with_button:
         return text, None
-    button = Button(texts.plain(lang, "reminders.button.open"),
-                                  callbacks.task("open", task.id))
+    button = Button(texts.plain(lang, "reminders.button.open"), callbacks.task("open", task.id))
     return text, Keyboard.of([[button]])
 
 

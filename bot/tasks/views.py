@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,9 +12,6 @@ from bot.core.keyboard import Button, Keyboard
 from bot.texts import Markup, Texts
 from db.models import Task, TaskStatus
 
-# The card's first line carries the task id, so a reply to any card (or to a prompt that
-# quotes one) finds its task again without keeping state between messages.
-_CARD_ID = re.compile(r"#(\d+)")
 PROGRESS_STEPS = (25, 50, 75, 100)
 
 
@@ -127,11 +123,3 @@ def task_list(
         for t in tasks[:20]
     ]
     return "\n".join(lines), Keyboard.of(buttons)
-
-
-def task_id_in(text: str | None) -> int | None:
-    """The task a card or prompt refers to: the first `#<id>` in its text."""
-    if not text:
-        return None
-    match = _CARD_ID.search(text)
-    return int(match.group(1)) if match else None

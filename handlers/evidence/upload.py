@@ -20,7 +20,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.core import callbacks
 from bot.core.errors import InvalidInput
-from bot.core.parsing import parse_task_id
+from bot.core.parsing import parse_task_id, task_id_in
 from bot.evidence import notices as notices_service
 from bot.evidence import review as review_service
 from bot.evidence.rules import task_tag
@@ -28,7 +28,6 @@ from bot.evidence.uploads import DownloadRefused, Fetch, IncomingFile
 from bot.evidence.views import album_caption, upload_answer
 from bot.services import Services
 from bot.tasks import service as task_service
-from bot.tasks.views import task_id_in
 from db.models import Evidence, EvidenceKind, Task
 from handlers.common import actor_of, command_args, incoming, markup, pressed, reply, t
 from handlers.context import AppContext, AppType

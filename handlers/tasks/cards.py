@@ -8,9 +8,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.core import callbacks
 from bot.core.errors import InvalidInput
 from bot.core.keyboard import Keyboard
-from bot.core.parsing import parse_percent, parse_task_id
+from bot.core.parsing import parse_percent, parse_task_id, task_id_in
 from bot.tasks import service as task_service
-from bot.tasks.views import progress_keyboard, task_card, task_id_in, task_keyboard, task_list
+from bot.tasks.views import progress_keyboard, task_card, task_keyboard, task_list
 from db.models import Task
 from handlers.common import actor_of, command_args, edit_or_reply, markup, pressed, reply, t
 from handlers.context import AppContext, AppType

@@ -7,6 +7,7 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
+from bot.core import callbacks
 from bot.reminders.service import Reminders
 from bot.reminders.views import rem_cb
 from db.models import OutboxMessage, Person, ReminderSnooze, Role, Task, TaskStatus
@@ -37,12 +38,13 @@ async def test_reminder_buttons_snooze_and_done(harness: BotHarness) -> None:
                ).scalar_one()
     assert row.chat_id == ZHANG
     keyboard = json.loads(row.reply_markup or "")["inline_keyboard"]
-    assert [b["callback_data"] for line in keyboard for b in line] == [
-        f"rem:done:{task_id}", f"rem:prog:{task_id}", f"rem:snz:{task_id}:60",
-        f"rem:morn:{task_id}"]
+    done, prog, snooze_hour, morning = [b["callback_data"] for line in keyboard for b in line]
+    # Done and progress are the task card's own buttons; the snoozes are the reminder's.
+    assert (done, prog) == (f"task:done:{task_id}", f"task:prog:{task_id}")
+    assert (snooze_hour, morning) == (f"rem:snz:{task_id}:60", f"rem:morn:{task_id}")
 
     user = harness.updates.user(ZHANG)
-    await harness.process(harness.updates.callback(user, rem_cb("morn", task_id)))
+    await harness.process(harness.updates.callback(user, morning))
     answer = harness.request.sent("answerCallbackQuery")[-1]
     assert "11-23 08:30" in str(answer.params.get("text"))
     async with harness.services.session() as s:
@@ -50,11 +52,11 @@ async def test_reminder_buttons_snooze_and_done(harness: BotHarness) -> None:
         assert snooze is not None
         assert snooze.until == DEFAULT_NOW.replace(day=23, hour=8, minute=30)
 
-    await harness.process(harness.updates.callback(user, rem_cb("prog", task_id)))
+    await harness.process(harness.updates.callback(user, prog))
     markup = harness.request.sent("editMessageReplyMarkup")[-1]
     assert f"task:setp:{task_id}:50" in str(markup.params.get("reply_markup"))
 
-    await harness.process(harness.updates.callback(user, rem_cb("done", task_id)))
+    await harness.process(harness.updates.callback(user, done))
     async with harness.services.session() as s:
         task = await s.get(Task, task_id)
         assert task is not None and task.status is TaskStatus.DONE
@@ -66,7 +68,8 @@ async def test_someone_else_cannot_press_my_reminder(harness: BotHarness) -> Non
     async with harness.services.session() as s:
         await f.person(s, "李四", telegram_id=ZHANG + 1, role=Role.RESPONSIBLE)
     li = harness.updates.user(ZHANG + 1)
-    await harness.process(harness.updates.callback(li, rem_cb("done", task_id)))
+    await harness.process(harness.updates.callback(li, callbacks.task("done", task_id)))
+    await harness.process(harness.updates.callback(li, rem_cb("snz", task_id, 60)))
     async with harness.services.session() as s:
         task = await s.get(Task, task_id)
         assert task is not None and task.status is TaskStatus.TODO

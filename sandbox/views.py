@@ -99,15 +99,18 @@ class ChatMessage:
 
     @property
     def document(self) -> JSON | None:
-        return self.view["message"].get("document")
+        found: JSON | None = self.view["message"].get("document")
+        return found
 
     @property
     def poll(self) -> JSON | None:
-        return self.view["message"].get("poll")
+        found: JSON | None = self.view["message"].get("poll")
+        return found
 
     @property
     def media_group_id(self) -> str | None:
-        return self.view["message"].get("media_group_id")
+        found: str | None = self.view["message"].get("media_group_id")
+        return found
 
     @property
     def reply_to_message_id(self) -> int | None:

@@ -53,7 +53,7 @@ def _seconds(value: int | timedelta) -> float:
 
 def backoff(attempt: int) -> float:
     """Seconds before retry number `attempt` (1-based): 0.5, 1, 2, 4 … capped, jittered."""
-    base = min(30.0, 0.5 * 2 ** (attempt - 1))
+    base = min(30.0, 0.5 * 2.0 ** (attempt - 1))
     return base * random.uniform(0.8, 1.2)
 
 

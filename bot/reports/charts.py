@@ -10,14 +10,15 @@ from __future__ import annotations
 import io
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
+from matplotlib import dates as mdates
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
@@ -38,6 +39,11 @@ _FILE_HINTS = ("notosanscjk", "notosanssc", "sourcehansans", "wqy")
 PROBE = "县乡镇学校完成率"
 MAX_BARS = 30
 DPI = 110
+
+# matplotlib.dates is untyped; these give its three calls used here their real signatures.
+_day_number: Callable[[date], float] = mdates.date2num
+_date_locator: Callable[[], Any] = mdates.AutoDateLocator
+_date_formatter: Callable[[str], Any] = mdates.DateFormatter
 
 _lock = threading.Lock()
 _resolved: dict[str, CjkFont | None] = {}
@@ -212,14 +218,15 @@ def burndown_figure(
     figure = Figure(figsize=(8, 4.2), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
     if series:
-        days = [float(date2num(d)) for d, _ in series]
+        days = [_day_number(d) for d, _ in series]
         axes.step(days, [n for _, n in series], where="post", color="#2e86c1", linewidth=2,
                   label=texts.plain(lang, "reports.chart_actual"))
     if plan:
-        axes.plot([float(date2num(d)) for d, _ in plan], [n for _, n in plan], linestyle="--", color="#7f8c8d",
+        axes.plot([_day_number(d) for d, _ in plan], [n for _, n in plan], linestyle="--",
+                  color="#7f8c8d",
                   label=texts.plain(lang, "reports.chart_plan"))
     if inspection is not None:
-        x = float(date2num(inspection))
+        x = _day_number(inspection)
         axes.axvline(x, color="#c0392b", linewidth=1)
         axes.annotate(texts.plain(lang, "reports.chart_inspection"), (x, 0),
                       xytext=(-4, 4), textcoords="offset points", ha="right", color="#c0392b",
@@ -228,8 +235,8 @@ def burndown_figure(
         axes.text(0.5, 0.5, texts.plain(lang, "reports.chart_empty"), ha="center",
                   transform=axes.transAxes, fontproperties=style.props(10))
     axes.set_ylim(bottom=0)
-    axes.xaxis.set_major_locator(AutoDateLocator())
-    axes.xaxis.set_major_formatter(DateFormatter("%m-%d"))
+    axes.xaxis.set_major_locator(_date_locator())
+    axes.xaxis.set_major_formatter(_date_formatter("%m-%d"))
     axes.set_ylabel(texts.plain(lang, "reports.chart_open_axis"), fontproperties=style.props(9))
     axes.set_title(texts.plain(lang, "reports.chart_burndown_title"),
                    fontproperties=style.props(11))

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from bot.config import AppConfig
 from bot.core.clock import FrozenClock
 from db.models import Question, QuizCard, QuizPoll, QuizReview, Role
-from sandbox import SandboxClient
-from sandbox.client import ChatMessage
+from sandbox import ChatMessage, SandboxClient
 from tests.e2e.conftest import LiveBot, StartBot
 from tests.utils import factories as f
 from tests.utils.quiz import load_small_bank

@@ -111,7 +111,7 @@ async def test_an_answer_after_a_restart_is_scored(
     poll_id = _request(h).poll_id()
     assert "均衡发展认定" in h.request.sent("sendMessage")[-1].text
 
-    from bot.app import build_services
+    from bot.services import build_services
 
     fresh = build_services(config, clock=clock)
     request = PollRequest()
@@ -169,7 +169,7 @@ async def test_a_drill_is_scored_and_survives_a_restart(
     prompt = h.request.last_text()
     assert "检查组问" in prompt and "两基" in prompt
 
-    from bot.app import build_services
+    from bot.services import build_services
 
     fresh = build_services(config, clock=clock)
     request = PollRequest()

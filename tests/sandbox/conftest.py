@@ -10,11 +10,10 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 from telegram import Bot
-from telegram.ext import Application
 
 from sandbox import SandboxClient
 
-from .echo_bot import build_echo_bot
+from .echo_bot import EchoApp, build_echo_bot
 
 
 @pytest_asyncio.fixture
@@ -28,7 +27,7 @@ async def bot(sandbox: SandboxClient) -> AsyncIterator[Bot]:
 
 
 @pytest_asyncio.fixture
-async def polling_bot(sandbox: SandboxClient) -> AsyncIterator[Application]:
+async def polling_bot(sandbox: SandboxClient) -> AsyncIterator[EchoApp]:
     """A tiny PTB echo bot polling the sandbox (the product's handlers are not needed here)."""
     assert sandbox.token is not None
     app = build_echo_bot(sandbox.token, sandbox.base_url, sandbox.base_file_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Poll, Update
 from telegram.ext import (
@@ -17,6 +18,9 @@ from telegram.ext import (
 )
 
 QUIZ_EXPLANATION = "正本和副本各一份"
+
+# The echo bot keeps PTB's default context and data types.
+EchoApp = Application[Any, Any, Any, Any, Any, Any]
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -79,7 +83,7 @@ async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await context.bot.send_message(answer.user.id, f"你选了 {list(answer.option_ids)}")
 
 
-def build_echo_bot(token: str, base_url: str, base_file_url: str) -> Application:
+def build_echo_bot(token: str, base_url: str, base_file_url: str) -> EchoApp:
     app = ApplicationBuilder().token(token).base_url(base_url).base_file_url(base_file_url).build()
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(pressed))

@@ -8,18 +8,17 @@ from collections.abc import Callable
 import pytest
 from aiohttp import web
 from telegram import Bot
-from telegram.ext import Application
 
 from sandbox import RateLimitConfig, SandboxClient, SandboxServer
 
 from .conftest import free_port
-from .echo_bot import QUIZ_EXPLANATION, build_echo_bot
+from .echo_bot import QUIZ_EXPLANATION, EchoApp, build_echo_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox(rate_limits=RateLimitConfig(enabled=False))]
 
 
 async def test_story_through_long_polling(
-    polling_bot: Application,
+    polling_bot: EchoApp,
     sandbox: SandboxClient,
     jpeg: Callable[..., bytes],
 ) -> None:
@@ -54,7 +53,7 @@ async def test_story_through_long_polling(
 
 
 async def test_quiz_through_long_polling(
-    polling_bot: Application,
+    polling_bot: EchoApp,
     sandbox: SandboxClient,
 ) -> None:
     alice = await sandbox.add_user("张三")
@@ -68,7 +67,7 @@ async def test_quiz_through_long_polling(
 
 
 async def test_group_privacy_mode(
-    polling_bot: Application,
+    polling_bot: EchoApp,
     sandbox: SandboxClient,
 ) -> None:
     alice = await sandbox.add_user("张三")

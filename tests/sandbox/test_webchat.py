@@ -8,11 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from telegram.ext import Application
 
 from sandbox import RateLimitConfig, SandboxClient
 
-from .echo_bot import QUIZ_EXPLANATION
+from .echo_bot import QUIZ_EXPLANATION, EchoApp
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,7 +38,7 @@ pytestmark = [
 
 
 async def test_a_person_chats_with_the_bot_in_the_browser(
-    polling_bot: Application,
+    polling_bot: EchoApp,
     sandbox: SandboxClient,
     jpeg: Callable[..., bytes],
     tmp_path: Path,

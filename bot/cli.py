@@ -80,7 +80,7 @@ def cmd_db(config: AppConfig, args: argparse.Namespace) -> int:
             state = await migrate.schema_state(db.engine)
         finally:
             await db.dispose()
-        print(f"current: {sorted(state.current)}\nexpected: {sorted(state.expected)}")
+        print(f"current: {state.current or 'nothing'}\nexpected: {state.expected}")
         return 0 if state.up_to_date else 1
 
     return asyncio.run(status())

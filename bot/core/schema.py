@@ -15,6 +15,6 @@ async def check_schema(db: Database) -> None:
     if not state.up_to_date:
         raise SchemaBehind(
             "the database schema is not current "
-            f"(database at {sorted(state.current) or 'nothing'}, code expects "
-            f"{sorted(state.expected)}); run `inspectbot db upgrade` first"
+            f"(database at {state.current or 'nothing'}, code expects "
+            f"{state.expected}); run `inspectbot db upgrade` first"
         )

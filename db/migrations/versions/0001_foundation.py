@@ -5,15 +5,11 @@ Revises:
 Create Date: 2026-11-22 02:12:58.206566
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0001_foundation'
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: str | None = None
 
 def upgrade() -> None:
 

@@ -5,15 +5,11 @@ Revises: 0001_foundation
 Create Date: 2026-11-22 02:40:00.000000
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0002_reminders'
-down_revision: str | Sequence[str] | None = '0001_foundation'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: str | None = '0001_foundation'
 
 
 def upgrade() -> None:

@@ -1,19 +1,15 @@
 """evidence: files attached to tasks, their review, uploads in flight
 
 Revision ID: 0003_evidence
-Revises: 0001_foundation
+Revises: 0002_reminders
 Create Date: 2026-11-22 02:30:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003_evidence'
-down_revision: str | Sequence[str] | None = '0001_foundation'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: str | None = '0002_reminders'
 
 
 def upgrade() -> None:

@@ -1,20 +1,16 @@
 """quiz: question bank, cards, reviews, sessions, polls
 
 Revision ID: 0004_quiz
-Revises: 0001_foundation
+Revises: 0003_evidence
 Create Date: 2026-11-22 02:26:09.223675
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 
 revision: str = '0004_quiz'
-down_revision: str | Sequence[str] | None = '0001_foundation'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: str | None = '0003_evidence'
 
 
 def upgrade() -> None:

@@ -1,19 +1,15 @@
 """reports: bulletin log, covering indexes for the summary's aggregations
 
 Revision ID: 0005_reports
-Revises: 0001_foundation
+Revises: 0004_quiz
 Create Date: 2026-11-22 03:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0005_reports'
-down_revision: str | Sequence[str] | None = '0001_foundation'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: str | None = '0004_quiz'
 
 _INDEXES = {
     'ix_tasks_report_unit': ['campaign_id', 'unit_id', 'status', 'due_at', 'progress', 'owner_id'],

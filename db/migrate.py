@@ -9,14 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+    inspect,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.schema import DefaultClause
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
+import db.models  # noqa: F401  (registers every table the comparison looks at)
+from db.base import Base
 from db.session import normalise_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -82,3 +98,150 @@ async def schema_state(engine: AsyncEngine) -> SchemaState:
         revision = await connection.run_sync(current)
     return SchemaState(revision, expected_head())
 
+
+def compare_type(
+    context: MigrationContext,
+    inspected_column: Column[Any],
+    metadata_column: Column[Any],
+    inspected_type: TypeEngine[Any],
+    metadata_type: TypeEngine[Any],
+) -> bool | None:
+    """Alembic's type comparison, seeing through TypeDecorators and insisting on lengths.
+
+    A TypeDecorator (UTCDateTime) is compared as the type it stores. Alembic lets a bare
+    VARCHAR pass for VARCHAR(40) and, on its own, would miss a lost time zone on a decorated
+    column; both are differences here. None hands the rest to Alembic's comparison.
+    """
+    stored = (
+        metadata_type.load_dialect_impl(context.dialect)
+        if isinstance(metadata_type, TypeDecorator)
+        else metadata_type
+    )
+    if isinstance(stored, String) and isinstance(inspected_type, String):
+        if stored.length != inspected_type.length:
+            return True
+    # SQLite has no timestamp-with-time-zone type, so there is nothing to compare there.
+    if (
+        isinstance(stored, DateTime)
+        and isinstance(inspected_type, DateTime)
+        and context.dialect.name != "sqlite"
+        and stored.timezone != inspected_type.timezone
+    ):
+        return True
+    if stored is not metadata_type:
+        return context.impl.compare_type(inspected_column, Column(metadata_column.name, stored))
+    return None
+
+
+def configure_comparison(connection: Connection) -> MigrationContext:
+    """The comparison autogenerate and the models-match test both use."""
+    return MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": compare_type,
+            # Alembic's dialect-aware check: PostgreSQL evaluates both expressions, so
+            # now() and CURRENT_TIMESTAMP are the same default.
+            "compare_server_default": True,
+            "target_metadata": Base.metadata,
+        },
+    )
+
+
+def model_differences(connection: Connection) -> list[str]:
+    """How the migrated schema differs from the models, one readable line per difference."""
+    diffs = compare_metadata(configure_comparison(connection), Base.metadata)
+    return [_describe(diff) for diff in _flatten(diffs)] + _key_differences(connection)
+
+
+def _flatten(diffs: list[Any]) -> list[tuple[Any, ...]]:
+    # Column changes come grouped per column as a list; everything else is one tuple.
+    flat: list[tuple[Any, ...]] = []
+    for diff in diffs:
+        flat.extend(diff if isinstance(diff, list) else [diff])
+    return flat
+
+
+def _describe(diff: tuple[Any, ...]) -> str:
+    kind = diff[0]
+    if kind.startswith("modify_"):
+        _, _, table, column, _, in_database, in_models = diff
+        return (
+            f"{table}.{column}: {kind.removeprefix('modify_')} is {_show(in_database)} "
+            f"after the migrations, {_show(in_models)} in the models"
+        )
+    where = (
+        "is in the models but no migration creates it"
+        if kind.startswith("add_")
+        else "is created by the migrations but not in the models"
+    )
+    obj = diff[-1]
+    if isinstance(obj, Table):
+        return f"table {obj.name} {where}"
+    if isinstance(obj, Column):
+        return f"column {diff[2]}.{obj.name} ({_show(obj.type)}) {where}"
+    if isinstance(obj, Index):
+        unique = "unique index" if obj.unique else "index"
+        return f"{unique} {obj.name} on {_columns(obj.table, obj.expressions)} {where}"
+    if isinstance(obj, UniqueConstraint):
+        return f"unique constraint {obj.name} on {_columns(obj.table, obj.columns)} {where}"
+    if isinstance(obj, ForeignKeyConstraint):
+        target = ", ".join(element.target_fullname for element in obj.elements)
+        options = f" on delete {obj.ondelete}" if obj.ondelete else ""
+        return (
+            f"foreign key {obj.name} {_columns(obj.table, obj.columns)} → {target}{options} "
+            f"{where}"
+        )
+    return f"{kind}: {diff[1:]!r}"
+
+
+def _columns(table: Table | None, columns: Any) -> str:
+    names = ", ".join(getattr(c, "name", str(c)) for c in columns)
+    return f"{table.name if table is not None else '?'}({names})"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, DefaultClause):
+        return f"DEFAULT {value.arg}"
+    if isinstance(value, TypeDecorator):
+        return repr(value.impl)
+    return repr(value)
+
+
+def _key_differences(connection: Connection) -> list[str]:
+    """What Alembic does not compare: primary keys, and the names of keys.
+
+    Names matter because a later migration drops a constraint by its conventional name;
+    one created under another name would make that migration fail on PostgreSQL.
+    """
+    inspector = inspect(connection)
+    existing = set(inspector.get_table_names())
+    found: list[str] = []
+    for table in Base.metadata.sorted_tables:
+        if table.name not in existing:
+            continue  # already reported as a missing table
+        reflected = inspector.get_pk_constraint(table.name)
+        in_models = [c.name for c in table.primary_key.columns]
+        if reflected["constrained_columns"] != in_models:
+            found.append(
+                f"{table.name}: primary key is ({', '.join(reflected['constrained_columns'])}) "
+                f"after the migrations, ({', '.join(in_models)}) in the models"
+            )
+        elif reflected["name"] != table.primary_key.name:
+            found.append(
+                f"{table.name}: primary key is named {reflected['name']} after the "
+                f"migrations, {table.primary_key.name} in the models"
+            )
+        reflected_fks = {
+            tuple(fk["constrained_columns"]): fk["name"]
+            for fk in inspector.get_foreign_keys(table.name)
+        }
+        for fk in table.foreign_key_constraints:
+            name = reflected_fks.get(tuple(c.name for c in fk.columns))
+            if name is not None and name != fk.name:
+                found.append(
+                    f"foreign key on {_columns(table, fk.columns)} is named {name} after "
+                    f"the migrations, {fk.name} in the models"
+                )
+    return found

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import db.models  # noqa: F401  (registers every table)
 from db.base import Base, UTCDateTime
+from db.migrate import compare_type
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,7 +31,9 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        # The same comparison as the models-match test, so autogenerate agrees with it.
+        compare_type=compare_type,
+        compare_server_default=True,
         render_item=_render_item,
     )
     with context.begin_transaction():

@@ -24,6 +24,10 @@ class OutboxState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# What the office lists with /undelivered and may send again.
+UNDELIVERED_STATES = (OutboxState.FAILED, OutboxState.DEAD)
+
+
 class OutboxMessage(Base):
     """One message the bot sends on its own; `key` makes each one happen at most once."""
 

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage, OutboxState, Person
+from db.models.reminders import UNDELIVERED_STATES
 
 
 def _insert_for(session: AsyncSession) -> Any:
@@ -209,7 +210,7 @@ async def retry(*, session: AsyncSession, message_id: int, now: datetime) -> boo
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
-            OutboxMessage.state.in_((OutboxState.FAILED, OutboxState.DEAD)),
+            OutboxMessage.state.in_(UNDELIVERED_STATES),
         )
         .values(state=OutboxState.PENDING, not_before=now, attempts=0, claimed_by=None)
         .execution_options(synchronize_session=False)
@@ -221,7 +222,7 @@ async def retry(*, session: AsyncSession, message_id: int, now: datetime) -> boo
 async def undelivered(*, session: AsyncSession, limit: int = 20) -> Sequence[OutboxMessage]:
     stmt = (
         select(OutboxMessage)
-        .where(OutboxMessage.state.in_((OutboxState.FAILED, OutboxState.DEAD)))
+        .where(OutboxMessage.state.in_(UNDELIVERED_STATES))
         .order_by(OutboxMessage.id.desc())
         .limit(limit)
     )

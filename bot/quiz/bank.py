@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import InvalidInput
+from bot.quiz.drill import normalise, weight, words
 from db.models import Indicator, Question, QuestionKind
 from db.repositories import people as people_repo
 from db.repositories import quiz as quiz_repo
@@ -346,6 +348,50 @@ def parse_file(name: str, content: str, *, known_indicators: Iterable[str] = ())
     if name.lower().endswith(".csv"):
         return parse_csv(content, known_indicators=known_indicators)
     return parse_yaml(content, known_indicators=known_indicators)
+
+
+# Near duplicates -------------------------------------------------------------------------
+# Two questions teach the same thing when this share of what they say (question, right
+# answer, explanation; words weighted by rarity) is shared. Measured on the bank as first
+# shipped: its known twins (q131/q132 0.90, q129/q130 0.62, q087/q093 0.44, q122/q123 0.41)
+# score above it, distinct questions on one topic (q058/q059) below.
+NEAR_DUPLICATE = 0.4
+# Or the questions are worded alike (rapidfuzz ratio) and share something: one template
+# filled twice, as q096/q099 ("督查阶段"/"宣传动员阶段" with the same options).
+SAME_WORDING, SAME_WORDING_SHARE = 85, 0.15
+
+
+def _taught(question: QuestionSpec) -> frozenset[str]:
+    if question.kind is QuestionKind.OPEN:
+        answer = question.model_answer
+    else:
+        answer = "；".join(question.options[i] for i in question.correct)
+    return frozenset(words(normalise(f"{question.text} {answer} {question.explanation}")))
+
+
+def similarity(a: QuestionSpec, b: QuestionSpec) -> float:
+    """Weighted share of the words two questions teach (0–1)."""
+    wa, wb = _taught(a), _taught(b)
+    union = sum(weight(w) for w in wa | wb)
+    return sum(weight(w) for w in wa & wb) / union if union else 0.0
+
+
+def near_duplicates(questions: Sequence[QuestionSpec]) -> list[tuple[str, str, float]]:
+    """Pairs of polls (or of open questions) that ask the same thing: merge or differentiate.
+
+    A poll and an open question on one fact are not duplicates: one is memorised, the
+    other said aloud.
+    """
+    found = []
+    for i, a in enumerate(questions):
+        for b in questions[i + 1:]:
+            if a.kind.is_poll != b.kind.is_poll:
+                continue
+            share = similarity(a, b)
+            wording = fuzz.ratio(normalise(a.text), normalise(b.text))
+            if share >= NEAR_DUPLICATE or (wording >= SAME_WORDING and share >= SAME_WORDING_SHARE):
+                found.append((a.key, b.key, round(share, 2)))
+    return found
 
 
 # Writing ---------------------------------------------------------------------------------

@@ -177,6 +177,9 @@ class QuizConfig(_Section):
     drill_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Load the shipped starter bank at start-up when the bank is empty.
     load_starter_bank: bool = True
+    # The office's own drill synonyms (YAML, the format of bot/quiz/synonyms.yaml), added
+    # to the shipped list; "" uses the shipped list only.
+    synonyms_file: str = ""
 
 
 class ReportsConfig(_Section):

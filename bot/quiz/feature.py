@@ -8,6 +8,7 @@ from bot.core.feature import ALL_ROLES, LEADERS, CommandSpec
 from bot.core.runtime import Core
 from bot.delivery.outbox import Outbox
 from bot.quiz import bank, reminders
+from bot.quiz.lexicon import load_lexicon
 from bot.quiz.readiness import ReadinessCache
 from bot.quiz.session import QuizRuntime
 
@@ -29,7 +30,8 @@ class QuizFeature:
     def __init__(self, core: Core, outbox: Outbox, runtime: QuizRuntime | None = None) -> None:
         self.core = core
         self.outbox = outbox
-        self.runtime = runtime or QuizRuntime()
+        self.runtime = runtime or QuizRuntime(
+            lexicon=load_lexicon(core.config.quiz.synonyms_file))
         self.readiness = ReadinessCache(
             zone=core.config.zone,
             threshold=core.config.quiz.mastery_threshold,

@@ -16,6 +16,7 @@ from bot.core.errors import NotFound
 from bot.quiz import srs as srs_service
 from bot.quiz.bank import MAX_QUESTION
 from bot.quiz.drill import DrillScore, score_answer
+from bot.quiz.lexicon import Lexicon, shipped
 from bot.quiz.srs import OPEN_KINDS, POLL_KINDS, Srs
 from db.models import Question, QuestionKind, QuizPoll, QuizSession, SessionKind
 from db.repositories import people as people_repo
@@ -298,7 +299,8 @@ async def awaiting_drill(
 
 
 async def answer_drill(
-    session: AsyncSession, srs: Srs, drill: QuizSession, *, text: str, now: datetime
+    session: AsyncSession, srs: Srs, drill: QuizSession, *, text: str, now: datetime,
+    lexicon: Lexicon | None = None,
 ) -> DrillResult:
     """Score the answer by key points, feed FSRS, and close the drill."""
     question_id = drill.current_question_id
@@ -308,7 +310,8 @@ async def answer_drill(
     )
     if question is None:
         raise NotFound("quiz.drill.none")
-    result = score_answer(text, question.key_points)
+    result = score_answer(text, question.key_points, question=question.text,
+                          question_key=question.key, lexicon=lexicon)
     rating = srs_service.rating_for_score(result.score)
     seconds = (now - drill.current_sent_at).total_seconds() if drill.current_sent_at else None
     await srs_service.record_answer(
@@ -331,9 +334,11 @@ class QuizRuntime:
     processed concurrently) always finds its poll.
     """
 
-    def __init__(self, srs: Srs | None = None, rng: random.Random | None = None) -> None:
+    def __init__(self, srs: Srs | None = None, rng: random.Random | None = None,
+                 lexicon: Lexicon | None = None) -> None:
         self.srs = srs or Srs()
         self.rng = rng or random.Random()
+        self.lexicon = lexicon or shipped()
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def lock_for(self, telegram_id: int) -> asyncio.Lock:

@@ -105,10 +105,13 @@ def rank_text(
 
 def drill_result_text(texts: Texts, lang: str, question: Question, result: DrillScore) -> str:
     separator = "、" if lang == "zh" else "; "
+    # "至少四项" questions: four of the points are the full answer.
     lines = [texts.get(lang, "quiz.drill.result", percent=result.percent,
-                       covered=len(result.covered), total=len(question.key_points))]
+                       covered=min(len(result.covered), result.required), total=result.required)]
     if result.covered:
         lines.append(texts.get(lang, "quiz.drill.covered", points=separator.join(result.covered)))
+    if result.wrong:
+        lines.append(texts.get(lang, "quiz.drill.wrong", points=separator.join(result.wrong)))
     if result.missed:
         lines.append(texts.get(lang, "quiz.drill.missed", points=separator.join(result.missed)))
     lines.append(texts.get(lang, "quiz.drill.model", answer=question.model_answer))

@@ -63,7 +63,7 @@ async def on_text(update: Update, context: AppContext) -> None:
         if quoted is not None and quoted.message_id != drill.current_message_id:
             return  # a reply to some other message (a task card) is not the answer
         outcome = await quiz.answer_drill(session, rt.srs, drill, text=message.text,
-                                          now=services.clock.now())
+                                          now=services.clock.now(), lexicon=rt.lexicon)
     await reply(update, drill_result_text(services.texts, actor.language, outcome.question,
                                     outcome.result))
 

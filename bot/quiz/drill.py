@@ -83,7 +83,7 @@ _DENIAL = re.compile(
     r"(不|没|没有|未)(搞|做|弄|用|管|建立|开展|落实|执行|组织|实行)(过|了)?"
 )
 _CO_ACTORS = ("会同", "协同", "配合", "联合", "协助")
-_ORDERED = re.compile(r"程序|顺序|步骤|先后|阶段")
+_ORDERED = re.compile(r"程序|顺序|步骤|先后")
 _REQUIRED = re.compile(r"至少(\d+)[项个条种点]")
 _LISTED = re.compile(r"(?:说出|列举|举出|写出|答出)(\d+)[项个条种点]")
 _jieba_lock = threading.Lock()
@@ -427,6 +427,15 @@ def _waved_away(answer: _Prepared, start: int, end: int) -> bool:
     return any(clause_start <= s < clause_end and s < end + 6 for s, _ in answer.permissive)
 
 
+def _achieved(point: _Point, answer: _Prepared, start: int, end: int) -> bool:
+    """未完成薄弱学校改造 against 完成了薄弱学校改造: the failure said as a success."""
+    key = point.prepared.masked
+    failed = [a for a in _ACHIEVEMENTS
+              if any(key.startswith(a, i + 1) or key.startswith(a, i + 2)
+                     for i in _negations(key, 0, len(key)))]
+    return any(a in answer.text[start - 2:end + 2] for a in failed)
+
+
 def _bound_subject(text: str, at: int, group: int, lexicon: Lexicon) -> str | None:
     """The nearest subject of the group: before `at` in its clause, after it, or earlier."""
     members = [t for t in lexicon.contrast_terms if lexicon.contrast_group(t) == group]
@@ -570,7 +579,8 @@ def _judge_in(point: _Point, answer: _Prepared, sentence: _Sentence,
     negated = _negated(answer, located)
     if negated and not point.negative:
         return WRONG, start
-    if point.negative and not negated and _waved_away(answer, start, end):
+    if point.negative and not negated and (
+            _waved_away(answer, start, end) or _achieved(point, answer, start, end)):
         return WRONG, start
     if _wrong_subject(point, answer, anchor, lexicon):
         return WRONG, start
@@ -641,9 +651,12 @@ def score_answer(
     judged = [_judge(_point(p, lexicon, question_key), prepared, lexicon) for p in key_points]
     outcome = [o for o, _ in judged]
     if question and _ORDERED.search(question):
+        # A procedure said mostly backwards is wrong; one step out of place is forgiven.
         said = [(i, at) for i, (o, at) in enumerate(judged) if o == COVERED]
         keep = _in_order(said)
-        outcome = [WRONG if o == COVERED and i not in keep else o for i, o in enumerate(outcome)]
+        if 2 * len(keep) < len(said):
+            outcome = [WRONG if o == COVERED and i not in keep else o
+                       for i, o in enumerate(outcome)]
     return DrillScore(
         covered=tuple(p for p, o in zip(key_points, outcome, strict=True) if o == COVERED),
         missed=tuple(p for p, o in zip(key_points, outcome, strict=True) if o == MISSED),

@@ -53,8 +53,9 @@ def test_every_label_follows_the_pass_rule(answers: list[LabelledAnswer]) -> Non
 def test_precision_and_recall_of_passes(report: Report) -> None:
     assert report.overall.precision >= 0.95
     assert report.overall.recall >= 0.90
-    holdout = report.by_set["holdout"]
-    assert holdout.precision >= 0.9 and holdout.recall >= 0.85
+    for name in ("holdout", "holdout2"):  # written after the scorer was tuned
+        held = report.by_set[name]
+        assert held.precision >= 0.9 and held.recall >= 0.85, name
 
 
 @pytest.mark.parametrize("category", MUST_FAIL)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import NotFound
 from bot.quiz import srs as srs_service
+from bot.quiz import topics
 from bot.quiz.bank import MAX_QUESTION
 from bot.quiz.drill import DrillScore, score_answer
 from bot.quiz.lexicon import Lexicon, shipped
@@ -85,6 +86,8 @@ async def start_quiz(
 ) -> QuizSession:
     """A new session of `length` polls; any open session or drill of the person ends."""
     scope = await indicator_scope(session, indicator)
+    if scope is not None and (await topics.resolve(session, scope)).question_ids == ():
+        raise NotFound("quiz.no_questions", query=(indicator or "").strip())
     await quiz_repo.end_open_sessions(session=session, person_id=person_id, now=now)
     return await quiz_repo.add_session(session=session, quiz_session=QuizSession(
         person_id=person_id, kind=SessionKind.QUIZ, chat_id=chat_id,

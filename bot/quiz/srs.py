@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from fsrs import Card, Rating, Scheduler, State
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.quiz import topics
 from db.models import Question, QuestionKind, QuizCard, QuizReview, SessionKind
 from db.repositories import quiz as quiz_repo
 
@@ -150,22 +151,25 @@ async def pick_next(
     """Due cards first (most overdue), then new questions, then the soonest upcoming card.
 
     The last tier keeps a session going for someone who has seen everything; FSRS handles
-    an early review by giving it little weight.
+    an early review by giving it little weight. Indicators without questions of their own
+    (a campaign's) ask the bank's questions on their topic (`bot.quiz.topics`).
     """
+    scope = await topics.resolve(session, indicator_ids)
+    ids, questions = scope.indicator_ids, scope.question_ids
     card = await quiz_repo.next_due_card(
         session=session, person_id=person_id, now=now, kinds=kinds,
-        indicator_ids=indicator_ids, exclude=exclude,
+        indicator_ids=ids, question_ids=questions, exclude=exclude,
     )
     if card is None:
         question = await quiz_repo.next_new_question(
             session=session, person_id=person_id, kinds=kinds,
-            indicator_ids=indicator_ids, exclude=exclude,
+            indicator_ids=ids, question_ids=questions, exclude=exclude,
         )
         if question is not None:
             return question
         card = await quiz_repo.next_due_card(
             session=session, person_id=person_id, now=now, kinds=kinds,
-            indicator_ids=indicator_ids, exclude=exclude, due_only=False,
+            indicator_ids=ids, question_ids=questions, exclude=exclude, due_only=False,
         )
     if card is None:
         return None

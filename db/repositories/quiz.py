@@ -40,11 +40,14 @@ async def question_counts_by_indicator(*, session: AsyncSession) -> dict[int, in
 
 # Picking the next question ----------------------------------------------------------------
 def _question_filter(
-    indicator_ids: Collection[int] | None, kinds: Collection[QuestionKind], exclude: Collection[int]
+    indicator_ids: Collection[int] | None, kinds: Collection[QuestionKind], exclude: Collection[int],
+    question_ids: Collection[int] | None = None,
 ) -> list[object]:
     conditions: list[object] = [Question.kind.in_(list(kinds))]
     if indicator_ids is not None:
         conditions.append(Question.indicator_id.in_(list(indicator_ids)))
+    if question_ids is not None:
+        conditions.append(Question.id.in_(list(question_ids)))
     if exclude:
         conditions.append(Question.id.not_in(list(exclude)))
     return conditions
@@ -59,12 +62,14 @@ async def next_due_card(
     indicator_ids: Collection[int] | None = None,
     exclude: Collection[int] = (),
     due_only: bool = True,
+    question_ids: Collection[int] | None = None,
 ) -> QuizCard | None:
     """The person's card that is most overdue (uses ix_quiz_cards_person_due)."""
     stmt = (
         select(QuizCard)
         .join(Question, Question.id == QuizCard.question_id)
-        .where(QuizCard.person_id == person_id, *_question_filter(indicator_ids, kinds, exclude))  # type: ignore[arg-type]
+        .where(QuizCard.person_id == person_id,
+               *_question_filter(indicator_ids, kinds, exclude, question_ids))  # type: ignore[arg-type]
         .order_by(QuizCard.due, QuizCard.id)
         .limit(1)
     )
@@ -80,12 +85,13 @@ async def next_new_question(
     kinds: Collection[QuestionKind],
     indicator_ids: Collection[int] | None = None,
     exclude: Collection[int] = (),
+    question_ids: Collection[int] | None = None,
 ) -> Question | None:
     """An unseen question, easiest first (uses uq_quiz_cards_person_question)."""
     seen = exists().where(QuizCard.person_id == person_id, QuizCard.question_id == Question.id)
     stmt = (
         select(Question)
-        .where(~seen, *_question_filter(indicator_ids, kinds, exclude))  # type: ignore[arg-type]
+        .where(~seen, *_question_filter(indicator_ids, kinds, exclude, question_ids))  # type: ignore[arg-type]
         .order_by(Question.difficulty, Question.key)
         .limit(1)
     )

@@ -288,7 +288,7 @@ def _point(text: str, lexicon: Lexicon, question: str) -> _Point:
     subject = next((t for t in sorted(lexicon.contrast_terms, key=prepared.text.find)
                     if t in prepared.text), None)
     pairs = []
-    clauses = [c for c in re.split(f"[{re.escape(CLAUSE + SENTENCE)}]", "".join(plain))]
+    clauses = re.split(f"[{re.escape(CLAUSE + SENTENCE)}]", "".join(plain))
     if len(clauses) == 2:
         for clause in clauses:
             cw = _content_words(clause, lexicon)
@@ -401,7 +401,7 @@ def _negated(answer: _Prepared, said: _Said) -> bool:
     for i in _negations(masked, start, end):
         if any(text.startswith(w, j) for j in range(i + 1, i + 4) for w in said.words):
             return True
-    clause_start, clause_end = _clause_bounds(text, start)
+    clause_start, _ = _clause_bounds(text, start)
     if any(p in masked[clause_start:start] for p in _PROHIBITIONS):
         return True
     item_start = max(text.rfind(ITEM, 0, start) + 1, clause_start)

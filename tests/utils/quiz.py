@@ -60,7 +60,7 @@ questions:
     type: open
     indicator: JH
     difficulty: 2
-    question: 检查组问：“‘两基’通过国检要满足什么条件？”
+    question: “两基”通过国检要满足什么条件？
     explanation: 要点：两通过、一达标。
     key_points: ["两通过、一达标", "所有县通过审查", "教育部公布", "自查材料通过国家审查", "抽查地区指标全部达标"]
     model_answer: 概括为两通过、一达标：所有县通过国家审查并由教育部公布；自查材料通过国家审查；抽查地区指标全部达标。

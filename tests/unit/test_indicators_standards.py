@@ -199,3 +199,26 @@ def test_the_indicator_core_imports_no_telegram_handlers_or_database() -> None:
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
+
+
+def test_every_error_the_core_raises_has_a_text_with_its_parameters() -> None:
+    import string
+
+    from bot.texts import load_catalog
+
+    package = Path(__file__).resolve().parents[2] / "bot" / "indicators"
+    catalog = load_catalog("zh")
+    raised = 0
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                    and node.args[0].value.startswith("indicators.")):
+                continue
+            message_id = node.args[0].value
+            raised += 1
+            assert message_id in catalog, f"{path.name}: {message_id} has no text"
+            fields = {name for _, name, _, _ in string.Formatter().parse(catalog[message_id]) if name}
+            assert fields <= {k.arg for k in node.keywords}, f"{message_id} in {path.name}"
+    assert raised >= 20

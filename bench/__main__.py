@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("tables", "reminders", "evidence", "reports", "quiz")
+BENCHMARKS = ("tables", "reminders", "evidence", "reports", "quiz", "indicators")
 
 
 def main(argv: list[str]) -> int:

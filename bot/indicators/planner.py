@@ -435,26 +435,37 @@ class _LevelSearch:
             self.undo(c)
         return plan
 
-    def composite_plan(self, sets: list[list[list[int]]], cv_exact: list[list[float]]
-                       ) -> dict[int, _Option] | None:
-        """Basic sets: the fewest improvements from each indicator's best sets (a DP)."""
-        K = len(self.indicators)
-        limit = self.t_f * K
+    @staticmethod
+    def _composite_dp(cvs: list[list[float]]) -> tuple[list[float], list[list[int]]]:
+        """Least Σ coefficient for each total count, and the count per indicator behind it."""
         dp: list[float] = [0.0]
         choice: list[list[int]] = []
-        for k in range(K):
-            best = [math.inf] * (len(dp) + len(cv_exact[k]) - 1)
+        for values in cvs:
+            best = [math.inf] * (len(dp) + len(values) - 1)
             pick = [0] * len(best)
             for total, value in enumerate(dp):
                 if math.isinf(value):
                     continue
-                for c, cv in enumerate(cv_exact[k]):
+                for c, cv in enumerate(values):
                     if value + cv < best[total + c]:
                         best[total + c] = value + cv
                         pick[total + c] = c
             dp = best
             choice.append(pick)
-        target = next((n for n, v in enumerate(dp) if v <= limit * (1 + 1e-12)), None)
+        return dp, choice
+
+    def composite_lower(self) -> int:
+        """Basic sets: no plan has fewer improvements than this (from the lowered bounds)."""
+        dp, _ = self._composite_dp(self.cv_floor)
+        limit = self.t_f * len(self.indicators)
+        return next((n for n, v in enumerate(dp) if v <= limit + _EPS), len(self.cells) + 1)
+
+    def composite_plan(self, sets: list[list[list[int]]], cv_exact: list[list[float]]
+                       ) -> dict[int, _Option] | None:
+        """Basic sets: the fewest improvements from each indicator's best sets."""
+        K = len(self.indicators)
+        dp, choice = self._composite_dp(cv_exact)
+        target = next((n for n, v in enumerate(dp) if v <= self.t_f * K * (1 + 1e-12)), None)
         if target is None:
             return None
         counts = [0] * K
@@ -700,6 +711,8 @@ class _LevelSearch:
             self._offer(found)
         limit = len(found) if found is not None else len(self.cells)
         lower, _ = self.lower_bounds(limit)
+        if not self.quality:
+            lower = max(lower, self.composite_lower())
         if lower > limit:
             return Outcome.UNREACHABLE, {}, True, True
         # Raise the allowed count from the lower bound; a count exhausted without a plan is

@@ -176,7 +176,8 @@ def bench_planner(args: argparse.Namespace) -> None:
         def build(rows: list[Row] = rows) -> object:
             return build_records(rows, {})
 
-        base = statistics.median(_timed(build) for _ in range(args.repeat))
+        # Building 60 records takes about a millisecond: take many samples for a steady base.
+        base = statistics.median(_timed(build) for _ in range(31))
         records = build_records(rows, {})
         samples = []
         plan = None

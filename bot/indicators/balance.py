@@ -17,6 +17,7 @@ leaves the coefficient undefined, and so unknown rather than met.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -253,24 +254,31 @@ def dispersion(indicator: IndicatorDef, records: Sequence[SchoolRecord], level: 
     if students == 0:
         return Dispersion(indicator, level, 0, total, None, Fraction(0), None, (),
                           tuple(left_out), Undefined.NO_SCHOOLS)
-    mean = total * indicator.per / students
-    deviations = []
-    for record, amount in rows:
-        value = indicator.value(amount, record.students)
-        deviations.append((record, amount, value,
-                           Fraction(record.students, students) * (value - mean) ** 2))
-    sum_dev = sum((d for *_, d in deviations), Fraction(0))
-    shares = tuple(sorted(
-        (SchoolShare(r.school_id, r.name, r.students, a, v, d, d / sum_dev if sum_dev else Fraction(0),
-                     v > mean)
-         for r, a, v, d in deviations),
-        key=lambda s: (-s.deviation, s.school_id),
-    ))
-    if mean == 0:
+    # Integer arithmetic, one fraction per school: with amounts aᵢ·D whole, nᵢ students,
+    # N = Σ nᵢ and A = Σ aᵢ·D, school i's 差异情况 is per²·(aᵢD·N − A·nᵢ)² / (nᵢ·N³·D²).
+    scale = math.lcm(*(a.denominator for _, a in rows))
+    whole = [int(a * scale) for _, a in rows]
+    grand = sum(whole)
+    common = math.lcm(*(r.students for r, _ in rows))
+    weights = [(w * students - grand * r.students) ** 2 * (common // r.students)
+               for (r, _), w in zip(rows, whole, strict=True)]
+    spread = sum(weights)
+    per = indicator.per
+    mean = Fraction(grand * per, students * scale)
+    sum_dev = Fraction(per * per * spread, common * students ** 3 * scale * scale)
+    order = sorted(range(len(rows)), key=lambda n: (-weights[n], rows[n][0].school_id))
+    shares = tuple(
+        SchoolShare(rows[n][0].school_id, rows[n][0].name, rows[n][0].students, rows[n][1],
+                    Fraction(whole[n] * per, rows[n][0].students * scale),
+                    Fraction(per * per * weights[n], common * students ** 3 * scale * scale),
+                    Fraction(weights[n], spread) if spread else Fraction(0),
+                    whole[n] * students > grand * rows[n][0].students)
+        for n in order)
+    if grand == 0:
         return Dispersion(indicator, level, students, total, mean, sum_dev, None, shares,
                           tuple(left_out), Undefined.MEAN_ZERO)
-    return Dispersion(indicator, level, students, total, mean, sum_dev, sum_dev / (mean * mean),
-                      shares, tuple(left_out))
+    return Dispersion(indicator, level, students, total, mean, sum_dev,
+                      Fraction(spread, common * students * grand * grand), shares, tuple(left_out))
 
 
 def _check_records(records: Sequence[SchoolRecord]) -> int:

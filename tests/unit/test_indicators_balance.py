@@ -15,7 +15,7 @@ from bot.indicators.balance import (
     dispersion,
     school_compliance,
 )
-from bot.indicators.numbers import round_half_up
+from bot.indicators.numbers import round_half_up, sqrt_round_half_up
 from bot.indicators.records import Level, SchoolRecord, split_nine_year
 from bot.indicators.status import State
 from tests.unit.indicator_factories import library, school
@@ -211,3 +211,14 @@ def test_small_teaching_points_leave_when_the_set_says_so() -> None:
     balance = county_balance(hebei, [point, school("a", 200, resources=_quality_school())])
     assert [e.reason for _, e in balance.excluded] == [Exclusion.SMALL_TEACHING_POINT]
     assert [s.record.school_id for s in balance.schools] == ["a"]
+
+
+@pytest.mark.parametrize(("square", "places", "expected"), [
+    (Fraction(4225, 10000), 2, "0.65"),  # √0.4225 = 0.65 exactly
+    (Fraction(25, 10000), 1, "0.1"),  # √0.0025 = 0.05: a tie, rounded up
+    (Fraction(24999, 10**7), 1, "0.0"),  # just under the tie
+    (Fraction(2), 4, "1.4142"),
+])
+def test_roots_round_half_up_from_the_exact_square(square: Fraction, places: int,
+                                                   expected: str) -> None:
+    assert sqrt_round_half_up(square, places) == Decimal(expected)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("tables", "reminders", "evidence", "reports", "quiz", "drill")
+BENCHMARKS = ("tables", "reminders", "evidence", "reports", "quiz", "drill", "indicators")
 
 
 def main(argv: list[str]) -> int:

@@ -151,7 +151,14 @@ class SandboxServer:
         self._runner = web.AppRunner(build_app(self._state), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError:
+            # The port is taken (or the host is not ours): leave nothing half started, so
+            # the caller can report it and try again.
+            runner, self._runner, self._state = self._runner, None, None
+            await runner.cleanup()
+            raise
         self._port = int(self._runner.addresses[0][1])
         log.info("sandbox Bot API server listening on %s", self.url)
 

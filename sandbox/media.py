@@ -107,6 +107,51 @@ class MediaStore:
             mime_type=guessed or mime_type or "application/octet-stream",
         )
 
+    def restore(
+        self,
+        file_id: str,
+        data: bytes,
+        *,
+        kind: FileKind,
+        file_unique_id: str | None = None,
+        file_name: str = "",
+        mime_type: str | None = None,
+    ) -> StoredFile:
+        """Serve `data` under an id a bot kept from an earlier run of the sandbox.
+
+        Telegram's file ids stay valid; a sandbox starts empty. Whoever starts it again
+        (the demo) hands back the files its bot still refers to. A photo is served as one
+        size, the one the bot had downloaded.
+        """
+        existing = self.files.get(file_id)
+        if existing is not None:
+            return existing
+        width = height = None
+        if kind == "photo":
+            try:
+                with Image.open(io.BytesIO(data)) as image:
+                    width, height = image.size
+            except (UnidentifiedImageError, OSError) as exc:
+                raise ValueError(f"file {file_id} is no image") from exc
+        extension = ".jpg" if kind == "photo" else (mimetypes.guess_extension(mime_type or "") or "")
+        stored = StoredFile(
+            file_id=file_id,
+            file_unique_id=file_unique_id or "AQAD" + _b64(hashlib.sha256(data).digest())[:12],
+            kind=kind,
+            data=data,
+            file_path=f"{kind}s/file_{self._counter}{extension}",
+            mime_type=mime_type or ("image/jpeg" if kind == "photo" else None),
+            file_name=file_name or None,
+            width=width,
+            height=height,
+        )
+        self._counter += 1
+        self.files[file_id] = stored
+        self.by_path[stored.file_path] = stored
+        if kind == "photo":
+            self.photo_sets[file_id] = [stored]
+        return stored
+
     def get(self, file_id: str) -> StoredFile:
         stored = self.files.get(file_id)
         if stored is None:

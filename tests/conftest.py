@@ -24,6 +24,7 @@ from db.base import Base
 from db.migrate import upgrade
 from db.session import normalise_url
 from handlers.context import AppType
+from tests.utils.demo import DemoSeeds
 from tests.utils.telegram import RecordingRequest, UpdateFactory
 
 pytest_plugins: list[str] = [
@@ -115,3 +116,9 @@ async def harness(config: AppConfig, services: Services) -> AsyncIterator[BotHar
     async with app:
         request.clear()  # forget initialize()'s getMe
         yield BotHarness(app, request, UpdateFactory(app.bot), services)
+
+
+@pytest.fixture(scope="session")
+def demo_seeds(tmp_path_factory: pytest.TempPathFactory) -> DemoSeeds:
+    """The demo's first-run database, seeded once per start date and copied per test."""
+    return DemoSeeds(tmp_path_factory.mktemp("demo-seeds"))

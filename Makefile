@@ -2,6 +2,8 @@
 # Each creates the virtual environment and installs what it needs on first use.
 
 PYTHON ?= python3
+# The demo's port: `make demo PORT=8800` when 8765 is taken (an environment PORT is ignored).
+PORT = 8765
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -17,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/inspectbot demo
+	$(BIN)/inspectbot demo --port $(PORT)
 
 run: $(STAMP)
 	$(BIN)/inspectbot run

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from bot.config import AppConfig
-from bot.demo.cli import Demo, demo_config
-from bot.tables.cli import EXAMPLES_DIR, cmd_seed_demo
+from bench.screenshot import CHROMIUM, CHROMIUM_ARGS, leader_first_look, settled
+from bot.demo.cli import Demo
+from tests.utils.demo import DemoSeeds, demo_app_config
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/inspectbot-demo.png")
 
 pytestmark = [
@@ -31,27 +25,36 @@ pytestmark = [
 ]
 
 
-def test_demo_gives_a_working_chat_in_the_browser(config: AppConfig) -> None:
-    assert cmd_seed_demo(demo_config(config), argparse.Namespace(dir=EXAMPLES_DIR)) == 0
-    asyncio.run(_scenario(config))
-
-
-async def _scenario(config: AppConfig) -> None:
+async def test_demo_gives_a_working_chat_in_the_browser(
+    demo_seeds: DemoSeeds, tmp_path: Path
+) -> None:
     from playwright.async_api import async_playwright, expect
 
+    config = demo_app_config(tmp_path / "data")
+    await demo_seeds.install(tmp_path / "data", datetime.now(config.zone).date())
     demo = Demo(config)
     await demo.start()
     try:
         owner = next(m for m in demo.cast if m.label == "责任人")
+        leader = next(m for m in demo.cast if m.label == "领导")
+        await settled(demo)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = await browser.new_page(viewport={"width": 1200, "height": 860})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(demo.url + "/")
+
+            # The leader's first look: a campaign in motion, not everything at 0 %.
+            summary = await leader_first_look(page, demo.url, leader.telegram_id)
+            text = await summary.inner_text()
+            completion = re.search(r"完成率\s*(\d+)%", text)
+            assert completion is not None, text
+            assert 0 < int(completion.group(1)) < 100, text
+            late_days = [int(d) for d in re.findall(r"逾期\s*(\d+)\s*天", text)]
+            assert late_days and max(late_days) <= 21, text
+
             await page.click(f"[data-user-id='{owner.telegram_id}']")
             messages = page.get_by_test_id("messages")
-
             await page.fill("#text", "/tasks")
             await page.click("#send")
             listing = messages.locator(".row.from-bot").filter(has_text="我的未完成任务")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("tables", "reminders", "evidence", "reports", "quiz", "drill", "indicators")
+BENCHMARKS = ("tables", "reminders", "evidence", "reports", "quiz", "drill", "indicators",
+              "demo")
 
 
 def main(argv: list[str]) -> int:

@@ -21,6 +21,7 @@ import os
 import signal
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -226,6 +227,8 @@ class Demo:
             rate_limits=RateLimitConfig(private_burst=3),
         )
         self.people: list[DemoRole] = []
+        # Called before a first run's seeding, which takes seconds rather than moments.
+        self.on_seeding: Callable[[], None] | None = None
         self.prepared: Prepared | None = None
         self.dropped = 0
         self._app: AppType | None = None
@@ -246,6 +249,9 @@ class Demo:
             raise PortUnavailable(self.server.config.host, self.server.config.port, exc) from None
         try:
             today = self.today or datetime.now(self.config.zone).date()
+            kept = keeps_database(demo_db_path(self.config), fresh=self.fresh)
+            if not kept and self.on_seeding is not None:
+                self.on_seeding()
             self.prepared = await prepare_database(self.config, self.sample_dir, today,
                                                    fresh=self.fresh)
             cfg = demo_config(self.config, self.server)
@@ -359,6 +365,7 @@ async def run_demo(
 ) -> int:
     texts = Texts.load(config.bot.default_language)
     demo = Demo(config, host=host, port=port, sample_dir=sample_dir, fresh=fresh)
+    demo.on_seeding = lambda: print("\n".join(_both(texts, "demo.seeding")), flush=True)
     try:
         await demo.start()
     except PortUnavailable as exc:

@@ -16,8 +16,9 @@ import hashlib
 import itertools
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -84,13 +85,27 @@ def _facts(task: Task, zone: ZoneInfo) -> TaskFacts:
     )
 
 
+@dataclass(frozen=True)
+class _TaskRef:
+    """What the replay needs of a task between steps: who acts on it, its sign."""
+
+    key: str
+    owner_id: int | None
+    unit_leader_id: int | None
+
+
 class _Replay:
     """Plays planned steps through the services, the clock set to each step's moment."""
 
-    def __init__(self, services: Services, clock: FrozenClock, office_ids: list[int]) -> None:
+    def __init__(
+        self, services: Services, clock: FrozenClock, tasks: dict[int, _TaskRef],
+        actors: dict[int, Actor], office_ids: list[int],
+    ) -> None:
         self.services = services
         self.clock = clock
         self.zone = services.config.zone
+        self.tasks = tasks
+        self.actors = actors
         self.office_ids = office_ids
         # Its own sessions, not the bus-publishing ones: the reminders derive everything
         # afresh when the bot starts, so they need not hear of history being written.
@@ -98,62 +113,65 @@ class _Replay:
             session=services.db.session, store=services.evidence.store,
             config=services.config, now=clock.now,
         )
-        self._actors: dict[int, Actor] = {}
         self._message_ids = itertools.count(101)
         self._albums = itertools.count(1)
         self._downloads: dict[str, bytes] = {}
 
-    async def actor(self, session: AsyncSession, person_id: int) -> Actor:
-        if person_id not in self._actors:
-            person = await people_repo.get_person(session=session, person_id=person_id)
-            if person is None:
-                raise SeedError(f"no person {person_id}")
-            self._actors[person_id] = await actor_for(session=session, person=person)
-        return self._actors[person_id]
+    def owner(self, task_id: int) -> Actor:
+        return self.actors[self.tasks[task_id].owner_id or self.office_ids[0]]
 
-    async def owner(self, session: AsyncSession, task: Task) -> Actor:
-        return await self.actor(session, task.owner_id or self.office_ids[0])
-
-    async def reviewer(self, session: AsyncSession, task: Task, uploader_id: int | None) -> Actor:
+    def reviewer(self, task_id: int, uploader_id: int | None) -> Actor:
         """The unit's leader, unless they uploaded it themselves; then the office."""
-        leader_id = task.unit.leader_id if task.unit is not None else None
+        leader_id = self.tasks[task_id].unit_leader_id
         if leader_id is not None and leader_id != uploader_id:
-            return await self.actor(session, leader_id)
+            return self.actors[leader_id]
         office = next((i for i in self.office_ids if i != uploader_id), self.office_ids[0])
-        return await self.actor(session, office)
+        return self.actors[office]
 
-    async def play(self, step: Step) -> None:
+    async def play(self, steps: Sequence[Step]) -> None:
+        """Every step in order; one unit of work per day, except uploads, which the
+        evidence service does in units of work of its own (as it does for the bot)."""
+        index = 0
+        while index < len(steps):
+            if steps[index].act is Act.UPLOAD:
+                self.clock.set(steps[index].at)
+                await self._upload(steps[index])
+                index += 1
+                continue
+            day = steps[index].at.date()
+            async with self.services.db.session() as session:
+                while (index < len(steps) and steps[index].act is not Act.UPLOAD
+                       and steps[index].at.date() == day):
+                    await self._one(session, steps[index])
+                    index += 1
+
+    async def _one(self, session: AsyncSession, step: Step) -> None:
         self.clock.set(step.at)
-        now = step.at
-        if step.act is Act.UPLOAD:
-            await self._upload(step)
-            return
-        async with self.services.db.session() as session:
-            task = await task_service.load_task(session, step.task_id)
-            owner = await self.owner(session, task)
-            if step.act is Act.START:
-                await task_service.start(session, owner, task.id, now)
-            elif step.act is Act.PROGRESS:
-                await task_service.set_progress(session, owner, task.id, step.percent, now,
-                                                step.text)
-            elif step.act is Act.BLOCK:
-                await task_service.block(session, owner, task.id, step.text, now)
-            elif step.act is Act.SUBMIT:
-                await task_service.submit(session, owner, task.id, now)
-            elif step.act is Act.COMPLETE:
-                await task_service.complete(session, owner, task.id, now, step.text)
-            elif step.act in (Act.APPROVE, Act.REJECT):
-                await self._review(session, task, step, now)
+        now, task_id = step.at, step.task_id
+        owner = self.owner(task_id)
+        if step.act is Act.START:
+            await task_service.start(session, owner, task_id, now)
+        elif step.act is Act.PROGRESS:
+            await task_service.set_progress(session, owner, task_id, step.percent, now,
+                                            step.text)
+        elif step.act is Act.BLOCK:
+            await task_service.block(session, owner, task_id, step.text, now)
+        elif step.act is Act.SUBMIT:
+            await task_service.submit(session, owner, task_id, now)
+        elif step.act is Act.COMPLETE:
+            await task_service.complete(session, owner, task_id, now, step.text)
+        elif step.act in (Act.APPROVE, Act.REJECT):
+            await self._review(session, step)
 
-    async def _review(self, session: AsyncSession, task: Task, step: Step, now: datetime) -> None:
+    async def _review(self, session: AsyncSession, step: Step) -> None:
         waiting = await evidence_repo.evidence_of_task(
-            session=session, task_id=task.id, statuses=(EvidenceStatus.PENDING,)
+            session=session, task_id=step.task_id, statuses=(EvidenceStatus.PENDING,)
         )
         if step.act is Act.REJECT:
             waiting = waiting[:1]
         for offset, item in enumerate(waiting):
-            reviewer = await self.reviewer(session, task, item.uploader_id)
-            at = now + timedelta(seconds=20 * offset)
+            reviewer = self.reviewer(step.task_id, item.uploader_id)
+            at = step.at + timedelta(seconds=20 * offset)
             if step.act is Act.REJECT:
                 await review.reject(session, reviewer, item.id, step.text, at)
             else:
@@ -165,29 +183,26 @@ class _Replay:
 
     async def _upload(self, step: Step) -> None:
         """The owner sends photos with `#<task>` in the caption, as an album if several."""
-        async with self.services.db.session() as session:
-            task = await task_service.load_task(session, step.task_id)
-            owner = await self.owner(session, task)
-            key = task.key
+        task_id, owner = step.task_id, self.owner(step.task_id)
         album = f"demo-album-{next(self._albums)}" if step.files > 1 else None
         batch = ""
         for index in range(step.files):
             taken = (step.at - timedelta(minutes=25 + 3 * index)).astimezone(self.zone)
-            data = evidence_photo(f"{task.id}:{step.at.isoformat()}:{index}",
-                                  f"{key}  #{task.id}", taken)
+            data = evidence_photo(f"{task_id}:{step.at.isoformat()}:{index}",
+                                  f"{self.tasks[task_id].key}  #{task_id}", taken)
             digest = hashlib.sha256(data).hexdigest()
             file = IncomingFile(
                 kind=EvidenceKind.PHOTO, file_id=f"demo-photo-{digest[:40]}",
                 file_unique_id=f"demo-{digest[:24]}", file_name="", mime_type="image/jpeg",
-                size=len(data), caption=f"#{task.id} {step.text}" if index == 0 else "",
+                size=len(data), caption=f"#{task_id} {step.text}" if index == 0 else "",
                 chat_id=owner.telegram_id or 0, message_id=next(self._message_ids),
-                media_group_id=album, named_task_id=task.id,
+                media_group_id=album, named_task_id=task_id,
             )
             self._downloads[file.file_id] = data
             batch = await self.evidence.receive(owner, file)
         outcome = await self.evidence.process_batch(owner.person_id, batch, self._fetch)
         if outcome is None or outcome.error is not None or len(outcome.attached) != step.files:
-            raise SeedError(f"evidence for task {task.id} was not attached: {outcome!r}")
+            raise SeedError(f"evidence for task {task_id} was not attached: {outcome!r}")
 
 
 async def _practise(services: Services, today: date, rng: random.Random) -> int:
@@ -238,11 +253,12 @@ async def seed_demo(config: AppConfig, sample: Sample, today: date) -> Seeded:
                 raise SeedError("the sample set up no campaign")
             tasks = await tasks_repo.tasks_of_campaign(session=session, campaign_id=campaign.id)
             facts = [_facts(t, zone) for t in tasks]
+            refs = {t.id: _TaskRef(t.key, t.owner_id, t.unit.leader_id) for t in tasks}
+            actors = {p.id: await actor_for(session=session, person=p)
+                      for p in await people_repo.all_persons(session=session)}
         history: History = plan_history(facts, campaign_start=start, today=today, zone=zone,
                                         rng=rng)
-        replay = _Replay(services, clock, office)
-        for step in history.steps:
-            await replay.play(step)
+        await _Replay(services, clock, refs, actors, office).play(history.steps)
 
         answers = await _practise(services, today, rng) if config.quiz.load_starter_bank else 0
 

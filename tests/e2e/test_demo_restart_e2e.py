@@ -20,9 +20,14 @@ from bot.services import build_services
 from db.models import Evidence, OutboxMessage, OutboxState, Task, TaskStatus
 from sandbox import SandboxClient
 from sandbox.client import SimUser
+from tests.conftest import PG_URL
 from tests.utils.demo import DemoSeeds, demo_app_config
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    # The demo always keeps its own SQLite file: the PostgreSQL pass would only repeat it.
+    pytest.mark.skipif(bool(PG_URL), reason="the demo uses its own SQLite file"),
+]
 
 OFFICE_ID, LEADER_ID = 1001, 1002
 GONE_CHAT = -1001000000777

@@ -58,6 +58,8 @@ ID = Number(1, 2**31 - 1)
 ID_OR_NONE = Number(0, 2**31 - 1)
 PERCENT = Number(0, 100)
 MINUTES = Number(1, 7 * 24 * 60)
+# Where a page of a list starts; far beyond any list the bot shows.
+OFFSET = Number(0, 1_000_000)
 
 TASK = "task"
 EVIDENCE = "ev"
@@ -66,6 +68,7 @@ REPORT = "rep"
 IMPORT = "import"
 QUIZ = "quiz"
 SETTINGS = "set"
+PAGE = "page"
 
 # prefix → action → fields. The single source of truth for every button's data.
 SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
@@ -97,6 +100,18 @@ SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
     SETTINGS: {
         "language": (Word(frozenset({"zh", "en"})),),
         "quiet": (Word(frozenset({"default", "off"})),),
+    },
+    # A page of a long list, read again from the database at the offset (bot.core.paging).
+    # tasks: my open tasks · ovd: overdue · veto: one-vote-veto risks · unit / ind: a unit's
+    # or an indicator's tasks · pick: tasks to choose for a waiting file (inbox row) ·
+    # ev: a task's evidence from the offset on · rku / rkp: quiz standings of units / people
+    # (week or all) · ask: more /ask results · undl: undelivered messages.
+    PAGE: {
+        "tasks": (OFFSET,), "ovd": (OFFSET,), "veto": (OFFSET,),
+        "unit": (ID, OFFSET), "ind": (ID, OFFSET), "pick": (ID, OFFSET), "ev": (ID, OFFSET),
+        "rku": (Word(frozenset({"week", "all"})), OFFSET),
+        "rkp": (Word(frozenset({"week", "all"})), OFFSET),
+        "ask": (OFFSET,), "undl": (OFFSET,),
     },
 }
 
@@ -172,3 +187,8 @@ def task(action: str, task_id: int, value: int | None = None) -> str:
 
 def evidence(action: str, *ids: int) -> str:
     return build(EVIDENCE, action, *ids)
+
+
+def page(action: str, *fields: int | str) -> str:
+    """A page button's data: `page:<list>[:<subject>]:<offset>`."""
+    return build(PAGE, action, *fields)

@@ -1,0 +1,236 @@
+"""Telegram's size limits for what the bot sends, and fitting HTML texts into them.
+
+Telegram counts a message after parsing its entities: the text without HTML tags, with
+`&lt;` and the like as one character, in UTF-16 code units (an emoji outside the Basic
+Multilingual Plane counts two). A text over the limit is refused outright (400 "message is
+too long"), so every view passes through here on its way out: long texts are split at line
+boundaries, captions are shortened, and no part ever cuts a tag or an entity in two.
+Tags open at a split are closed at the end of one part and opened again at the start of
+the next, so each part is valid HTML on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.core.callbacks import MAX_BYTES as MAX_CALLBACK_BYTES
+from bot.core.keyboard import MAX_BUTTONS
+
+MAX_TEXT = 4096  # a message's text
+MAX_CAPTION = 1024  # a photo's or document's caption
+MAX_ALBUM = 10  # items in one media group
+MAX_ANSWER = 200  # the text of a callback query's answer
+ELLIPSIS = "…"
+
+__all__ = [
+    "ELLIPSIS", "MAX_ALBUM", "MAX_ANSWER", "MAX_BUTTONS", "MAX_CALLBACK_BYTES", "MAX_CAPTION",
+    "MAX_TEXT", "clip", "plain_text", "shorten_html", "split_html", "visible_length",
+]
+
+# Named entities Telegram decodes; any other `&name;` stays in the text as typed.
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_TOKEN = re.compile(
+    r"(?P<tag></?[A-Za-z][^<>]*>)"
+    r"|(?P<entity>&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});)"
+    r"|(?P<char>.)",
+    re.DOTALL,
+)
+_TAG_NAME = re.compile(r"</?\s*([A-Za-z][A-Za-z0-9-]*)")
+_BREAKS_LINE = "\n"
+_BREAKS_WORD = " \t"
+
+
+class _Kind(Enum):
+    OPEN = "open"
+    CLOSE = "close"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: _Kind
+    raw: str
+    name: str = ""
+    shown: str = ""  # what Telegram displays for a text token
+
+    @property
+    def width(self) -> int:
+        return utf16_len(self.shown)
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit in which Telegram counts."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _decode(entity: str) -> str | None:
+    body = entity[1:-1]
+    if not body.startswith("#"):
+        return _NAMED.get(body)
+    code = int(body[2:], 16) if body[1:2] in ("x", "X") else int(body[1:])
+    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return None
+    return chr(code)
+
+
+def _tokens(html: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    for match in _TOKEN.finditer(html):
+        raw = match.group()
+        if match.lastgroup == "tag":
+            name_match = _TAG_NAME.match(raw)
+            name = name_match.group(1).lower() if name_match else ""
+            kind = _Kind.CLOSE if raw.startswith("</") else _Kind.OPEN
+            tokens.append(_Token(kind, raw, name))
+        elif match.lastgroup == "entity":
+            decoded = _decode(raw)
+            if decoded is None:
+                # Telegram keeps an entity it does not know as typed, one character each.
+                tokens.extend(_Token(_Kind.TEXT, ch, shown=ch) for ch in raw)
+            else:
+                tokens.append(_Token(_Kind.TEXT, raw, shown=decoded))
+        else:
+            tokens.append(_Token(_Kind.TEXT, raw, shown=raw))
+    return tokens
+
+
+def visible_length(html: str) -> int:
+    """What Telegram counts against its limits: the parsed text in UTF-16 code units."""
+    return sum(t.width for t in _tokens(html) if t.kind is _Kind.TEXT)
+
+
+def plain_text(html: str) -> str:
+    """The text Telegram shows for `html` (tags dropped, entities decoded)."""
+    return "".join(t.shown for t in _tokens(html) if t.kind is _Kind.TEXT)
+
+
+def _closing(stack: list[_Token] | tuple[_Token, ...]) -> str:
+    return "".join(f"</{tag.name}>" for tag in reversed(stack))
+
+
+def _opening(stack: list[_Token] | tuple[_Token, ...]) -> str:
+    return "".join(tag.raw for tag in stack)
+
+
+def _apply(stack: list[_Token], token: _Token) -> None:
+    if token.kind is _Kind.OPEN:
+        stack.append(token)
+    elif token.kind is _Kind.CLOSE:
+        # Close the innermost tag of that name (HTML from the catalogs is well nested).
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index].name == token.name:
+                del stack[index]
+                break
+
+
+@dataclass(frozen=True)
+class _Cut:
+    index: int  # the first token of the next part
+    drop: bool  # the token at `index` is the whitespace the split replaces
+    stack: tuple[_Token, ...]  # tags open at the cut
+    width: int = 0  # what the part before the cut shows
+
+
+def split_html(html: str, limit: int = MAX_TEXT) -> list[str]:
+    """`html` as parts that each fit `limit`, split at the last line break that fits.
+
+    A line break is used when it leaves the part at least half full; otherwise the part
+    ends at its last space, and failing that (Chinese has none) between two characters,
+    so a long line is not spread over more messages than it needs. The newline or space at a split is dropped;
+    a part that would show only whitespace is left out, because Telegram refuses it.
+    """
+    if limit < 2:
+        raise ValueError("a part must hold at least one character of two code units")
+    tokens = _tokens(html)
+    parts: list[str] = []
+    start = 0
+    reopen: tuple[_Token, ...] = ()
+    while start < len(tokens):
+        cut = _next_cut(tokens, start, reopen, limit)
+        if cut is None:
+            parts.append(_opening(reopen) + "".join(t.raw for t in tokens[start:]))
+            break
+        body = "".join(t.raw for t in tokens[start:cut.index])
+        parts.append(_opening(reopen) + body + _closing(cut.stack))
+        start = cut.index + 1 if cut.drop else cut.index
+        reopen = cut.stack
+    return [part for part in parts if plain_text(part).strip()]
+
+
+def _next_cut(
+    tokens: list[_Token], start: int, reopen: tuple[_Token, ...], limit: int
+) -> _Cut | None:
+    """Where the part starting at `start` ends, or None when the rest fits."""
+    stack = list(reopen)
+    width = 0
+    seen_text = False  # a break is useful only after something visible
+    line: _Cut | None = None
+    word: _Cut | None = None
+    for index in range(start, len(tokens)):
+        token = tokens[index]
+        if token.kind is not _Kind.TEXT:
+            _apply(stack, token)
+            continue
+        if width + token.width > limit:
+            # A natural break only when it keeps the part at least half full: an early
+            # line break would leave a stub part and make one more message.
+            half = limit // 2
+            if line is not None and line.width >= half:
+                return line
+            if word is not None and word.width >= half:
+                return word
+            if width == 0:
+                # Not even one character fits: take it anyway rather than loop.
+                return _Cut(index + 1, False, tuple(stack))
+            return _hard_cut(tokens, start, index, stack)
+        if seen_text and token.shown in _BREAKS_LINE:
+            line = _Cut(index, True, tuple(stack), width)
+        elif seen_text and token.shown in _BREAKS_WORD:
+            word = _Cut(index, True, tuple(stack), width)
+        width += token.width
+        if not token.shown.isspace():
+            seen_text = True
+    return None
+
+
+def _hard_cut(tokens: list[_Token], start: int, index: int, stack: list[_Token]) -> _Cut:
+    """A cut between two characters; tags opened right before it move to the next part."""
+    open_now = list(stack)
+    while (index > start and tokens[index - 1].kind is _Kind.OPEN and open_now
+           and open_now[-1] is tokens[index - 1]):
+        index -= 1
+        open_now.pop()
+    return _Cut(index, False, tuple(open_now))
+
+
+def shorten_html(html: str, limit: int = MAX_CAPTION, ellipsis: str = ELLIPSIS) -> str:
+    """`html` cut to fit `limit`, ending in `ellipsis`, its open tags closed."""
+    if visible_length(html) <= limit:
+        return html
+    room = limit - utf16_len(ellipsis)
+    if room < 0:
+        raise ValueError("the limit leaves no room for the ellipsis")
+    stack: list[_Token] = []
+    kept: list[str] = []
+    width = 0
+    for token in _tokens(html):
+        if token.kind is _Kind.TEXT:
+            if width + token.width > room:
+                break
+            width += token.width
+        else:
+            _apply(stack, token)
+        kept.append(token.raw)
+    body = "".join(kept)
+    # Trailing whitespace before the ellipsis reads as a stray gap.
+    trimmed = body.rstrip()
+    return trimmed + ellipsis + _closing(stack)
+
+
+def clip(text: str, length: int, ellipsis: str = ELLIPSIS) -> str:
+    """Plain text (a title in a list, a button label) cut to `length` characters."""
+    if len(text) <= length:
+        return text
+    return text[: max(0, length - len(ellipsis))].rstrip() + ellipsis

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,10 +24,96 @@ from telegram import (
     Update,
     User,
 )
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from sandbox.errors import ApiError
+from sandbox.textfmt import format_text, utf16_len
 
 BOT_ID = 7000000001
 BOT_USERNAME = "yingjian_test_bot"
+
+# Telegram's limits, as it enforces them (the sandbox's methods model the same).
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_BUTTONS = 100
+BAD_GATEWAY_PAGE = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer other than success: a status, Telegram's description, a flood wait."""
+
+    status: int  # 0: no answer at all (the request timed out)
+    description: str = ""
+    retry_after: int | None = None
+
+    def payload(self) -> bytes:
+        if self.status == 502:
+            return BAD_GATEWAY_PAGE  # nginx answers, not the Bot API
+        body: dict[str, Any] = {"ok": False, "error_code": self.status,
+                                "description": self.description}
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return json.dumps(body).encode()
+
+
+def bad_gateway() -> Refusal:
+    return Refusal(502)
+
+
+def timed_out() -> Refusal:
+    return Refusal(0)
+
+
+def flood(retry_after: int) -> Refusal:
+    return Refusal(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+
+def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
+    markup = params.get("reply_markup")
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return markup if isinstance(markup, dict) else None
+
+
+def _check_text(params: dict[str, Any], key: str, limit: int, too_long: str) -> None:
+    if key not in params:
+        return
+    raw = str(params[key])
+    entities = params.get("entities" if key == "text" else "caption_entities")
+    if isinstance(entities, str):
+        entities = json.loads(entities)
+    plain, _ = format_text(raw, params.get("parse_mode"), entities)
+    if key == "text" and not plain.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(plain) > limit:
+        raise ApiError(400, f"Bad Request: {too_long}")
+
+
+def refuse_like_telegram(method: str, params: dict[str, Any]) -> None:
+    """Raise the ApiError Telegram answers for a message over one of its limits."""
+    if method in ("sendMessage", "editMessageText"):
+        _check_text(params, "text", MAX_TEXT, "message is too long")
+    _check_text(params, "caption", MAX_CAPTION, "message caption is too long")
+    if method == "sendMediaGroup":
+        media = params["media"]
+        items = json.loads(media) if isinstance(media, str) else media
+        if not 2 <= len(items) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media in the media group")
+        for item in items:
+            _check_text(dict(item), "caption", MAX_CAPTION, "message caption is too long")
+    markup = _markup(params)
+    rows = markup.get("inline_keyboard", []) if markup else []
+    buttons = [b for row in rows for b in row]
+    if len(buttons) > MAX_BUTTONS:
+        raise ApiError(400, "Bad Request: reply markup is too long")
+    if any(not 1 <= len(str(b.get("callback_data", "x")).encode()) <= 64 for b in buttons):
+        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
 @dataclass
@@ -62,7 +149,14 @@ class RecordingRequest(BaseRequest):
 
     calls: list[SentCall] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    # Calls Telegram refused (over a limit, or an answer scripted with `refuse`).
+    refused: list[SentCall] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
+    _scripted: dict[str, deque[Refusal]] = field(default_factory=dict)
+
+    def refuse(self, method: str, *answers: Refusal) -> None:
+        """Answer the next calls of `method` with these refusals, one each, in order."""
+        self._scripted.setdefault(method, deque()).extend(answers)
 
     @property
     def read_timeout(self) -> float | None:
@@ -92,6 +186,18 @@ class RecordingRequest(BaseRequest):
         if request_data is not None and request_data.contains_files:
             for name, value in request_data.multipart_data.items():
                 params.setdefault(name, value)
+        scripted = self._scripted.get(api_method)
+        if scripted:
+            refusal = scripted.popleft()
+            self.refused.append(SentCall(api_method, params))
+            if refusal.status == 0:
+                raise TimedOut
+            return refusal.status, refusal.payload()
+        try:
+            refuse_like_telegram(api_method, params)
+        except ApiError as error:
+            self.refused.append(SentCall(api_method, params))
+            return error.code, json.dumps(error.payload()).encode()
         self.calls.append(SentCall(api_method, params))
         result = self._answer(api_method, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -144,6 +250,7 @@ class RecordingRequest(BaseRequest):
 
     def clear(self) -> None:
         self.calls.clear()
+        self.refused.clear()
 
 
 class UpdateFactory:

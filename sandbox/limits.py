@@ -4,6 +4,11 @@ Telegram documents roughly 30 messages per second overall, one message per secon
 per private chat (short bursts are tolerated) and 20 messages per minute per group.
 A refused send does not consume quota, so a bot that honours ``retry_after``
 gets through on its next attempt.
+
+An album counts one message per item. In a private chat an album larger than the
+burst goes out once the chat's bucket is full and leaves the chat in debt (the next
+message waits until the items are paid for): otherwise such an album could never be
+sent, and the ``retry_after`` it was given would be a promise the server breaks.
 """
 
 from __future__ import annotations
@@ -79,8 +84,9 @@ class RateLimiter:
         group: _Window | None = None
         if is_private:
             bucket = self._refilled(chat_id, now)
-            if bucket.tokens < count:
-                waits.append((count - bucket.tokens) / self.config.private_per_second)
+            needed = min(count, max(1, self.config.private_burst))
+            if bucket.tokens < needed:
+                waits.append((needed - bucket.tokens) / self.config.private_per_second)
         else:
             group = self._groups.setdefault(chat_id, _Window(self.config.group_per_minute, 60.0))
             waits.append(group.wait_needed(now, count))

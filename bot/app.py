@@ -11,7 +11,6 @@ import sys
 from typing import Any
 
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -24,6 +23,7 @@ import handlers
 from bot.config import AppConfig
 from bot.core.schema import SchemaBehind, check_schema
 from bot.delivery.menus import publish_menus
+from bot.delivery.pacing import Pacing
 from bot.services import Services, build_services
 from handlers.context import AppContext, AppType
 
@@ -60,9 +60,9 @@ def build_application(
         builder = builder.base_file_url(config.telegram.base_file_url)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    # Every request, replies included, passes Telegram's flood limits (30/s overall,
-    # 20/min per group) and waits out a 429's retry_after instead of failing.
-    limiter: Any = rate_limiter or AIORateLimiter(max_retries=3)  # builder is generic in it
+    # Every request, replies included, keeps Telegram's pace (30/s overall, 20/min per
+    # group); a 429 goes back to the caller, which decides how long it may wait.
+    limiter: Any = rate_limiter or Pacing()  # builder is generic in it
     builder = builder.rate_limiter(limiter)
     if not updater:
         builder = builder.updater(None)

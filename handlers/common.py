@@ -1,24 +1,18 @@
-"""Helpers every handler uses: narrowing an update, the acting person, replying."""
+"""Helpers every handler uses: narrowing an update, the acting person, a pressed button.
+
+Replies go through `handlers.outgoing`, which keeps them within Telegram's limits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-    User,
-)
-from telegram.constants import ParseMode
+from telegram import CallbackQuery, Message, Update, User
 
 from bot.core import callbacks
 from bot.core.access import Actor
 from bot.core.errors import PermissionDenied
-from bot.core.keyboard import Keyboard
 from db.models import Role
+from handlers import outgoing
 from handlers.context import AppContext
 
 
@@ -78,42 +72,6 @@ def t(context: AppContext, key: str, /, **params: object) -> str:
     return context.services.texts.get(language_of(context, None), key, **params)
 
 
-def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
-    """A view's plain keyboard as Telegram's object (None for no buttons)."""
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row]
-         for row in keyboard.rows]
-    )
-
-
-async def reply(
-    update: Update,
-    text: str,
-    keyboard: Keyboard | None = None,
-) -> Message | None:
-    """Answer in the chat the update came from (a callback's message chat included)."""
-    message = update.effective_message
-    if message is None:
-        return None
-    return await message.reply_html(
-        text, reply_markup=markup(keyboard), disable_web_page_preview=True, do_quote=False
-    )
-
-
-async def edit_or_reply(update: Update, text: str, keyboard: Keyboard | None = None) -> None:
-    """From a button press, replace the card in place; from a command, send a new one."""
-    query = update.callback_query
-    if query is not None and query.message is not None and isinstance(query.message, Message):
-        await query.edit_message_text(
-            text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard),
-            disable_web_page_preview=True,
-        )
-        return
-    await reply(update, text, keyboard)
-
-
 def command_args(context: AppContext) -> list[str]:
     return list(context.args or [])
 
@@ -127,6 +85,6 @@ async def pressed(
         return None
     parsed = callbacks.parse(query.data, prefix)
     if parsed is None:
-        await query.answer()
+        await outgoing.answer(query)
         return None
     return query, parsed

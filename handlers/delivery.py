@@ -4,15 +4,24 @@ who had blocked the bot can be reached again."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler, TypeHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, TypeHandler
 
+from bot.core import callbacks
 from bot.core.errors import InvalidInput
+from bot.core.keyboard import Keyboard
+from bot.core.paging import page_buttons, page_footer
 from bot.core.parsing import parse_task_id
+from bot.core.textfit import clip
 from bot.delivery import undelivered as undelivered_service
 from db.models import Role
-from handlers.common import command_args, reply, require, t
+from handlers import outgoing
+from handlers.common import actor_of, command_args, pressed, require, t
 from handlers.context import AppContext, AppType
 from handlers.groups import Group
+from handlers.outgoing import edit_or_reply, reply
+
+UNDELIVERED_PAGE = 10
+ERROR_SHOWN = 200  # Telegram's error texts are short; a stack of them is not
 
 
 async def undelivered(update: Update, context: AppContext) -> None:
@@ -29,19 +38,42 @@ async def undelivered(update: Update, context: AppContext) -> None:
         services.delivery.dispatcher.wake()
         await reply(update, t(context, "reminders.undelivered.retried", id=message_id))
         return
+    await _listing(update, context, 0)
+
+
+async def _listing(update: Update, context: AppContext, offset: int) -> None:
+    services = context.services
     async with services.session() as session:
-        rows = await undelivered_service.listing(session, limit=20)
+        rows, page = await undelivered_service.listing(session, offset=offset,
+                                                       size=UNDELIVERED_PAGE)
     if not rows:
-        await reply(update, t(context, "reminders.undelivered.none"))
+        await edit_or_reply(update, t(context, "reminders.undelivered.none"))
         return
-    lines = [t(context, "reminders.undelivered.header", count=len(rows))]
+    lines = [t(context, "reminders.undelivered.header", count=page.total)]
     for item in rows:
         row = item.message
         who = item.recipient or str(row.chat_id)
         lines.append(t(context, "reminders.undelivered.line", id=row.id, kind=row.kind,
                        state=t(context, f"reminders.state.{row.state.value}"), who=who,
-                       error=row.last_error or ""))
-    await reply(update, "\n".join(lines))
+                       error=clip(row.last_error or "", ERROR_SHOWN)))
+    lang = actor_of(context).language
+    footer = page_footer(services.texts, lang, page)
+    if footer:
+        lines.append(footer)
+    keyboard = Keyboard.of([page_buttons(services.texts, lang, page,
+                                         lambda at: callbacks.page("undl", at))])
+    await edit_or_reply(update, "\n".join(lines), keyboard or None)
+
+
+async def on_page(update: Update, context: AppContext) -> None:
+    """page:undl:<offset>: another page of undelivered messages."""
+    require(context, Role.ADMIN)
+    button = await pressed(update, callbacks.PAGE)
+    if button is None:
+        return
+    query, parsed = button
+    await outgoing.answer(query)
+    await _listing(update, context, parsed.number(0))
 
 
 async def note_reachable(update: Update, context: AppContext) -> None:
@@ -53,4 +85,6 @@ async def note_reachable(update: Update, context: AppContext) -> None:
 
 def register(app: AppType) -> None:
     app.add_handler(CommandHandler("undelivered", undelivered))
+    app.add_handler(
+        CallbackQueryHandler(on_page, pattern=callbacks.pattern(callbacks.PAGE, "undl")))
     app.add_handler(TypeHandler(Update, note_reachable), group=Group.BOOKKEEPING)

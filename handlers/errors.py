@@ -7,10 +7,11 @@ import logging
 import traceback
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError
+from telegram.error import Forbidden, NetworkError, RetryAfter
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.errors import DomainError
+from handlers import outgoing
 from handlers.common import NotForUs, language_of
 from handlers.context import AppContext, AppType
 
@@ -40,7 +41,9 @@ async def _report(update: object, context: AppContext) -> None:
         text = texts.get(lang, error.message_id, **error.params)
         await _tell(tg_update, text, texts.plain(lang, error.message_id, **error.params))
         return
-    if isinstance(error, (Forbidden, NetworkError)):
+    if isinstance(error, (Forbidden, NetworkError, RetryAfter)):
+        # Replies already try again and give up quietly (handlers.outgoing); what reaches
+        # here is a request made elsewhere, and no fault of the bot's to report.
         log.warning("telegram refused or was unreachable: %s", error)
         return
     log.error("unhandled error while processing an update", exc_info=error)
@@ -48,11 +51,10 @@ async def _report(update: object, context: AppContext) -> None:
     trace = "".join(traceback.format_exception(error)) if error else ""
     for admin_id in context.services.config.telegram.admin_ids:
         try:
-            await context.bot.send_message(
-                admin_id,
+            await outgoing.send(
+                context.bot, admin_id,
                 texts.get("zh", "error.admin_report", error=type(error).__name__)
                 + f"\n<pre>{html.escape(trace[-3000:])}</pre>",
-                parse_mode="HTML",
             )
         except Exception:
             log.warning("could not notify admin chat about an error")
@@ -63,9 +65,9 @@ async def _tell(update: Update | None, html_text: str, plain_text: str) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(plain_text[:200], show_alert=True)
+            await outgoing.answer(update.callback_query, plain_text, alert=True)
         elif update.effective_message is not None:
-            await update.effective_message.reply_html(html_text, do_quote=False)
+            await outgoing.reply(update, html_text)
     except Exception:
         log.warning("could not deliver an error message to the user")
 

@@ -7,6 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.core.access import actor_by_telegram_id
+from handlers import outgoing
 from handlers.common import language_of
 from handlers.context import AppContext, AppType
 from handlers.groups import Group
@@ -32,13 +33,13 @@ async def gate(update: Update, context: AppContext) -> None:
     # Raising (not returning) is what keeps later handler groups from running.
     text = context.services.texts.get(language_of(context, user), "gate.unknown_user")
     if update.callback_query is not None:
-        await update.callback_query.answer(
+        await outgoing.answer(
+            update.callback_query,
             context.services.texts.plain(language_of(context, user), "gate.unknown_user_short"),
-            show_alert=True,
+            alert=True,
         )
     elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
-        if update.effective_message is not None:
-            await update.effective_message.reply_html(text, do_quote=False)
+        await outgoing.reply(update, text)
     raise ApplicationHandlerStop
 
 

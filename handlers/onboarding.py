@@ -13,8 +13,10 @@ from bot.core.access import actor_for, require_admin
 from bot.core.errors import InvalidInput
 from bot.delivery.menus import publish_menu_for
 from bot.tasks import service as task_service
-from handlers.common import actor_of, command_args, incoming, language_of, reply, t
+from handlers import outgoing
+from handlers.common import actor_of, command_args, incoming, language_of, t
 from handlers.context import AppContext, AppType
+from handlers.outgoing import reply
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -32,8 +34,11 @@ async def start(update: Update, context: AppContext) -> None:
         )
         context.actor = await actor_for(session=session, person=person)
     actor = context.actor
-    await publish_menu_for(context.bot, services, services.commands, inc.user.id, actor.role,
-                           actor.language)
+    await outgoing.deliver(
+        lambda: publish_menu_for(context.bot, services, services.commands, inc.user.id,
+                                 actor.role, actor.language),
+        what=f"setMyCommands for {inc.user.id}",
+    )
     await reply(
         update,
         services.texts.get(

@@ -18,6 +18,7 @@ from bot.reports import service as reports
 from bot.reports.ledger import write_ledger
 from bot.reports.summary import scope_for
 from bot.reports.views import (
+    LIST_PAGE,
     list_keyboard,
     list_text,
     report_cb,
@@ -25,11 +26,10 @@ from bot.reports.views import (
     summary_text,
     unit_header,
 )
-from handlers.common import actor_of, command_args, edit_or_reply, pressed, reply, t
+from handlers import outgoing
+from handlers.common import actor_of, command_args, incoming, pressed, t
 from handlers.context import AppContext, AppType
-
-LIST_LIMIT = 20
-OVERDUE_LIMIT = 30
+from handlers.outgoing import edit_or_reply, reply
 
 
 async def _summary(update: Update, context: AppContext) -> None:
@@ -51,47 +51,68 @@ async def summary_command(update: Update, context: AppContext) -> None:
     await _summary(update, context)
 
 
-async def _unit_list(update: Update, context: AppContext, actor: Actor, unit_id: int) -> None:
-    services = context.services
-    now, zone = services.clock.now(), services.config.zone
-    async with services.session() as session:
-        found = await reports.unit_list(session, actor, unit_id, now, limit=LIST_LIMIT)
-    texts, lang = services.texts, actor.language
-    header = unit_header(texts, lang, found.name, found.standing, found.total)
-    await edit_or_reply(
-        update, list_text(texts, lang, header, found.lines, found.total, now, zone),
-        list_keyboard(texts, lang, found.lines),
-    )
-
-
-async def _indicator_list(
-    update: Update, context: AppContext, actor: Actor, indicator_id: int
+async def _unit_list(
+    update: Update, context: AppContext, actor: Actor, unit_id: int, offset: int = 0
 ) -> None:
     services = context.services
     now, zone = services.clock.now(), services.config.zone
     async with services.session() as session:
-        found = await reports.indicator_list(session, actor, indicator_id, now, limit=LIST_LIMIT)
+        found = await reports.unit_list(session, actor, unit_id, now, offset=offset,
+                                        size=LIST_PAGE)
+    texts, lang = services.texts, actor.language
+    header = unit_header(texts, lang, found.name, found.standing, found.total)
+    await edit_or_reply(
+        update, list_text(texts, lang, header, found.lines, found.page, now, zone),
+        list_keyboard(texts, lang, found.lines, found.page,
+                      lambda at: callbacks.page("unit", unit_id, at)),
+    )
+
+
+async def _indicator_list(
+    update: Update, context: AppContext, actor: Actor, indicator_id: int, offset: int = 0
+) -> None:
+    services = context.services
+    now, zone = services.clock.now(), services.config.zone
+    async with services.session() as session:
+        found = await reports.indicator_list(session, actor, indicator_id, now, offset=offset,
+                                             size=LIST_PAGE)
     texts, lang = services.texts, actor.language
     indicator = found.indicator
     key = "reports.indicator_header_veto" if indicator.veto else "reports.indicator_header"
     header = texts.get(lang, key, code=indicator.code, name=indicator.name, count=found.total)
     await edit_or_reply(
-        update, list_text(texts, lang, header, found.lines, found.total, now, zone),
-        list_keyboard(texts, lang, found.lines),
+        update, list_text(texts, lang, header, found.lines, found.page, now, zone),
+        list_keyboard(texts, lang, found.lines, found.page,
+                      lambda at: callbacks.page("ind", indicator_id, at)),
     )
 
 
-async def _overdue(update: Update, context: AppContext, *, back: bool) -> None:
+async def _overdue(update: Update, context: AppContext, *, back: bool, offset: int = 0) -> None:
     actor = actor_of(context)
     services = context.services
     now, zone = services.clock.now(), services.config.zone
     async with services.session() as session:
-        found = await reports.overdue_list(session, actor, now, limit=OVERDUE_LIMIT)
+        found = await reports.overdue_list(session, actor, now, offset=offset, size=LIST_PAGE)
     texts, lang = services.texts, actor.language
     header = texts.get(lang, "reports.overdue_header", count=found.total)
     await edit_or_reply(
-        update, list_text(texts, lang, header, found.lines, found.total, now, zone),
-        list_keyboard(texts, lang, found.lines, back=back),
+        update, list_text(texts, lang, header, found.lines, found.page, now, zone),
+        list_keyboard(texts, lang, found.lines, found.page,
+                      lambda at: callbacks.page("ovd", at), back=back),
+    )
+
+
+async def _veto(update: Update, context: AppContext, offset: int) -> None:
+    actor = actor_of(context)
+    services = context.services
+    now, zone = services.clock.now(), services.config.zone
+    async with services.session() as session:
+        found = await reports.veto_list(session, actor, now, offset=offset, size=LIST_PAGE)
+    texts, lang = services.texts, actor.language
+    header = texts.get(lang, "reports.veto_header", count=found.total)
+    await edit_or_reply(
+        update, list_text(texts, lang, header, found.lines, found.page, now, zone),
+        list_keyboard(texts, lang, found.lines, found.page, lambda at: callbacks.page("veto", at)),
     )
 
 
@@ -120,26 +141,22 @@ async def chart_command(update: Update, context: AppContext) -> None:
     style = charts.ChartStyle.choose(font, actor.language)
     texts = services.texts
     today = now.astimezone(zone).date()
-    message = update.effective_message
-    if message is None:
-        return
+    chat_id = incoming(update).chat_id
     if "completion" in wanted:
         figure = charts.completion_figure(ranked, texts, style, total_units=len(ranked))
         png = await asyncio.to_thread(charts.render_png, figure)
-        await message.reply_photo(
-            InputFile(png, filename="completion.png"),
-            caption=texts.get(actor.language, "reports.chart_completion_caption"),
-            parse_mode="HTML", do_quote=False,
+        await outgoing.send_file(
+            context.bot, chat_id, "photo", InputFile(png, filename="completion.png"),
+            texts.get(actor.language, "reports.chart_completion_caption"),
         )
     if "burndown" in wanted:
         series = charts.burndown_series(data.changes, today)
         plan = charts.plan_line(series, data.inspection)
         figure = charts.burndown_figure(series, plan, texts, style, inspection=data.inspection)
         png = await asyncio.to_thread(charts.render_png, figure)
-        await message.reply_photo(
-            InputFile(png, filename="burndown.png"),
-            caption=texts.get(actor.language, "reports.chart_burndown_caption"),
-            parse_mode="HTML", do_quote=False,
+        await outgoing.send_file(
+            context.bot, chat_id, "photo", InputFile(png, filename="burndown.png"),
+            texts.get(actor.language, "reports.chart_burndown_caption"),
         )
 
 
@@ -159,16 +176,12 @@ async def report_command(update: Update, context: AppContext) -> None:
                 session, campaign=campaign, scope=scope_for(actor), now=now, zone=zone,
                 texts=texts, lang=lang, path=path,
             )
-        message = update.effective_message
-        if message is not None:
-            name = f"{texts.plain(lang, 'reports.report_file')}-{stamp[:8]}.xlsx"
-            with path.open("rb") as handle:
-                await message.reply_document(
-                    InputFile(handle, filename=name),
-                    caption=texts.get(lang, "reports.report_caption", rows=stats.rows,
-                                      overdue=stats.overdue),
-                    parse_mode="HTML", do_quote=False,
-                )
+        name = f"{texts.plain(lang, 'reports.report_file')}-{stamp[:8]}.xlsx"
+        data = await asyncio.to_thread(path.read_bytes)
+        await outgoing.send_file(
+            context.bot, incoming(update).chat_id, "document", InputFile(data, filename=name),
+            texts.get(lang, "reports.report_caption", rows=stats.rows, overdue=stats.overdue),
+        )
     finally:
         # The ledger names people and their tasks: it is not kept on the server.
         await asyncio.to_thread(path.unlink, missing_ok=True)
@@ -207,8 +220,8 @@ async def _send_bulletin(update: Update, context: AppContext) -> None:
         raise InvalidInput("reports.bulletin_no_chat")
     text = t(context, "reports.bulletin_queued", chat=outcome.chat_id)
     if update.callback_query is not None:
-        await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
+        await outgoing.answer(update.callback_query)
+        await outgoing.edit_markup(update.callback_query.message, None)
     await reply(update, text)
 
 
@@ -222,7 +235,7 @@ async def on_report_button(update: Update, context: AppContext) -> None:
     if parsed.action == "bsend":
         await _send_bulletin(update, context)
         return
-    await query.answer()
+    await outgoing.answer(query)
     if parsed.action == "sum":
         await _summary(update, context)
     elif parsed.action == "unit":
@@ -231,6 +244,24 @@ async def on_report_button(update: Update, context: AppContext) -> None:
         await _indicator_list(update, context, actor, parsed.id)
     elif parsed.action == "ovd":
         await _overdue(update, context, back=True)
+
+
+async def on_page(update: Update, context: AppContext) -> None:
+    """page:ovd / page:veto / page:unit:<id> / page:ind:<id>, at an offset."""
+    button = await pressed(update, callbacks.PAGE)
+    if button is None:
+        return
+    query, parsed = button
+    actor = actor_of(context)
+    await outgoing.answer(query)
+    if parsed.action == "ovd":
+        await _overdue(update, context, back=True, offset=parsed.number(0))
+    elif parsed.action == "veto":
+        await _veto(update, context, parsed.number(0))
+    elif parsed.action == "unit":
+        await _unit_list(update, context, actor, parsed.id, parsed.number(1))
+    elif parsed.action == "ind":
+        await _indicator_list(update, context, actor, parsed.id, parsed.number(1))
 
 
 def register(app: AppType) -> None:
@@ -242,3 +273,5 @@ def register(app: AppType) -> None:
     app.add_handler(
         CallbackQueryHandler(on_report_button, pattern=callbacks.pattern(callbacks.REPORT))
     )
+    app.add_handler(CallbackQueryHandler(
+        on_page, pattern=callbacks.pattern(callbacks.PAGE, "ovd", "veto", "unit", "ind")))

@@ -22,6 +22,7 @@ from telegram.ext import (
 from bot.core import callbacks
 from bot.core.errors import InvalidInput
 from bot.core.parsing import task_id_in
+from bot.core.textfit import MAX_TEXT, visible_length
 from bot.tables import pending
 from bot.tables.export import export_tasks
 from bot.tables.importer import ImportOptions, ImportPreview
@@ -29,13 +30,14 @@ from bot.tables.parse import file_kind
 from bot.tables.views import confirm_keyboard, preview_text, result_text
 from bot.texts import Texts
 from db.models import Role, TaskStatus
-from handlers.common import edit_or_reply, pressed, reply, require, t
+from handlers import outgoing
+from handlers.common import incoming, pressed, require, t
 from handlers.context import AppContext, AppType
 from handlers.groups import Group
+from handlers.outgoing import edit_or_reply, reply
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-# Telegram refuses messages over 4096 characters; the preview lists fewer errors to fit.
-MESSAGE_LIMIT = 4000
+# A preview reads best as one message: it lists fewer errors until it fits.
 ERROR_LIST_SIZES = (20, 10, 5, 0)
 
 
@@ -78,7 +80,7 @@ def _fit_preview(texts: Texts, lang: str, preview: ImportPreview) -> str:
     text = ""
     for size in ERROR_LIST_SIZES:
         text = preview_text(texts, lang, preview, html=True, max_errors=size)
-        if len(text) <= MESSAGE_LIMIT:
+        if visible_length(text) <= MAX_TEXT:
             break
     return text
 
@@ -138,7 +140,7 @@ async def on_button(update: Update, context: AppContext) -> None:
                 services.clock.now(),
             )
             text = result_text(services.texts, actor.language, result, html=True)
-    await query.answer()
+    await outgoing.answer(query)
     await edit_or_reply(update, text)
 
 
@@ -156,15 +158,10 @@ async def export_command(update: Update, context: AppContext) -> None:
         return
     local: datetime = services.clock.now().astimezone(services.config.zone)
     prefix = services.texts.plain(actor.language, "tables.export.file_prefix")
-    message = update.effective_message
-    if message is None:
-        return
-    await message.reply_document(
-        buffer.getvalue(),
+    await outgoing.send_file(
+        context.bot, incoming(update).chat_id, "document", buffer.getvalue(),
+        t(context, "tables.export.caption", count=count, when=f"{local:%Y-%m-%d %H:%M}"),
         filename=f"{prefix}-{local:%Y%m%d-%H%M}.xlsx",
-        caption=services.texts.plain(actor.language, "tables.export.caption", count=count,
-                                     when=f"{local:%Y-%m-%d %H:%M}"),
-        do_quote=False,
     )
 
 

@@ -34,18 +34,16 @@ _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _TOKEN = re.compile(
     r"(?P<tag></?[A-Za-z][^<>]*>)"
     r"|(?P<entity>&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});)"
-    r"|(?P<char>.)",
-    re.DOTALL,
+    r"|(?P<text>[^<&]+|[<&])",
 )
 _TAG_NAME = re.compile(r"</?\s*([A-Za-z][A-Za-z0-9-]*)")
-_BREAKS_LINE = "\n"
-_BREAKS_WORD = " \t"
+_SPACES = (" ", "\t")
 
 
 class _Kind(Enum):
     OPEN = "open"
     CLOSE = "close"
-    TEXT = "text"
+    TEXT = "text"  # a run of characters, or one entity
 
 
 @dataclass(frozen=True)
@@ -54,15 +52,39 @@ class _Token:
     raw: str
     name: str = ""
     shown: str = ""  # what Telegram displays for a text token
+    width: int = 0  # `shown` in UTF-16 code units
 
     @property
-    def width(self) -> int:
-        return utf16_len(self.shown)
+    def entity(self) -> bool:
+        """An entity like `&lt;`: one character shown, never cut."""
+        return self.raw != self.shown
 
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit in which Telegram counts."""
+    if text.isascii():
+        return len(text)
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _fitting(run: str, room: int) -> int:
+    """How many characters from the start of `run` fit in `room` UTF-16 code units."""
+    if room <= 0:
+        return 0
+    if run.isascii():
+        return min(len(run), room)
+    data = run.encode("utf-16-le", "surrogatepass")
+    if len(data) <= 2 * room:
+        return len(run)
+    head = data[:2 * room]
+    if 0xD800 <= int.from_bytes(head[-2:], "little") <= 0xDBFF:
+        head = head[:-2]  # never half of a surrogate pair
+    return len(head.decode("utf-16-le", "surrogatepass"))
+
+
+def _text(raw: str, shown: str | None = None) -> _Token:
+    shown = raw if shown is None else shown
+    return _Token(_Kind.TEXT, raw, shown=shown, width=utf16_len(shown))
 
 
 def _decode(entity: str) -> str | None:
@@ -86,18 +108,17 @@ def _tokens(html: str) -> list[_Token]:
             tokens.append(_Token(kind, raw, name))
         elif match.lastgroup == "entity":
             decoded = _decode(raw)
-            if decoded is None:
-                # Telegram keeps an entity it does not know as typed, one character each.
-                tokens.extend(_Token(_Kind.TEXT, ch, shown=ch) for ch in raw)
-            else:
-                tokens.append(_Token(_Kind.TEXT, raw, shown=decoded))
+            # Telegram keeps an entity it does not know as typed.
+            tokens.append(_text(raw) if decoded is None else _text(raw, decoded))
         else:
-            tokens.append(_Token(_Kind.TEXT, raw, shown=raw))
+            tokens.append(_text(raw))
     return tokens
 
 
 def visible_length(html: str) -> int:
     """What Telegram counts against its limits: the parsed text in UTF-16 code units."""
+    if "<" not in html and "&" not in html:
+        return utf16_len(html)
     return sum(t.width for t in _tokens(html) if t.kind is _Kind.TEXT)
 
 
@@ -127,8 +148,12 @@ def _apply(stack: list[_Token], token: _Token) -> None:
 
 @dataclass(frozen=True)
 class _Cut:
-    index: int  # the first token of the next part
-    drop: bool  # the token at `index` is the whitespace the split replaces
+    """Where a part ends (token `index`, `offset` characters into a run) and where the
+    next one resumes (after the whitespace the split replaces, if any)."""
+
+    index: int
+    offset: int
+    resume: tuple[int, int]
     stack: tuple[_Token, ...]  # tags open at the cut
     width: int = 0  # what the part before the cut shows
 
@@ -138,11 +163,15 @@ def split_html(html: str, limit: int = MAX_TEXT) -> list[str]:
 
     A line break is used when it leaves the part at least half full; otherwise the part
     ends at its last space, and failing that (Chinese has none) between two characters,
-    so a long line is not spread over more messages than it needs. The newline or space at a split is dropped;
-    a part that would show only whitespace is left out, because Telegram refuses it.
+    so a long line is not spread over more messages than it needs. The newline or space
+    at a split is dropped; a part that would show only whitespace is left out, because
+    Telegram refuses it.
     """
     if limit < 2:
         raise ValueError("a part must hold at least one character of two code units")
+    if utf16_len(html) <= limit:
+        # Tags and entities only ever shorten what Telegram counts.
+        return [html] if plain_text(html).strip() else []
     tokens = _tokens(html)
     parts: list[str] = []
     start = 0
@@ -150,13 +179,22 @@ def split_html(html: str, limit: int = MAX_TEXT) -> list[str]:
     while start < len(tokens):
         cut = _next_cut(tokens, start, reopen, limit)
         if cut is None:
-            parts.append(_opening(reopen) + "".join(t.raw for t in tokens[start:]))
+            if _shows_text(tokens[start:]):
+                parts.append(_opening(reopen) + "".join(t.raw for t in tokens[start:]))
             break
         body = "".join(t.raw for t in tokens[start:cut.index])
-        parts.append(_opening(reopen) + body + _closing(cut.stack))
-        start = cut.index + 1 if cut.drop else cut.index
+        tail = tokens[cut.index].raw[:cut.offset] if cut.offset else ""
+        if _shows_text(tokens[start:cut.index]) or tail.strip():
+            parts.append(_opening(reopen) + body + tail + _closing(cut.stack))
+        start, offset = cut.resume
+        if offset:
+            tokens[start] = _text(tokens[start].raw[offset:])
         reopen = cut.stack
-    return [part for part in parts if plain_text(part).strip()]
+    return parts
+
+
+def _shows_text(tokens: list[_Token]) -> bool:
+    return any(t.kind is _Kind.TEXT and t.shown.strip() for t in tokens)
 
 
 def _next_cut(
@@ -173,36 +211,53 @@ def _next_cut(
         if token.kind is not _Kind.TEXT:
             _apply(stack, token)
             continue
-        if width + token.width > limit:
-            # A natural break only when it keeps the part at least half full: an early
-            # line break would leave a stub part and make one more message.
-            half = limit // 2
-            if line is not None and line.width >= half:
-                return line
-            if word is not None and word.width >= half:
-                return word
-            if width == 0:
-                # Not even one character fits: take it anyway rather than loop.
-                return _Cut(index + 1, False, tuple(stack))
-            return _hard_cut(tokens, start, index, stack)
-        if seen_text and token.shown in _BREAKS_LINE:
-            line = _Cut(index, True, tuple(stack), width)
-        elif seen_text and token.shown in _BREAKS_WORD:
-            word = _Cut(index, True, tuple(stack), width)
-        width += token.width
-        if not token.shown.isspace():
-            seen_text = True
+        fits = token.width if width + token.width <= limit else (
+            0 if token.entity else _fitting(token.shown, limit - width))
+        shown = token.shown if token.entity else token.shown[:fits]
+        if not token.entity or fits:
+            # The last line break and the last space among what fits, if something
+            # visible comes before them in this part.
+            for kind, found in (("line", shown.rfind("\n")),
+                                ("word", max(shown.rfind(c) for c in _SPACES))):
+                if found < 0 or not (seen_text or shown[:found].strip()):
+                    continue
+                before = width + utf16_len(shown[:found])
+                if token.entity:
+                    cut = _Cut(index, 0, (index + 1, 0), tuple(stack), before)
+                else:
+                    cut = _Cut(index, found, (index, found + 1), tuple(stack), before)
+                if kind == "line":
+                    line = cut
+                else:
+                    word = cut
+        if width + token.width <= limit:
+            width += token.width
+            seen_text = seen_text or bool(token.shown.strip())
+            continue
+        # A natural break only when it keeps the part at least half full: an early
+        # line break would leave a stub part and make one more message.
+        half = limit // 2
+        if line is not None and line.width >= half:
+            return line
+        if word is not None and word.width >= half:
+            return word
+        if fits:
+            return _Cut(index, fits, (index, fits), tuple(stack), width)
+        if width == 0:
+            # Not even one character fits: take it anyway rather than loop.
+            return _Cut(index + 1, 0, (index + 1, 0), tuple(stack), width)
+        return _hard_cut(tokens, start, index, stack)
     return None
 
 
 def _hard_cut(tokens: list[_Token], start: int, index: int, stack: list[_Token]) -> _Cut:
-    """A cut between two characters; tags opened right before it move to the next part."""
+    """A cut before token `index`; tags opened right before it move to the next part."""
     open_now = list(stack)
     while (index > start and tokens[index - 1].kind is _Kind.OPEN and open_now
            and open_now[-1] is tokens[index - 1]):
         index -= 1
         open_now.pop()
-    return _Cut(index, False, tuple(open_now))
+    return _Cut(index, 0, (index, 0), tuple(open_now))
 
 
 def shorten_html(html: str, limit: int = MAX_CAPTION, ellipsis: str = ELLIPSIS) -> str:
@@ -216,17 +271,19 @@ def shorten_html(html: str, limit: int = MAX_CAPTION, ellipsis: str = ELLIPSIS) 
     kept: list[str] = []
     width = 0
     for token in _tokens(html):
-        if token.kind is _Kind.TEXT:
-            if width + token.width > room:
-                break
-            width += token.width
-        else:
+        if token.kind is not _Kind.TEXT:
             _apply(stack, token)
-        kept.append(token.raw)
-    body = "".join(kept)
+            kept.append(token.raw)
+            continue
+        if width + token.width <= room:
+            width += token.width
+            kept.append(token.raw)
+            continue
+        if not token.entity:
+            kept.append(token.raw[:_fitting(token.shown, room - width)])
+        break
     # Trailing whitespace before the ellipsis reads as a stray gap.
-    trimmed = body.rstrip()
-    return trimmed + ellipsis + _closing(stack)
+    return "".join(kept).rstrip() + ellipsis + _closing(stack)
 
 
 def clip(text: str, length: int, ellipsis: str = ELLIPSIS) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import InvalidInput
+from bot.core.paging import Page
 from db.models import OutboxMessage
 from db.repositories import delivery as outbox_repo
 
@@ -19,13 +20,17 @@ class Undelivered:
     recipient: str | None  # the person's name, when the message was for a person
 
 
-async def listing(session: AsyncSession, *, limit: int = 20) -> Sequence[Undelivered]:
-    rows = await outbox_repo.undelivered(session=session, limit=limit)
+async def listing(
+    session: AsyncSession, *, offset: int = 0, size: int = 10
+) -> tuple[Sequence[Undelivered], Page]:
+    """A page of what could not be delivered, the latest first, with whom it was for."""
+    page = Page.at(offset, size, await outbox_repo.count_undelivered(session=session))
+    rows = await outbox_repo.undelivered(session=session, limit=page.size, offset=page.offset)
     people = await outbox_repo.people_named(
         session=session, ids={r.person_id for r in rows if r.person_id}
     )
     names = {p.id: p.name for p in people}
-    return [Undelivered(row, names.get(row.person_id or 0)) for row in rows]
+    return [Undelivered(row, names.get(row.person_id or 0)) for row in rows], page
 
 
 async def retry(session: AsyncSession, message_id: int, now: datetime) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import AppConfig
 from bot.core.access import Actor, actor_for, require_task_update
 from bot.core.errors import DomainError, InvalidInput, NotFound
+from bot.core.paging import Page
 from bot.evidence import rules
 from bot.evidence.exif import ExifInfo, read_exif
 from bot.evidence.store import EvidenceStore, StoredBlob
@@ -91,8 +92,10 @@ class BatchOutcome:
     task_title: str = ""
     attached: list[AttachedFile] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
-    # Set when the task is unclear: the sender picks one of these (id, title).
+    # Set when the task is unclear: the sender picks one of these (id, title), the first
+    # page of their open tasks.
     choices: list[tuple[int, str]] = field(default_factory=list)
+    choice_page: Page | None = None
     choice_row_id: int | None = None
     waiting: int = 0
     error: DomainError | None = None
@@ -180,6 +183,16 @@ class EvidenceService:
             if row is None or row.person_id != actor.person_id:
                 raise NotFound("evidence.error.upload_gone")
             return row.batch_key
+
+    async def choices(
+        self, actor: Actor, row_id: int, offset: int
+    ) -> tuple[list[tuple[int, str]], Page]:
+        """Another page of the tasks a waiting file may go to (id, title)."""
+        await self.batch_of_choice(actor, row_id)  # still waiting, and the sender's
+        async with self.session() as session:
+            tasks, page = await task_service.my_open_tasks(session, actor, offset=offset,
+                                                           size=CHOICES_SHOWN)
+            return [(t.id, t.title) for t in tasks], page
 
     async def open_upload_window(self, actor: Actor, task_id: int) -> Task:
         """The card's upload button: the sender's next files go to this task for a while."""
@@ -288,7 +301,7 @@ class EvidenceService:
         self, session: AsyncSession, actor: Actor, rows: list[EvidenceInbox],
         outcome: BatchOutcome, now: datetime,
     ) -> None:
-        tasks, _ = await task_service.my_open_tasks(session, actor, limit=CHOICES_SHOWN)
+        tasks, page = await task_service.my_open_tasks(session, actor, size=CHOICES_SHOWN)
         if not tasks:
             await repo.delete_inbox(session=session, row_ids=[r.id for r in rows])
             outcome.error = InvalidInput("evidence.error.no_open_tasks")
@@ -296,6 +309,7 @@ class EvidenceService:
         for row in rows:
             row.asked_at = now
         outcome.choices = [(t.id, t.title) for t in tasks]
+        outcome.choice_page = page
         outcome.choice_row_id = rows[0].id
         outcome.waiting = len(rows)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import callbacks
 from bot.core.access import Actor
 from bot.core.keyboard import Button, Keyboard
+from bot.core.paging import Page, page_buttons
+from bot.core.textfit import clip
 from bot.evidence.archive import ArchiveLabels
 from bot.evidence.exif import ExifInfo
 from bot.evidence.notices import Notice
@@ -57,15 +60,8 @@ def upload_answer(
         lines.append(texts.get(lang, outcome.error.message_id, **outcome.error.params))
     elif outcome.choices and outcome.choice_row_id is not None:
         lines.append(texts.get(lang, "evidence.upload.ask", count=outcome.waiting))
-        row = outcome.choice_row_id
-        buttons = [
-            [Button(f"#{task_id} {title[:CHOICE_LABEL]}",
-                                  callbacks.evidence("pick", row, task_id))]
-            for task_id, title in outcome.choices
-        ]
-        buttons.append([Button(texts.plain(lang, "evidence.button.cancel"),
-                                             callbacks.evidence("drop", row))])
-        keyboard = Keyboard.of(buttons)
+        page = outcome.choice_page or Page.at(0, len(outcome.choices), len(outcome.choices))
+        keyboard = choice_keyboard(texts, lang, outcome.choice_row_id, outcome.choices, page)
     elif outcome.task_id is not None:
         lines.extend(_attached_lines(texts, outcome, zone))
         if outcome.attached:
@@ -78,6 +74,28 @@ def upload_answer(
     if outcome.photo_hint:
         lines.append(texts.get(lang, "evidence.upload.photo_hint"))
     return "\n".join(lines), keyboard
+
+
+def choice_keyboard(
+    texts: Texts, lang: str, row: int, choices: Sequence[tuple[int, str]], page: Page
+) -> Keyboard:
+    """A page of tasks a waiting file may go to, the way to the other pages, and cancel."""
+    buttons = [
+        [Button(f"#{task_id} {clip(title, CHOICE_LABEL)}", callbacks.evidence("pick", row, task_id))]
+        for task_id, title in choices
+    ]
+    buttons.append(page_buttons(texts, lang, page, lambda at: callbacks.page("pick", row, at)))
+    buttons.append([Button(texts.plain(lang, "evidence.button.cancel"),
+                           callbacks.evidence("drop", row))])
+    return Keyboard.of(buttons)
+
+
+def album_rest(texts: Texts, lang: str, task_id: int, shown: int, total: int
+               ) -> tuple[str, Keyboard]:
+    """An album cut short by Telegram's pace: how many are left and the button for them."""
+    return (texts.get(lang, "evidence.view.rest", count=total - shown),
+            Keyboard.of([[Button(texts.plain(lang, "evidence.button.rest"),
+                                 callbacks.page("ev", task_id, shown))]]))
 
 
 def _attached_lines(texts: Texts, outcome: BatchOutcome, zone: ZoneInfo) -> list[str]:

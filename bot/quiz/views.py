@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.core import callbacks
 from bot.core.keyboard import Button, Keyboard
+from bot.core.paging import Page, page_buttons, page_footer
 from bot.quiz.drill import DrillScore
 from bot.quiz.readiness import PersonReadiness, PersonStats, UnitReadiness
 from bot.quiz.search import Hit
@@ -27,9 +28,13 @@ def percent(share: float) -> int:
     return round(share * 100)
 
 
-def ask_text(texts: Texts, lang: str, query: str, hits: Sequence[Hit]) -> str:
+def ask_text(
+    texts: Texts, lang: str, query: str, hits: Sequence[Hit], page: Page | None = None
+) -> tuple[str, Keyboard | None]:
+    """A page of /ask results, best first, and the buttons to the other pages."""
     if not hits:
-        return texts.get(lang, "quiz.ask.none", query=query)
+        return texts.get(lang, "quiz.ask.none", query=query), None
+    page = page or Page.at(0, len(hits), len(hits))
     lines = [texts.get(lang, "quiz.ask.header", query=query)]
     for hit in hits:
         doc = hit.doc
@@ -41,7 +46,12 @@ def ask_text(texts: Texts, lang: str, query: str, hits: Sequence[Hit]) -> str:
         lines.append(texts.get(lang, "quiz.ask.question", title=doc.title, answer=doc.answer))
         if doc.note and doc.note != doc.answer:
             lines.append(texts.get(lang, "quiz.ask.explanation", text=doc.note))
-    return "\n".join(lines)
+    footer = page_footer(texts, lang, page)
+    if footer:
+        lines.append(footer)
+    keyboard = Keyboard.of([page_buttons(texts, lang, page,
+                                         lambda at: callbacks.page("ask", at))])
+    return "\n".join(lines), keyboard or None
 
 
 def stats_text(texts: Texts, lang: str, name: str, stats: PersonStats) -> str:
@@ -71,36 +81,68 @@ def rank_text(
     units: Sequence[UnitReadiness],
     people: Sequence[PersonReadiness],
     unit_names: dict[int, str],
-) -> str:
+    units_page: Page | None,
+    people_page: Page | None,
+) -> tuple[str, Keyboard | None]:
+    """/rank: a page of units and a page of people (or either alone, when paging through
+    it), each ranked; `units` and `people` are the whole rankings."""
     if not people:
-        return texts.get(lang, "quiz.rank.none")
+        return texts.get(lang, "quiz.rank.none"), None
     no_unit = texts.plain(lang, "quiz.rank.no_unit")
+    scope = "week" if weekly else "all"
     lines = [
         texts.get(lang, "quiz.rank.header_week") if weekly
         else texts.get(lang, "quiz.rank.header_all", threshold=percent(threshold)),
-        texts.get(lang, "quiz.rank.units"),
     ]
-    for place, unit in enumerate(units[:RANK_UNITS], start=1):
-        name = unit.name or no_unit
-        if weekly:
-            lines.append(texts.get(lang, "quiz.rank.unit_week", place=place, name=name,
-                                   points=f"{unit.week_points:.1f}", people=unit.people))
-        else:
-            lines.append(texts.get(lang, "quiz.rank.unit_all", place=place, name=name,
-                                   ready=unit.ready, people=unit.people,
-                                   share=percent(unit.share_ready),
-                                   mastery=percent(unit.mastery)))
-    lines.append(texts.get(lang, "quiz.rank.people"))
-    for place, row in enumerate(people[:RANK_PEOPLE], start=1):
-        unit_name = unit_names.get(row.unit_id, no_unit) if row.unit_id else no_unit
-        if weekly:
-            lines.append(texts.get(lang, "quiz.rank.person_week", place=place, name=row.name,
-                                   unit=unit_name, points=f"{row.week_points:.1f}",
-                                   correct=row.week_correct, answers=row.week_answers))
-        else:
-            lines.append(texts.get(lang, "quiz.rank.person_all", place=place, name=row.name,
-                                   unit=unit_name, mastery=percent(row.mastery)))
-    return "\n".join(lines)
+    rows: list[list[Button]] = []
+    if units_page is not None:
+        lines.append(texts.get(lang, "quiz.rank.units"))
+        for place in range(units_page.offset, units_page.end):
+            unit = units[place]
+            name = unit.name or no_unit
+            if weekly:
+                lines.append(texts.get(lang, "quiz.rank.unit_week", place=place + 1, name=name,
+                                       points=f"{unit.week_points:.1f}", people=unit.people))
+            else:
+                lines.append(texts.get(lang, "quiz.rank.unit_all", place=place + 1, name=name,
+                                       ready=unit.ready, people=unit.people,
+                                       share=percent(unit.share_ready),
+                                       mastery=percent(unit.mastery)))
+        rows.append(_section_buttons(texts, lang, units_page, people_page is not None,
+                                     "quiz.rank.more_units",
+                                     lambda at: callbacks.page("rku", scope, at)))
+    if people_page is not None:
+        lines.append(texts.get(lang, "quiz.rank.people"))
+        for place in range(people_page.offset, people_page.end):
+            row = people[place]
+            unit_name = unit_names.get(row.unit_id, no_unit) if row.unit_id else no_unit
+            if weekly:
+                lines.append(texts.get(lang, "quiz.rank.person_week", place=place + 1,
+                                       name=row.name, unit=unit_name,
+                                       points=f"{row.week_points:.1f}",
+                                       correct=row.week_correct, answers=row.week_answers))
+            else:
+                lines.append(texts.get(lang, "quiz.rank.person_all", place=place + 1,
+                                       name=row.name, unit=unit_name,
+                                       mastery=percent(row.mastery)))
+        rows.append(_section_buttons(texts, lang, people_page, units_page is not None,
+                                     "quiz.rank.more_people",
+                                     lambda at: callbacks.page("rkp", scope, at)))
+    keyboard = Keyboard.of(rows)
+    return "\n".join(lines), keyboard or None
+
+
+def _section_buttons(
+    texts: Texts, lang: str, page: Page, both: bool, more: str, data: Callable[[int], str]
+) -> list[Button]:
+    """With both rankings shown, a named "more" button each; paging through one, the
+    usual page buttons and the range in its label."""
+    if both:
+        if not page.has_next:
+            return []
+        return [Button(texts.plain(lang, more, count=page.total - page.end),
+                       data(page.next_offset))]
+    return page_buttons(texts, lang, page, data)
 
 
 def drill_result_text(texts: Texts, lang: str, question: Question, result: DrillScore) -> str:

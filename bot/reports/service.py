@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor
 from bot.core.errors import InvalidInput, NotFound
+from bot.core.paging import Page
 from bot.quiz.readiness import ReadinessCache
 from bot.reports import bulletin as bulletin_service
 from bot.reports.summary import Standing, Summary, build_summary, rank_units, scope_for
@@ -41,7 +43,11 @@ async def summary(
 @dataclass(frozen=True)
 class TaskList:
     lines: list[TaskLine]
-    total: int
+    page: Page
+
+    @property
+    def total(self) -> int:
+        return self.page.total
 
 
 @dataclass(frozen=True)
@@ -55,50 +61,69 @@ class IndicatorList(TaskList):
     indicator: IndicatorRef
 
 
-async def unit_list(
-    session: AsyncSession, actor: Actor, unit_id: int, now: datetime, *, limit: int
-) -> UnitList:
-    """One unit's tasks within the actor's scope, with the unit's standing."""
-    campaign = await active_campaign(session)
+async def _page_of(
+    session: AsyncSession, campaign_id: int, actor: Actor, now: datetime, offset: int,
+    size: int, **where: Any,
+) -> TaskList:
+    """A page of task lines; an offset past a shrunken list shows its last page."""
     scope = scope_for(actor)
+    lines, total = await reports_repo.task_lines(
+        session=session, campaign_id=campaign_id, scope=scope, now=now, limit=size,
+        offset=offset, **where,
+    )
+    page = Page.at(offset, size, total)
+    if page.offset != offset:
+        lines, total = await reports_repo.task_lines(
+            session=session, campaign_id=campaign_id, scope=scope, now=now, limit=size,
+            offset=page.offset, **where,
+        )
+    return TaskList(list(lines), page)
+
+
+async def unit_list(
+    session: AsyncSession, actor: Actor, unit_id: int, now: datetime, *, offset: int = 0,
+    size: int,
+) -> UnitList:
+    """A page of one unit's tasks within the actor's scope, with the unit's standing."""
+    campaign = await active_campaign(session)
     units = await reports_repo.units(session=session)
     if unit_id not in units:
         raise NotFound("reports.not_found")
-    lines, total = await reports_repo.task_lines(
-        session=session, campaign_id=campaign.id, scope=scope, now=now, unit_id=unit_id,
-        limit=limit,
-    )
+    found = await _page_of(session, campaign.id, actor, now, offset, size, unit_id=unit_id)
     tallies = await reports_repo.tallies(
-        session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
+        session=session, campaign_id=campaign.id, scope=scope_for(actor), now=now, by=("unit",)
     )
     standing = next((s for s in rank_units(tallies["unit"], units) if s.id == unit_id), None)
-    return UnitList(list(lines), total, units[unit_id].name, standing)
+    return UnitList(found.lines, found.page, units[unit_id].name, standing)
 
 
 async def indicator_list(
-    session: AsyncSession, actor: Actor, indicator_id: int, now: datetime, *, limit: int
+    session: AsyncSession, actor: Actor, indicator_id: int, now: datetime, *, offset: int = 0,
+    size: int,
 ) -> IndicatorList:
     campaign = await active_campaign(session)
     indicator = (await reports_repo.indicators(session=session)).get(indicator_id)
     if indicator is None:
         raise NotFound("reports.not_found")
-    lines, total = await reports_repo.task_lines(
-        session=session, campaign_id=campaign.id, scope=scope_for(actor), now=now,
-        indicator_id=indicator_id, limit=limit,
-    )
-    return IndicatorList(list(lines), total, indicator)
+    found = await _page_of(session, campaign.id, actor, now, offset, size,
+                           indicator_id=indicator_id)
+    return IndicatorList(found.lines, found.page, indicator)
 
 
 async def overdue_list(
-    session: AsyncSession, actor: Actor, now: datetime, *, limit: int
+    session: AsyncSession, actor: Actor, now: datetime, *, offset: int = 0, size: int
 ) -> TaskList:
-    """Late tasks within the actor's scope, the longest overdue first."""
+    """A page of late tasks within the actor's scope, the longest overdue first."""
     campaign = await active_campaign(session)
-    lines, total = await reports_repo.task_lines(
-        session=session, campaign_id=campaign.id, scope=scope_for(actor), now=now,
-        overdue_only=True, limit=limit,
-    )
-    return TaskList(list(lines), total)
+    return await _page_of(session, campaign.id, actor, now, offset, size, overdue_only=True)
+
+
+async def veto_list(
+    session: AsyncSession, actor: Actor, now: datetime, *, offset: int = 0, size: int
+) -> TaskList:
+    """A page of tasks that put a one-vote-veto indicator at risk (late or blocked)."""
+    campaign = await active_campaign(session)
+    return await _page_of(session, campaign.id, actor, now, offset, size, veto_risk_only=True)
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import callbacks
 from bot.core.deadlines import urgency
 from bot.core.keyboard import Button, Keyboard
+from bot.core.paging import Page, page_buttons, page_footer
+from bot.core.textfit import clip
 from bot.reports.summary import Counts, Readiness, Standing, Summary
 from bot.texts import Markup, Texts
 from db.models import TaskStatus
 from db.repositories.reports import TaskLine
 
 UNIT_LINES = 10
-UNIT_BUTTONS = 8
-LIST_BUTTONS = 20
+UNIT_BUTTONS = UNIT_LINES  # every unit the summary names can be opened
+INDICATOR_BUTTONS = 4
+LIST_PAGE = 10
+# A list line shows the start of a title (the card shows all of it), so a page fits.
+LIST_TITLE = 80
+BUTTON_TITLE = 24
 
 
 def report_cb(action: str, arg: int = 0) -> str:
@@ -64,7 +70,8 @@ def late_mark(texts: Texts, lang: str, line: TaskLine, now: datetime, zone: Zone
 
 def task_line(texts: Texts, lang: str, line: TaskLine, now: datetime, zone: ZoneInfo) -> str:
     return texts.get(
-        lang, "reports.task_line", id=line.id, title=line.title, unit=line.unit_name,
+        lang, "reports.task_line", id=line.id, title=clip(line.title, LIST_TITLE),
+        unit=line.unit_name,
         owner=line.owner_name or "—", mark=Markup(late_mark(texts, lang, line, now, zone)),
         status=texts.plain(lang, f"status.{line.status.value}"), progress=line.progress,
     )
@@ -150,7 +157,11 @@ def summary_keyboard(texts: Texts, lang: str, summary: Summary) -> Keyboard | No
     if summary.empty:
         return None
     rows: list[list[Button]] = []
-    for indicator in summary.risky_indicators[:4]:
+    if summary.risk_total:
+        # The indicators below name a few; this list holds every task at risk.
+        rows.append([Button(texts.plain(lang, "reports.button_veto", count=summary.risk_total),
+                            callbacks.page("veto", 0))])
+    for indicator in summary.risky_indicators[:INDICATOR_BUTTONS]:
         label = texts.plain(
             lang, "reports.button_indicator", code=indicator.code, name=indicator.name[:14],
             count=indicator.counts.overdue + indicator.counts.blocked,
@@ -177,29 +188,40 @@ def list_text(
     lang: str,
     header: str,
     lines: Sequence[TaskLine],
-    total: int,
+    page: Page,
     now: datetime,
     zone: ZoneInfo,
 ) -> str:
     if not lines:
         return "\n".join([header, texts.get(lang, "reports.list_empty")])
     body = [header, *(task_line(texts, lang, line, now, zone) for line in lines)]
-    if total > len(lines):
-        body.append(texts.get(lang, "reports.more", count=total - len(lines)))
+    footer = page_footer(texts, lang, page)
+    if footer:
+        body.append(footer)
     return "\n".join(body)
 
 
 def list_keyboard(
-    texts: Texts, lang: str, lines: Sequence[TaskLine], *, back: bool = True
+    texts: Texts,
+    lang: str,
+    lines: Sequence[TaskLine],
+    page: Page,
+    data: Callable[[int], str],
+    *,
+    back: bool = True,
 ) -> Keyboard | None:
+    """A button for each task on the page, the way to the other pages, back to the summary.
+
+    `data(offset)` is the callback data of the page at `offset`."""
     rows = [
-        [Button(f"#{line.id} {line.title[:24]}", callbacks.task("open", line.id))]
-        for line in lines[:LIST_BUTTONS]
+        [Button(f"#{line.id} {clip(line.title, BUTTON_TITLE)}", callbacks.task("open", line.id))]
+        for line in lines
     ]
+    rows.append(page_buttons(texts, lang, page, data))
     if back:
-        rows.append([Button(texts.plain(lang, "reports.button_back"), report_cb("sum")
-        )])
-    return Keyboard.of(rows) if rows else None
+        rows.append([Button(texts.plain(lang, "reports.button_back"), report_cb("sum"))])
+    keyboard = Keyboard.of(rows)
+    return keyboard or None
 
 
 def unit_header(texts: Texts, lang: str, name: str, standing: Standing | None, total: int) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.access import Actor, require_admin, require_task_update, require_task_view
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.events import record_change
+from bot.core.paging import Page
 from bot.evidence.rules import evidence_needed, missing_approved
 from db.models import EvidenceStatus, Person, Task, TaskStatus
 from db.repositories import evidence as evidence_repo
@@ -79,12 +80,14 @@ async def view_task(session: AsyncSession, actor: Actor, task_id: int) -> Task:
 
 
 async def my_open_tasks(
-    session: AsyncSession, actor: Actor, *, limit: int = 50
-) -> tuple[Sequence[Task], int]:
-    """The first `limit` of the person's open tasks by deadline, and how many there are."""
-    tasks = await tasks_repo.open_tasks_of(session=session, owner_id=actor.person_id, limit=limit)
+    session: AsyncSession, actor: Actor, *, offset: int = 0, size: int = 10
+) -> tuple[Sequence[Task], Page]:
+    """A page of the person's open tasks by deadline (the last page if the list shrank)."""
     total = await tasks_repo.count_open_tasks_of(session=session, owner_id=actor.person_id)
-    return tasks, total
+    page = Page.at(offset, size, total)
+    tasks = await tasks_repo.open_tasks_of(session=session, owner_id=actor.person_id,
+                                           limit=page.size, offset=page.offset)
+    return tasks, page
 
 
 async def _set_status(

@@ -9,10 +9,16 @@ from zoneinfo import ZoneInfo
 from bot.core import callbacks
 from bot.core.deadlines import urgency
 from bot.core.keyboard import Button, Keyboard
+from bot.core.paging import Page, page_buttons, page_footer
+from bot.core.textfit import clip
 from bot.texts import Markup, Texts
 from db.models import Task, TaskStatus
 
 PROGRESS_STEPS = (25, 50, 75, 100)
+TASKS_PAGE = 10
+# A list line shows the start of a title (the card shows all of it), so a page fits.
+LIST_TITLE = 80
+BUTTON_TITLE = 24
 
 
 def status_label(texts: Texts, lang: str, status: TaskStatus) -> str:
@@ -92,11 +98,12 @@ def progress_keyboard(texts: Texts, lang: str, task_id: int) -> Keyboard:
 
 
 def task_list(
-    texts: Texts, lang: str, tasks: Sequence[Task], total: int, now: datetime, zone: ZoneInfo
+    texts: Texts, lang: str, tasks: Sequence[Task], page: Page, now: datetime, zone: ZoneInfo
 ) -> tuple[str, Keyboard | None]:
-    if not tasks:
+    """A page of my open tasks: one line and one button each, and the way to the others."""
+    if not page.total:
         return texts.get(lang, "tasks.none"), None
-    lines = [texts.get(lang, "tasks.header", count=total)]
+    lines = [texts.get(lang, "tasks.header", count=page.total)]
     for task in tasks:
         u = urgency(task.due_at, now, zone)
         if u is None:
@@ -110,16 +117,16 @@ def task_list(
                 lang,
                 "tasks.line",
                 id=task.id,
-                title=task.title,
+                title=clip(task.title, LIST_TITLE),
                 mark=Markup(mark),
                 status=status_label(texts, lang, task.status),
                 progress=task.progress,
             )
         )
-    if total > len(tasks):
-        lines.append(texts.get(lang, "tasks.more", count=total - len(tasks)))
-    buttons = [
-        [Button(f"#{t.id} {t.title[:24]}", callbacks.task("open", t.id))]
-        for t in tasks[:20]
-    ]
-    return "\n".join(lines), Keyboard.of(buttons)
+    footer = page_footer(texts, lang, page)
+    if footer:
+        lines.append(footer)
+    rows = [[Button(f"#{t.id} {clip(t.title, BUTTON_TITLE)}", callbacks.task("open", t.id))]
+            for t in tasks]
+    rows.append(page_buttons(texts, lang, page, lambda offset: callbacks.page("tasks", offset)))
+    return "\n".join(lines), Keyboard.of(rows)

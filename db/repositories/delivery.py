@@ -219,14 +219,23 @@ async def retry(*, session: AsyncSession, message_id: int, now: datetime) -> boo
     return bool(result.rowcount)
 
 
-async def undelivered(*, session: AsyncSession, limit: int = 20) -> Sequence[OutboxMessage]:
+async def undelivered(
+    *, session: AsyncSession, limit: int = 20, offset: int = 0
+) -> Sequence[OutboxMessage]:
+    """A page of messages that could not be delivered, the latest first."""
     stmt = (
         select(OutboxMessage)
         .where(OutboxMessage.state.in_(UNDELIVERED_STATES))
         .order_by(OutboxMessage.id.desc())
+        .offset(offset)
         .limit(limit)
     )
     return (await session.execute(stmt)).scalars().all()
+
+
+async def count_undelivered(*, session: AsyncSession) -> int:
+    stmt = select(func.count()).where(OutboxMessage.state.in_(UNDELIVERED_STATES))
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def counts_by_state(*, session: AsyncSession) -> dict[OutboxState, int]:

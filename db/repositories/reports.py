@@ -233,6 +233,7 @@ async def task_lines(
     overdue_only: bool = False,
     veto_risk_only: bool = False,
     limit: int = 20,
+    offset: int = 0,
 ) -> tuple[list[TaskLine], int]:
     """A page of tasks (open before closed, then by deadline) and how many match in all.
 
@@ -259,6 +260,7 @@ async def task_lines(
             Task.due_at,
             Task.id,
         )
+        .offset(offset)
         .limit(limit)
     )
     ids = list((await session.execute(page)).scalars().all())

@@ -27,12 +27,15 @@ async def get_task(*, session: AsyncSession, task_id: int) -> Task | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def open_tasks_of(*, session: AsyncSession, owner_id: int, limit: int = 50) -> Sequence[Task]:
-    """An owner's open tasks, earliest deadline first, undated ones last."""
+async def open_tasks_of(
+    *, session: AsyncSession, owner_id: int, limit: int = 50, offset: int = 0
+) -> Sequence[Task]:
+    """An owner's open tasks, earliest deadline first, undated ones last (a page of them)."""
     stmt = _with_refs(
         select(Task)
         .where(Task.owner_id == owner_id, Task.status.in_(OPEN_STATUSES))
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+        .offset(offset)
         .limit(limit)
     )
     return (await session.execute(stmt)).scalars().all()

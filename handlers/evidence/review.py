@@ -10,14 +10,14 @@ import asyncio
 import re
 import time
 
-from telegram import ForceReply, Message, Update
-from telegram.constants import ParseMode
+from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import callbacks
 from bot.core.access import Actor
 from bot.core.errors import Conflict
+from bot.core.textfit import MAX_CAPTION, shorten_html, visible_length
 from bot.evidence import notices as notices_service
 from bot.evidence import review as review_service
 from bot.evidence.archive import Progress, build_archive
@@ -25,8 +25,10 @@ from bot.evidence.review import Decision
 from bot.evidence.uploads import campaign_start_of
 from bot.evidence.views import archive_labels, decided_suffix, owner_notices, review_card
 from db.models import EvidenceKind, EvidenceStatus, Role
-from handlers.common import actor_of, incoming, markup, pressed, reply, require, t
+from handlers import outgoing
+from handlers.common import actor_of, incoming, pressed, require, t
 from handlers.context import AppContext, AppType
+from handlers.outgoing import reply
 
 # The reject prompt starts with this mark and names the evidence; no `#<id>`, so the
 # task handlers never mistake the reason for a note on a task.
@@ -75,10 +77,11 @@ async def send_next(update: Update, context: AppContext, *, after_id: int) -> No
         services.texts, actor.language, evidence, remaining=item.remaining, approved=approved,
         campaign_start=start, zone=services.config.zone,
     )
-    chat_id = incoming(update).chat_id
-    send = context.bot.send_photo if evidence.kind is EvidenceKind.PHOTO else context.bot.send_document
-    await send(chat_id, evidence.file_id, caption=text, parse_mode=ParseMode.HTML,
-               reply_markup=markup(keyboard))
+    # A caption the owner wrote near Telegram's 1,024 characters does not leave room for
+    # the card's own lines: the card shows the start, and the whole text follows it.
+    kind: outgoing.FileKind = "photo" if evidence.kind is EvidenceKind.PHOTO else "document"
+    await outgoing.send_file(context.bot, incoming(update).chat_id, kind, evidence.file_id,
+                             text, keyboard)
 
 
 async def on_review_button(update: Update, context: AppContext) -> None:
@@ -90,25 +93,22 @@ async def on_review_button(update: Update, context: AppContext) -> None:
     actor = actor_of(context)
     evidence_id = parsed.id
     if parsed.action == "skip":
-        await query.answer()
+        await outgoing.answer(query)
         await send_next(update, context, after_id=evidence_id)
     elif parsed.action == "no":
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.reply_html(
-                t(context, "evidence.review.reject_prompt", evidence_id=evidence_id),
-                reply_markup=ForceReply(selective=True), do_quote=False,
-            )
+        await outgoing.answer(query)
+        await reply(update, t(context, "evidence.review.reject_prompt", evidence_id=evidence_id),
+                    force_reply=True)
     elif parsed.action == "ok":
         decision = await _decide(context, actor, evidence_id, approve=True, reason="")
-        await query.answer(context.services.texts.plain(
+        await outgoing.answer(query, context.services.texts.plain(
             actor.language, "evidence.review.approved", evidence_id=evidence_id))
         await _mark_card(query.message, context, actor, EvidenceStatus.APPROVED)
         if decision.closed:
             await reply(update, t(context, "evidence.review.closed", task_id=decision.task.id))
         await send_next(update, context, after_id=evidence_id)
     else:
-        await query.answer()
+        await outgoing.answer(query)
 
 
 async def on_reject_reason(update: Update, context: AppContext) -> None:
@@ -154,14 +154,13 @@ async def _mark_card(
     """Leave the decision on the reviewed card and take its buttons away."""
     if not isinstance(message, Message):
         return
-    suffix = decided_suffix(context.services.texts, actor.language, status, actor.name)
-    try:
-        await message.edit_caption(
-            (message.caption_html or "") + "\n" + suffix, parse_mode=ParseMode.HTML,
-            reply_markup=None,
-        )
-    except TelegramError:
-        pass  # the decision is recorded; a stale card is only cosmetic
+    suffix = "\n" + decided_suffix(context.services.texts, actor.language, status, actor.name)
+    # The decision goes last and must show: the card's own text gives way to it.
+    room = MAX_CAPTION - visible_length(suffix)
+    caption = shorten_html(message.caption_html or "", room) + suffix
+    if not await outgoing.edit_caption(message, caption):
+        # The decision is recorded; at least the buttons must not invite a second one.
+        await outgoing.edit_markup(message, None)
 
 
 async def archive_command(update: Update, context: AppContext) -> None:
@@ -197,9 +196,9 @@ async def archive_command(update: Update, context: AppContext) -> None:
                                   path=str(out.resolve())))
             return
         name = services.texts.plain(actor.language, "evidence.archive.file_name")
-        await context.bot.send_document(
-            incoming(update).chat_id, out, filename=f"{name}-{now:%Y%m%d}.zip",
-            read_timeout=UPLOAD_TIMEOUT, write_timeout=UPLOAD_TIMEOUT,
+        await outgoing.send_file(
+            context.bot, incoming(update).chat_id, "document", out,
+            filename=f"{name}-{now:%Y%m%d}.zip", upload_seconds=UPLOAD_TIMEOUT,
         )
 
 
@@ -223,9 +222,9 @@ async def _edit(message: Message | None, text: str) -> None:
     if message is None:
         return
     try:
-        await message.edit_text(text, parse_mode=ParseMode.HTML)
+        await outgoing.edit_text(message, text)
     except TelegramError:
-        pass  # "message is not modified" and the like: progress is only a courtesy
+        pass  # progress is only a courtesy; the archive is built whatever the chat shows
 
 
 def register(app: AppType) -> None:

@@ -7,15 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from telegram import (
-    Bot,
-    InputMediaDocument,
-    InputMediaPhoto,
-    Message,
-    Update,
-)
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram import Bot, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import callbacks
@@ -25,17 +18,21 @@ from bot.evidence import notices as notices_service
 from bot.evidence import review as review_service
 from bot.evidence.rules import task_tag
 from bot.evidence.uploads import DownloadRefused, Fetch, IncomingFile
-from bot.evidence.views import album_caption, upload_answer
+from bot.evidence.views import album_caption, album_rest, choice_keyboard, upload_answer
 from bot.services import Services
 from bot.tasks import service as task_service
-from db.models import Evidence, EvidenceKind, Task
-from handlers.common import actor_of, command_args, incoming, markup, pressed, reply, t
+from db.models import Evidence, EvidenceKind
+from handlers import outgoing
+from handlers.common import actor_of, command_args, incoming, pressed, t
 from handlers.context import AppContext, AppType
+from handlers.outgoing import reply
 
 log = logging.getLogger(__name__)
 
-ALBUM_SIZE = 10  # Telegram's maximum media group
 DOWNLOAD_TIMEOUT = 120.0
+_FILE_KIND: dict[EvidenceKind, outgoing.FileKind] = {
+    EvidenceKind.PHOTO: "photo", EvidenceKind.DOCUMENT: "document",
+}
 
 
 def telegram_fetch(bot: Bot) -> Fetch:
@@ -93,10 +90,7 @@ async def finish_batch(
     if outcome is None:
         return
     text, keyboard = upload_answer(services.texts, outcome, services.config.zone)
-    await app.bot.send_message(
-        outcome.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup(keyboard),
-        disable_web_page_preview=True,
-    )
+    await outgoing.send(app.bot, outcome.chat_id, text, keyboard)
 
 
 async def on_file(update: Update, context: AppContext) -> None:
@@ -134,36 +128,47 @@ async def on_button(update: Update, context: AppContext) -> None:
     lang = actor.language
     if parsed.action == "up":
         task = await service.open_upload_window(actor, parsed.id)
-        await query.answer(services.texts.plain(lang, "evidence.upload.window_ack"))
+        await outgoing.answer(query, services.texts.plain(lang, "evidence.upload.window_ack"))
         await reply(update, t(context, "evidence.upload.window", id=task.id, title=task.title,
                               minutes=services.config.evidence.upload_window_minutes))
     elif parsed.action == "pick":
         batch = await service.batch_of_choice(actor, parsed.id)
-        await query.answer()
-        await _clear_buttons(query.message)
+        await outgoing.answer(query)
+        await outgoing.edit_markup(query.message, None)
         await finish_batch(context.application, services, actor.person_id, batch,
                            chosen_task_id=parsed.number(1))
     elif parsed.action == "drop":
         count = await service.drop_batch(actor, parsed.id)
-        await query.answer()
-        await _clear_buttons(query.message)
+        await outgoing.answer(query)
+        await outgoing.edit_markup(query.message, None)
         await reply(update, t(context, "evidence.upload.dropped", count=count))
     elif parsed.action == "sub":
-        await query.answer()
+        await outgoing.answer(query)
         await submit(update, context, parsed.id)
     elif parsed.action == "view":
-        await query.answer()
+        await outgoing.answer(query)
         await show_evidence(update, context, parsed.id)
     else:
-        await query.answer()
+        await outgoing.answer(query)
 
 
-async def _clear_buttons(message: object) -> None:
-    if isinstance(message, Message):
-        try:
-            await message.edit_reply_markup(None)
-        except TelegramError:
-            pass  # an old message may no longer be editable; the answer follows anyway
+async def on_page(update: Update, context: AppContext) -> None:
+    """page:pick:<row>:<offset> — more tasks for a waiting file; page:ev:<task>:<offset> —
+    the rest of a task's evidence."""
+    button = await pressed(update, callbacks.PAGE)
+    if button is None:
+        return
+    query, parsed = button
+    actor = actor_of(context)
+    services = context.services
+    await outgoing.answer(query)
+    if parsed.action == "pick":
+        choices, page = await services.evidence.service.choices(actor, parsed.id, parsed.number(1))
+        await outgoing.edit_markup(
+            query.message, choice_keyboard(services.texts, actor.language, parsed.id, choices, page))
+    else:
+        await outgoing.edit_markup(query.message, None)
+        await show_evidence(update, context, parsed.id, offset=parsed.number(1))
 
 
 async def submit_command(update: Update, context: AppContext) -> None:
@@ -203,7 +208,12 @@ async def evidence_command(update: Update, context: AppContext) -> None:
     await show_evidence(update, context, parse_task_id(args[0]))
 
 
-async def show_evidence(update: Update, context: AppContext, task_id: int) -> None:
+async def show_evidence(
+    update: Update, context: AppContext, task_id: int, *, offset: int = 0
+) -> None:
+    """A task's files from `offset` on: photos, then documents (Telegram cannot mix them in
+    one album), in albums of ten. If Telegram's pace cuts the albums short, a button
+    offers the rest."""
     actor = actor_of(context)
     services = context.services
     async with services.session() as session:
@@ -211,34 +221,37 @@ async def show_evidence(update: Update, context: AppContext, task_id: int) -> No
     if not items:
         await reply(update, t(context, "evidence.view.none", task_id=task.id))
         return
-    await reply(update, t(context, "evidence.view.header", task_id=task.id, title=task.title,
-                          count=len(items)))
-    await send_album(context.bot, incoming(update).chat_id, services, actor.language, task, items)
+    ordered = [e for kind in (EvidenceKind.PHOTO, EvidenceKind.DOCUMENT)
+               for e in items if e.kind is kind]
+    offset = min(offset, len(ordered))
+    if offset == 0:
+        await reply(update, t(context, "evidence.view.header", task_id=task.id,
+                              title=task.title, count=len(items)))
+    chat_id = incoming(update).chat_id
+    shown = offset + await send_albums(context.bot, chat_id, services, actor.language,
+                                       ordered[offset:])
+    if shown < len(ordered):
+        text, keyboard = album_rest(services.texts, actor.language, task.id, shown,
+                                    len(ordered))
+        await reply(update, text, keyboard)
 
 
-async def send_album(
-    bot: Bot, chat_id: int, services: Services, lang: str, task: Task, items: Sequence[Evidence]
-) -> None:
-    """Photos as photo albums, files as document albums (Telegram cannot mix the two)."""
+async def send_albums(
+    bot: Bot, chat_id: int, services: Services, lang: str, items: Sequence[Evidence]
+) -> int:
+    """Photos as photo albums, files as document albums; how many went out, in order."""
     zone = services.config.zone
+    shown = 0
     for kind in (EvidenceKind.PHOTO, EvidenceKind.DOCUMENT):
-        group = [e for e in items if e.kind is kind]
-        for start in range(0, len(group), ALBUM_SIZE):
-            chunk = group[start:start + ALBUM_SIZE]
-            captions = [album_caption(services.texts, lang, e, zone) for e in chunk]
-            if len(chunk) == 1:
-                send = bot.send_photo if kind is EvidenceKind.PHOTO else bot.send_document
-                await send(chat_id, chunk[0].file_id, caption=captions[0],
-                           parse_mode=ParseMode.HTML)
-                continue
-            media: list[InputMediaPhoto] | list[InputMediaDocument]
-            if kind is EvidenceKind.PHOTO:
-                media = [InputMediaPhoto(e.file_id, caption=c, parse_mode=ParseMode.HTML)
-                         for e, c in zip(chunk, captions, strict=True)]
-            else:
-                media = [InputMediaDocument(e.file_id, caption=c, parse_mode=ParseMode.HTML)
-                         for e, c in zip(chunk, captions, strict=True)]
-            await bot.send_media_group(chat_id, media)
+        group = [(e.file_id, album_caption(services.texts, lang, e, zone))
+                 for e in items if e.kind is kind]
+        if not group:
+            continue
+        sent = await outgoing.send_album(bot, chat_id, _FILE_KIND[kind], group)
+        shown += sent
+        if sent < len(group):
+            break
+    return shown
 
 
 async def resume_albums(app: AppType) -> None:
@@ -259,6 +272,8 @@ def register(app: AppType) -> None:
     app.add_handler(CallbackQueryHandler(
         on_button, pattern=callbacks.pattern(callbacks.EVIDENCE, "up", "pick", "drop", "sub", "view")
     ))
+    app.add_handler(
+        CallbackQueryHandler(on_page, pattern=callbacks.pattern(callbacks.PAGE, "pick", "ev")))
     # After the office's table import (its own group): a file here is evidence.
     app.add_handler(
         MessageHandler(

@@ -15,9 +15,10 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 from bot.core.errors import InvalidInput
 from bot.quiz import session as quiz
 from bot.quiz.views import drill_result_text
-from handlers.common import actor_of, command_args, incoming, reply
+from handlers.common import actor_of, command_args, incoming
 from handlers.context import AppContext, AppType
 from handlers.groups import Group
+from handlers.outgoing import reply
 
 
 async def drill_command(update: Update, context: AppContext) -> None:

@@ -22,27 +22,32 @@ from bot.quiz.session import PollPlan
 from bot.quiz.views import poll_keyboard
 from bot.services import Services
 from db.models import QuizSession
-from handlers.common import actor_of, command_args, incoming, markup, pressed, reply, t
+from handlers import outgoing
+from handlers.common import actor_of, command_args, incoming, pressed, t
 from handlers.context import AppContext, AppType
+from handlers.outgoing import markup, reply
 
 
 async def send_plan(
     bot: Bot, services: Services, *, plan: PollPlan, chat_id: int, person_id: int, lang: str
 ) -> None:
     """Send one quiz poll and remember it; the caller holds the person's lock."""
-    message = await bot.send_poll(
-        chat_id,
-        plan.question,
-        list(plan.options),
-        is_anonymous=False,
-        type=Poll.QUIZ,
-        allows_multiple_answers=plan.multiple,
-        # PTB types the ids as Literal[0..11]; ours are validated against the option count.
-        correct_option_ids=list(plan.correct_ids),  # type: ignore[arg-type]
-        explanation=plan.explanation or None,
-        reply_markup=markup(poll_keyboard(services.texts, lang, plan)),
+    message = await outgoing.deliver(
+        lambda: bot.send_poll(
+            chat_id,
+            plan.question,
+            list(plan.options),
+            is_anonymous=False,
+            type=Poll.QUIZ,
+            allows_multiple_answers=plan.multiple,
+            # PTB types the ids as Literal[0..11]; ours are validated against the option count.
+            correct_option_ids=list(plan.correct_ids),  # type: ignore[arg-type]
+            explanation=plan.explanation or None,
+            reply_markup=markup(poll_keyboard(services.texts, lang, plan)),
+        ),
+        what=f"sendPoll to {chat_id}",
     )
-    if message.poll is None:
+    if message is None or message.poll is None:
         return
     async with services.session() as session:
         await quiz.poll_sent(session, plan, poll_id=message.poll.id, person_id=person_id,
@@ -67,10 +72,9 @@ async def _next_or_finish(
         await send_plan(bot, services, plan=plan, chat_id=fresh.chat_id,
                         person_id=fresh.person_id, lang=lang)
         return
-    await bot.send_message(
-        fresh.chat_id,
+    await outgoing.send(
+        bot, fresh.chat_id,
         services.texts.get(lang, "quiz.finished", correct=summary[0], asked=summary[1]),
-        parse_mode="HTML",
     )
 
 
@@ -145,13 +149,13 @@ async def on_quiz_button(update: Update, context: AppContext) -> None:
                     session, person_id=actor.person_id, session_id=parsed.id, now=now
                 )
         if quiz_session is None:
-            await query.answer(services.texts.plain(lang, "quiz.stale"), show_alert=True)
+            await outgoing.answer(query, services.texts.plain(lang, "quiz.stale"), alert=True)
             return
         if parsed.action == "skip":
-            await query.answer(services.texts.plain(lang, "quiz.skipped"))
+            await outgoing.answer(query, services.texts.plain(lang, "quiz.skipped"))
             await _next_or_finish(context.bot, services, quiz_session, lang=lang)
             return
-        await query.answer()
+        await outgoing.answer(query)
         answered = quiz_session.asked - (1 if quiz_session.current_question_id else 0)
         await reply(update, services.texts.get(lang, "quiz.stopped", correct=quiz_session.correct,
                                                asked=answered))

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.core import callbacks
+from handlers import outgoing
 from handlers.common import actor_of, pressed
 from handlers.context import AppContext, AppType
 
@@ -25,8 +26,9 @@ async def on_reminder_button(update: Update, context: AppContext) -> None:
             minutes=parsed.number(1) if parsed.action == "snz" else None, now=now,
         )
     when = until.astimezone(services.config.zone).strftime("%m-%d %H:%M")
-    await query.answer(services.texts.plain(actor.language, "reminders.ack.snoozed", when=when))
-    await query.edit_message_reply_markup(None)
+    await outgoing.answer(query, services.texts.plain(actor.language, "reminders.ack.snoozed",
+                                                      when=when))
+    await outgoing.edit_markup(query.message, None)
 
 
 def register(app: AppType) -> None:

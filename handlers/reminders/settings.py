@@ -10,8 +10,10 @@ from bot.core.errors import InvalidInput
 from bot.delivery.menus import publish_menu_for
 from bot.reminders import settings as reminder_settings
 from bot.reminders.views import settings_view
-from handlers.common import actor_of, command_args, edit_or_reply, pressed
+from handlers import outgoing
+from handlers.common import actor_of, command_args, pressed
 from handlers.context import AppContext, AppType
+from handlers.outgoing import edit_or_reply
 
 
 async def _apply(update: Update, context: AppContext, what: str | None, value: str) -> None:
@@ -27,13 +29,17 @@ async def _apply(update: Update, context: AppContext, what: str | None, value: s
         text, keyboard = settings_view(services.texts, person, reminders.policy_for(None))
         language_changed = person.language != actor.language
     if update.callback_query is not None:
-        await update.callback_query.answer(
-            services.texts.plain(person.language, "reminders.settings.saved"))
+        await outgoing.answer(update.callback_query,
+                              services.texts.plain(person.language, "reminders.settings.saved"))
     await edit_or_reply(update, text, keyboard)
-    if language_changed and actor.telegram_id:
+    telegram_id = actor.telegram_id
+    if language_changed and telegram_id:
         # The command menu is per language: publish the person's in the new one.
-        await publish_menu_for(context.bot, services, services.commands, actor.telegram_id,
-                               actor.role, person.language)
+        await outgoing.deliver(
+            lambda: publish_menu_for(context.bot, services, services.commands, telegram_id,
+                                     actor.role, person.language),
+            what=f"setMyCommands for {telegram_id}",
+        )
 
 
 async def settings_command(update: Update, context: AppContext) -> None:

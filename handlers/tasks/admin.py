@@ -10,8 +10,9 @@ from bot.core.errors import InvalidInput
 from bot.core.parsing import parse_deadline, parse_task_id
 from bot.tasks import service as task_service
 from bot.tasks.admin import NewTask, create_task
-from handlers.common import actor_of, command_args, reply, t
+from handlers.common import actor_of, command_args, t
 from handlers.context import AppContext, AppType
+from handlers.outgoing import reply
 from handlers.tasks.cards import show_card
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import ForceReply, Message, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import callbacks
@@ -10,11 +10,13 @@ from bot.core.errors import InvalidInput
 from bot.core.keyboard import Keyboard
 from bot.core.parsing import parse_percent, parse_task_id, task_id_in
 from bot.tasks import service as task_service
-from bot.tasks.views import progress_keyboard, task_card, task_keyboard, task_list
+from bot.tasks.views import TASKS_PAGE, progress_keyboard, task_card, task_keyboard, task_list
 from db.models import Task
-from handlers.common import actor_of, command_args, edit_or_reply, markup, pressed, reply, t
+from handlers import outgoing
+from handlers.common import actor_of, command_args, pressed, t
 from handlers.context import AppContext, AppType
 from handlers.groups import Group
+from handlers.outgoing import edit_or_reply, reply
 
 # A prompt that asks for a blocking reason starts with this mark (both languages), so the
 # reply to it is read as a reason and not as a plain note.
@@ -35,14 +37,29 @@ async def show_card(update: Update, context: AppContext, task: Task) -> None:
 
 async def list_tasks(update: Update, context: AppContext) -> None:
     """/tasks: my open tasks, earliest deadline first, with overdue marks."""
+    await _task_page(update, context, 0)
+
+
+async def on_page(update: Update, context: AppContext) -> None:
+    """page:tasks:<offset>: another page of my open tasks, in place of the list."""
+    button = await pressed(update, callbacks.PAGE)
+    if button is None:
+        return
+    query, parsed = button
+    await outgoing.answer(query)
+    await _task_page(update, context, parsed.number(0))
+
+
+async def _task_page(update: Update, context: AppContext, offset: int) -> None:
     actor = actor_of(context)
     services = context.services
     async with services.session() as session:
-        tasks, total = await task_service.my_open_tasks(session, actor, limit=30)
+        tasks, page = await task_service.my_open_tasks(session, actor, offset=offset,
+                                                       size=TASKS_PAGE)
     text, keyboard = task_list(
-        services.texts, actor.language, tasks, total, services.clock.now(), services.config.zone
+        services.texts, actor.language, tasks, page, services.clock.now(), services.config.zone
     )
-    await reply(update, text, keyboard)
+    await edit_or_reply(update, text, keyboard)
 
 
 async def task_command(update: Update, context: AppContext) -> None:
@@ -117,9 +134,8 @@ async def _apply(
         else:
             raise InvalidInput("error.unknown_action")
     if update.callback_query is not None:
-        await update.callback_query.answer(
-            services.texts.plain(actor.language, f"ack.{action}", id=task.id)
-        )
+        await outgoing.answer(update.callback_query,
+                              services.texts.plain(actor.language, f"ack.{action}", id=task.id))
         await show_card(update, context, task)
         return
     await reply(update, t(context, f"ack.{action}", id=task.id))
@@ -137,7 +153,7 @@ async def on_task_button(update: Update, context: AppContext) -> None:
     services = context.services
     lang = actor.language
     if parsed.action in ("open", "back"):
-        await query.answer()
+        await outgoing.answer(query)
         async with services.session() as session:
             task = await task_service.view_task(session, actor, parsed.id)
         if parsed.action == "back":
@@ -147,18 +163,14 @@ async def on_task_button(update: Update, context: AppContext) -> None:
             text, keyboard = _render(context, task)
             await reply(update, text, keyboard)
     elif parsed.action == "prog":
-        await query.answer()
-        await query.edit_message_reply_markup(
-            markup(progress_keyboard(services.texts, lang, parsed.id)))
+        await outgoing.answer(query)
+        await outgoing.edit_markup(query.message,
+                                   progress_keyboard(services.texts, lang, parsed.id))
     elif parsed.action in ("note", "block"):
-        await query.answer()
+        await outgoing.answer(query)
         key = "prompt.block" if parsed.action == "block" else "prompt.note"
-        if isinstance(query.message, Message):
-            await query.message.reply_html(
-                services.texts.get(lang, key, id=parsed.id, mark=BLOCK_MARK),
-                reply_markup=ForceReply(selective=True),
-                do_quote=False,
-            )
+        await reply(update, services.texts.get(lang, key, id=parsed.id, mark=BLOCK_MARK),
+                    force_reply=True)
     else:
         value = parsed.number(1) if parsed.action == "setp" else None
         await _apply(update, context, parsed.action, parsed.id, value=value)
@@ -187,6 +199,8 @@ def register(app: AppType) -> None:
     app.add_handler(CommandHandler("note", note_command))
     app.add_handler(CommandHandler("block", block_command))
     app.add_handler(CallbackQueryHandler(on_task_button, pattern=callbacks.pattern(callbacks.TASK)))
+    app.add_handler(
+        CallbackQueryHandler(on_page, pattern=callbacks.pattern(callbacks.PAGE, "tasks")))
     app.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, on_reply),
         group=Group.CARD_REPLIES,

@@ -154,7 +154,7 @@ class RecordingRequest(BaseRequest):
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
     _scripted: dict[str, deque[Refusal]] = field(default_factory=dict)
 
-    def refuse(self, method: str, *answers: Refusal) -> None:
+    def fail_next(self, method: str, *answers: Refusal) -> None:
         """Answer the next calls of `method` with these refusals, one each, in order."""
         self._scripted.setdefault(method, deque()).extend(answers)
 
@@ -322,11 +322,20 @@ class UpdateFactory:
         return Message(next(self._message_ids), datetime.now(UTC), Chat(user.id, Chat.PRIVATE),
                        from_user=bot_user, text=text)
 
-    def callback(self, user: User, data: str, message_text: str = "card") -> Update:
+    def callback(
+        self, user: User, data: str, message_text: str = "card", *,
+        reply_to_text: str | None = None,
+    ) -> Update:
+        """A press on a button under a bot's message (which may quote the person's own)."""
         bot_user = User(BOT_ID, "迎检助手", is_bot=True, username=BOT_USERNAME)
+        quoted = None
+        if reply_to_text is not None:
+            quoted = Message(next(self._message_ids), datetime.now(UTC),
+                             Chat(user.id, Chat.PRIVATE), from_user=user, text=reply_to_text)
         message = Message(
             next(self._message_ids), datetime.now(UTC),
             Chat(user.id, Chat.PRIVATE), from_user=bot_user, text=message_text,
+            reply_to_message=quoted,
         )
         message.set_bot(self.bot)
         query = CallbackQuery(

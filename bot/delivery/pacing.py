@@ -1,0 +1,121 @@
+"""The pace of every request the bot makes: Telegram's overall and per-group limits.
+
+PTB's `AIORateLimiter` keeps the same pace, but on a 429 it sleeps `retry_after` itself,
+up to `max_retries` times, and holds back every other request of the bot meanwhile: one
+person's flood wait of a minute became everyone's. Here a 429 goes straight back to the
+caller, who knows what it can afford: a reply to someone waiting waits a few seconds at
+most and otherwise gives up (`handlers.outgoing`), the outbox pauses that one chat and
+tries again later (`bot.delivery.dispatcher`).
+
+A reply and the outbox can meet in one chat (the office answering a preview while its
+reminders go out). When a reply is told to wait, the outbox holds back from that chat a
+moment longer than the reply does, so the person's answer takes the chat's next turn
+instead of losing it to a reminder again and again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine, Iterator
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.constants import FloodLimit
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+JSONDict = dict[str, Any]
+# Forget the limiters of groups that have been quiet long enough to have all their room.
+_GROUPS_KEPT = 512
+# How much longer than a reply the outbox waits after the reply met a 429 in its chat.
+REPLY_HEAD_START = 1.0
+
+_REPLYING: ContextVar[bool] = ContextVar("replying", default=False)
+
+
+@contextlib.contextmanager
+def replying() -> Iterator[None]:
+    """Requests made inside are for someone waiting in the chat (see the module doc)."""
+    token = _REPLYING.set(True)
+    try:
+        yield
+    finally:
+        _REPLYING.reset(token)
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Pacing(BaseRateLimiter[None]):
+    """30 requests a second to chats overall and 20 a minute to each group; no retries."""
+
+    def __init__(
+        self,
+        overall_per_second: float = FloodLimit.MESSAGES_PER_SECOND,
+        group_per_minute: float = FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP,
+    ) -> None:
+        self._overall = AsyncLimiter(overall_per_second, 1)
+        self._group_rate = group_per_minute
+        self._groups: dict[int | str, AsyncLimiter] = {}
+        self._held: dict[int | str, float] = {}  # chat → until when replies go first
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def _group(self, chat_id: int | str) -> AsyncLimiter:
+        if len(self._groups) > _GROUPS_KEPT:
+            for key, limiter in list(self._groups.items()):
+                if key != chat_id and limiter.has_capacity(limiter.max_rate):
+                    del self._groups[key]
+        if chat_id not in self._groups:
+            self._groups[chat_id] = AsyncLimiter(self._group_rate, 60)
+        return self._groups[chat_id]
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        chat_id: Any = data.get("chat_id")
+        if chat_id is None:
+            # getUpdates, getFile, setMyCommands…: not messages to a chat.
+            return await callback(*args, **kwargs)
+        with contextlib.suppress(ValueError, TypeError):
+            chat_id = int(chat_id)
+        reply = _REPLYING.get()
+        if not reply:
+            await self._after_replies(chat_id)
+        # Groups and channels have negative ids (or an @username); people positive ones.
+        group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        async with contextlib.AsyncExitStack() as stack:
+            if group:
+                await stack.enter_async_context(self._group(chat_id))
+            await stack.enter_async_context(self._overall)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if reply:
+                    now = asyncio.get_running_loop().time()
+                    until = now + _seconds(exc.retry_after) + REPLY_HEAD_START
+                    self._held[chat_id] = max(until, self._held.get(chat_id, 0.0))
+                raise
+
+    async def _after_replies(self, chat_id: int | str) -> None:
+        """Wait while a reply in this chat is waiting out a flood wait."""
+        while (until := self._held.get(chat_id)) is not None:
+            left = until - asyncio.get_running_loop().time()
+            if left <= 0:
+                self._held.pop(chat_id, None)
+                return
+            await asyncio.sleep(left)

@@ -62,7 +62,8 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     # Every request, replies included, keeps Telegram's pace (30/s overall, 20/min per
     # group); a 429 goes back to the caller, which decides how long it may wait.
-    limiter: Any = rate_limiter or Pacing()  # builder is generic in it
+    limiter: Any = rate_limiter or Pacing(  # builder is generic in it
+        on_reply_flood=services.delivery.dispatcher.yield_to_reply)
     builder = builder.rate_limiter(limiter)
     if not updater:
         builder = builder.updater(None)

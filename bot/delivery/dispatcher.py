@@ -111,6 +111,11 @@ class Dispatcher:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def yield_to_reply(self, chat_id: int, seconds: float) -> None:
+        """A reply to someone in this chat was told to wait: send nothing there for a while,
+        so the reply gets the chat's next turn."""
+        self.throttle.pause(chat_id, seconds)
+
     async def start(self, bot: Bot) -> None:
         if self.running:
             return

@@ -8,14 +8,13 @@ most and otherwise gives up (`handlers.outgoing`), the outbox pauses that one ch
 tries again later (`bot.delivery.dispatcher`).
 
 A reply and the outbox can meet in one chat (the office answering a preview while its
-reminders go out). When a reply is told to wait, the outbox holds back from that chat a
-moment longer than the reply does, so the person's answer takes the chat's next turn
-instead of losing it to a reminder again and again.
+reminders go out). When a reply is told to wait, `on_reply_flood` tells the outbox to hold
+back from that chat a moment longer than the reply does, so the person's answer takes the
+chat's next turn instead of losing it to a reminder again and again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine, Iterator
 from contextvars import ContextVar
@@ -57,11 +56,13 @@ class Pacing(BaseRateLimiter[None]):
         self,
         overall_per_second: float = FloodLimit.MESSAGES_PER_SECOND,
         group_per_minute: float = FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP,
+        *,
+        on_reply_flood: Callable[[int, float], None] | None = None,
     ) -> None:
         self._overall = AsyncLimiter(overall_per_second, 1)
         self._group_rate = group_per_minute
         self._groups: dict[int | str, AsyncLimiter] = {}
-        self._held: dict[int | str, float] = {}  # chat → until when replies go first
+        self._on_reply_flood = on_reply_flood
 
     async def initialize(self) -> None:
         return None
@@ -93,9 +94,6 @@ class Pacing(BaseRateLimiter[None]):
             return await callback(*args, **kwargs)
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
-        reply = _REPLYING.get()
-        if not reply:
-            await self._after_replies(chat_id)
         # Groups and channels have negative ids (or an @username); people positive ones.
         group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
         async with contextlib.AsyncExitStack() as stack:
@@ -105,17 +103,6 @@ class Pacing(BaseRateLimiter[None]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                if reply:
-                    now = asyncio.get_running_loop().time()
-                    until = now + _seconds(exc.retry_after) + REPLY_HEAD_START
-                    self._held[chat_id] = max(until, self._held.get(chat_id, 0.0))
+                if _REPLYING.get() and self._on_reply_flood and isinstance(chat_id, int):
+                    self._on_reply_flood(chat_id, _seconds(exc.retry_after) + REPLY_HEAD_START)
                 raise
-
-    async def _after_replies(self, chat_id: int | str) -> None:
-        """Wait while a reply in this chat is waiting out a flood wait."""
-        while (until := self._held.get(chat_id)) is not None:
-            left = until - asyncio.get_running_loop().time()
-            if left <= 0:
-                self._held.pop(chat_id, None)
-                return
-            await asyncio.sleep(left)

@@ -271,6 +271,10 @@ async def test_a_short_flood_wait_is_waited_out_without_holding_up_others(
     assert [c.chat_id for c in sent] == [LEADER, ZHANG]  # the other person is not held up
     assert finished["flooded"] >= 1.0 and finished["other"] < 0.9
     assert "我的未完成任务" in sent[-1].text
+    # The outbox was told to leave that chat to the reply for a moment longer.
+    throttle = harness.services.delivery.dispatcher.throttle
+    assert throttle.chat_wait(ZHANG, throttle.clock() - 1.0) > 1.0
+    assert throttle.chat_wait(LEADER, throttle.clock()) == 0
 
 
 async def test_a_long_flood_wait_is_dropped_quietly(harness: BotHarness) -> None:

@@ -110,6 +110,7 @@ async def send(
     *,
     force_reply: bool = False,
     reply_to: int | None = None,
+    policy: RetryPolicy = INTERACTIVE,
 ) -> Message | None:
     """A text to a chat, in as many messages as it needs; the last one sent, or None."""
     parts = split_html(text)
@@ -131,7 +132,7 @@ async def send(
                                     link_preview_options=NO_PREVIEW, reply_markup=buttons,
                                     reply_parameters=quote)
 
-        sent = await attempt(message, what=f"sendMessage to {chat_id}")
+        sent = await attempt(message, what=f"sendMessage to {chat_id}", policy=policy)
         if sent is None:
             return None  # later parts would only arrive out of context
         last = sent
@@ -254,6 +255,7 @@ async def send_file(
     *,
     filename: str | None = None,
     upload_seconds: float | None = None,
+    policy: RetryPolicy = INTERACTIVE,
 ) -> Message | None:
     """A photo or document with its caption; a caption too long for Telegram is shortened
     with "…" and the whole text follows as a message."""
@@ -268,7 +270,7 @@ async def send_file(
                                  reply_markup=markup(keyboard), filename=filename,
                                  read_timeout=upload_seconds, write_timeout=upload_seconds)
 
-    sent = await attempt(upload, what=f"send{kind.title()} to {chat_id}")
+    sent = await attempt(upload, what=f"send{kind.title()} to {chat_id}", policy=policy)
     if sent is not None and short != caption:
         await send(bot, chat_id, caption)
     return sent
@@ -284,7 +286,7 @@ async def send_album(
         chunk = items[start:start + MAX_ALBUM]
         if len(chunk) == 1:
             file_id, caption = chunk[0]
-            if await send_file(bot, chat_id, kind, file_id, caption) is None:
+            if await send_file(bot, chat_id, kind, file_id, caption, policy=ALBUM) is None:
                 return delivered
             delivered += 1
             continue
@@ -295,6 +297,7 @@ async def send_album(
         else:
             media = [InputMediaDocument(file_id, caption=shorten_html(caption, MAX_CAPTION),
                                         parse_mode=ParseMode.HTML) for file_id, caption in chunk]
+
         def album(
             media: list[InputMediaPhoto] | list[InputMediaDocument] = media,
         ) -> Awaitable[tuple[Message, ...]]:

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.core import callbacks
 from bot.core.errors import InvalidInput
 from bot.core.parsing import parse_task_id, task_id_in
+from bot.core.retry import ALBUM
 from bot.evidence import notices as notices_service
 from bot.evidence import review as review_service
 from bot.evidence.rules import task_tag
@@ -231,9 +232,10 @@ async def show_evidence(
     shown = offset + await send_albums(context.bot, chat_id, services, actor.language,
                                        ordered[offset:])
     if shown < len(ordered):
+        # Right after the album was cut short, this too has to wait for the chat's pace.
         text, keyboard = album_rest(services.texts, actor.language, task.id, shown,
                                     len(ordered))
-        await reply(update, text, keyboard)
+        await outgoing.send(context.bot, chat_id, text, keyboard, policy=ALBUM)
 
 
 async def send_albums(

@@ -369,3 +369,25 @@ async def test_undelivered_messages_page_by_page(harness: BotHarness) -> None:
         await harness.process(u.callback(office, nexts[0], call.text))
         call = harness.request.sent("editMessageText")[-1]
     assert seen == set(range(23))
+
+
+async def test_an_album_cut_short_by_a_long_flood_wait_offers_the_rest(
+    harness: BotHarness,
+) -> None:
+    await _people(harness)
+    [task_id] = await _tasks(harness, 1)
+    u = harness.updates
+    for n in range(12):
+        harness.request.files[f"p{n}"] = jpeg(color=(20 * n, 40, 200 - 10 * n))
+        await harness.process(u.photo(u.user(ZHANG), f"p{n}", caption=f"#{task_id}"))
+    harness.request.clear()
+    harness.request.fail_next("sendMediaGroup", flood(60))
+    wang = u.user(WANG)
+    await asyncio.wait_for(harness.process(u.text(wang, f"/evidence {task_id}")), timeout=10)
+    rest = harness.request.sent("sendMessage")[-1]
+    assert "还有 12 份" in rest.text
+    assert rest.buttons() == [("继续查看 ▶️", f"page:ev:{task_id}:0")]
+    harness.request.clear()
+    await harness.process(u.callback(wang, f"page:ev:{task_id}:0", rest.text))
+    albums = harness.request.sent("sendMediaGroup")
+    assert [len(a.params["media"]) for a in albums] == [10, 2]

@@ -215,11 +215,13 @@ class UpdateFactory:
         return Message(next(self._message_ids), datetime.now(UTC), Chat(user.id, Chat.PRIVATE),
                        from_user=bot_user, text=text)
 
-    def callback(self, user: User, data: str, message_text: str = "card") -> Update:
+    def callback(
+        self, user: User, data: str, message_text: str = "card", *, chat: Chat | None = None
+    ) -> Update:
         bot_user = User(BOT_ID, "迎检助手", is_bot=True, username=BOT_USERNAME)
         message = Message(
             next(self._message_ids), datetime.now(UTC),
-            Chat(user.id, Chat.PRIVATE), from_user=bot_user, text=message_text,
+            chat or Chat(user.id, Chat.PRIVATE), from_user=bot_user, text=message_text,
         )
         message.set_bot(self.bot)
         query = CallbackQuery(

@@ -11,7 +11,6 @@ import sys
 from typing import Any, TypedDict
 
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -24,6 +23,7 @@ import handlers
 from bot.config import AppConfig
 from bot.core.schema import SchemaBehind, check_schema
 from bot.delivery.menus import publish_menus
+from bot.delivery.pacing import PrivateChatPacing
 from bot.services import Services, build_services
 from handlers.context import AppContext, AppType
 
@@ -61,8 +61,10 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     # Every request, replies included, passes Telegram's flood limits (30/s overall,
-    # 20/min per group) and waits out a 429's retry_after instead of failing.
-    limiter: Any = rate_limiter or AIORateLimiter(max_retries=3)  # builder is generic in it
+    # 20/min per group, about 1/s per private chat) and waits out a 429's retry_after
+    # instead of failing.
+    limiter: Any = rate_limiter or PrivateChatPacing(  # the builder is generic in it
+        private_per_second=config.reminders.delivery.private_per_second, max_retries=3)
     builder = builder.rate_limiter(limiter)
     if not updater:
         builder = builder.updater(None)

@@ -265,6 +265,32 @@ class ReportsConfig(_Section):
         return value.strip()
 
 
+class FloodConfig(_Section):
+    """How much one sender may ask of the bot, checked before any other work.
+
+    Every update takes a token from its sender's bucket (the first item of an album
+    takes one for the whole album); an update finding the bucket empty is dropped without
+    an answer. The defaults keep a person's replies near Telegram's one message per second
+    in a chat, so a flood in one chat never stalls the replies in everyone else's.
+    """
+
+    # A linked person: `burst` updates at once, then `per_minute`.
+    burst: int = Field(default=8, ge=1, le=1000)
+    per_minute: float = Field(default=60, gt=0, le=6000)
+    # Anyone not linked, each: a few tries to redeem an invite.
+    stranger_burst: int = Field(default=3, ge=1, le=1000)
+    stranger_per_minute: float = Field(default=6, gt=0, le=6000)
+    # All strangers together, so many new accounts cannot flood the bot either.
+    strangers_burst: int = Field(default=30, ge=1, le=10000)
+    strangers_per_minute: float = Field(default=60, gt=0, le=60000)
+    # A stranger is told how to get an invite at most once in this many minutes.
+    stranger_answer_minutes: float = Field(default=10, gt=0, le=24 * 60)
+    # The office's error reports: the first comes this long after the first fault
+    # (gathering what else goes wrong), then at most one per `error_digest_minutes`.
+    error_gather_seconds: float = Field(default=30, ge=0, le=3600)
+    error_digest_minutes: float = Field(default=10, gt=0, le=24 * 60)
+
+
 class AppConfig(_Section):
     telegram: TelegramConfig = TelegramConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -276,6 +302,7 @@ class AppConfig(_Section):
     evidence: EvidenceConfig = EvidenceConfig()
     reminders: RemindersConfig = RemindersConfig()
     reports: ReportsConfig = ReportsConfig()
+    flood: FloodConfig = FloodConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

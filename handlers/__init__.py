@@ -7,6 +7,7 @@ from handlers import (
     delivery,
     errors,
     evidence,
+    flood,
     gate,
     onboarding,
     quiz,
@@ -25,11 +26,11 @@ def register_all(app: AppType) -> None:
     the features' group the first matching handler wins, so specific handlers (commands,
     button prefixes) come before the catch-all ones (a plain photo or document), and the
     order below is the order of that claim: the office's table import before evidence
-    files, evidence before quiz answers, and the error handler last. The gate and the
-    group-chat rule come first: their groups run before any feature's.
+    files, evidence before quiz answers, and the error handler last. Flood control, the
+    gate and the group-chat rule come first: their groups run before any feature's.
     """
-    for feature in (gate, chats, onboarding, tasks, delivery, reminders, tables, evidence,
-                    quiz, reports, errors):
+    for feature in (flood, gate, chats, onboarding, tasks, delivery, reminders, tables,
+                    evidence, quiz, reports, errors):
         feature.register(app)
 
 

@@ -25,20 +25,27 @@ async def gate(update: Update, context: AppContext) -> None:
     user = update.effective_user
     if user is None:
         raise ApplicationHandlerStop
-    async with context.services.session() as session:
+    services = context.services
+    async with services.session() as session:
         context.actor = await actor_by_telegram_id(session=session, telegram_id=user.id)
-    if context.actor is not None or _is_start_with_code(update):
+    if context.actor is not None:
+        services.flood.mark_linked(user.id)
+        return
+    services.flood.mark_stranger(user.id)
+    if _is_start_with_code(update):
         return
     # Raising (not returning) is what keeps later handler groups from running.
-    text = context.services.texts.get(language_of(context, user), "gate.unknown_user")
+    lang = language_of(context, user)
     if update.callback_query is not None:
+        # Always answered: it only ends the button's spinner, and costs no chat message.
         await update.callback_query.answer(
-            context.services.texts.plain(language_of(context, user), "gate.unknown_user_short"),
-            show_alert=True,
-        )
-    elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
-        if update.effective_message is not None:
-            await update.effective_message.reply_html(text, do_quote=False)
+            services.texts.plain(lang, "gate.unknown_user_short"), show_alert=True)
+    elif (update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+          and update.effective_message is not None
+          # Once per period: a stranger's flood is not answered message by message.
+          and services.flood.may_answer_stranger(user.id)):
+        await update.effective_message.reply_html(
+            services.texts.get(lang, "gate.unknown_user"), do_quote=False)
     raise ApplicationHandlerStop
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.config import AppConfig
 from db.models import Role, TaskEvent
-from tests.conftest import DEFAULT_NOW, BotHarness
+from tests.conftest import DEFAULT_NOW, UNLIMITED_FLOOD, BotHarness
 from tests.utils import factories as f
 
 OWNER, ADMIN = 5580001, 5580002
@@ -25,6 +25,7 @@ def config(database_url: str, tmp_path: Path) -> AppConfig:
         "database": {"url": database_url},
         "storage": {"data_dir": str(tmp_path / "data")},
         "telegram": {"admin_ids": [ADMIN]},
+        "flood": UNLIMITED_FLOOD,
     })
 
 

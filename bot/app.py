@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram.ext import (
     Application,
@@ -27,7 +27,7 @@ from bot.delivery.pacing import Pacing
 from bot.services import Services, build_services
 from handlers.context import AppContext, AppType
 
-__all__ = ["ALLOWED_UPDATES", "AppType", "build_application", "run_bot"]
+__all__ = ["ALLOWED_UPDATES", "AppType", "build_application", "run_bot", "webhook_arguments"]
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +61,12 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     # Every request, replies included, keeps Telegram's pace (30/s overall, 20/min per
-    # group); a 429 goes back to the caller, which decides how long it may wait.
+    # group, about 1/s per private chat); a 429 goes back to the caller, which decides how
+    # long it may wait.
     limiter: Any = rate_limiter or Pacing(  # builder is generic in it
-        on_reply_flood=services.delivery.dispatcher.yield_to_reply)
+        private_per_second=config.reminders.delivery.private_per_second,
+        on_reply_flood=services.delivery.dispatcher.yield_to_reply,
+    )
     builder = builder.rate_limiter(limiter)
     if not updater:
         builder = builder.updater(None)
@@ -100,19 +103,54 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     await services.db.dispose()
 
 
+class WebhookUnprotected(Exception):
+    """Webhook mode without a secret would accept any POST as an update from Telegram."""
+
+
+class WebhookArguments(TypedDict):
+    listen: str
+    port: int
+    url_path: str
+    webhook_url: str
+    secret_token: str
+    allowed_updates: list[str]
+
+
+def webhook_arguments(config: AppConfig) -> WebhookArguments:
+    """How the webhook server listens and what setWebhook registers.
+
+    The server answers only on the path of `webhook_url` (PTB's default is "/", where
+    Telegram never posts), and only to a POST carrying the secret Telegram was given:
+    PTB answers 403 to anything else before the update is read.
+    """
+    telegram = config.telegram
+    secret = telegram.webhook_secret_value
+    if not secret:
+        raise WebhookUnprotected(
+            "webhook mode needs [telegram] token (the secret is derived from it) "
+            "or [telegram] webhook_secret")
+    return WebhookArguments(
+        listen=telegram.webhook_listen,
+        port=telegram.webhook_port,
+        url_path=telegram.webhook_serve_path,
+        webhook_url=telegram.webhook_url,
+        secret_token=secret,
+        allowed_updates=ALLOWED_UPDATES,
+    )
+
+
 def run_bot(config: AppConfig) -> int:
     """`inspectbot run`: long polling, or a webhook server, until interrupted."""
-    app = build_application(config)
     telegram = config.telegram
     try:
-        if telegram.mode == "webhook":
-            app.run_webhook(
-                listen=telegram.webhook_listen,
-                port=telegram.webhook_port,
-                webhook_url=telegram.webhook_url,
-                secret_token=telegram.webhook_secret.get_secret_value() or None,
-                allowed_updates=ALLOWED_UPDATES,
-            )
+        arguments = webhook_arguments(config) if telegram.mode == "webhook" else None
+    except WebhookUnprotected as exc:
+        print(f"拒绝以无密钥的 webhook 模式启动 / {exc}", file=sys.stderr)
+        return 2
+    app = build_application(config)
+    try:
+        if arguments is not None:
+            app.run_webhook(**arguments)
         else:
             app.run_polling(allowed_updates=ALLOWED_UPDATES)
     except SchemaBehind as exc:

@@ -17,6 +17,7 @@ from typing import Any
 from bot.app import run_bot
 from bot.config import AppConfig, ConfigError, load_config, resolve_config_path
 from bot.core import cli as core_cli
+from bot.core import logs
 from bot.core.cli import ensure_data_dir
 from bot.demo import cli as demo_cli
 from bot.evidence import cli as evidence_cli
@@ -86,36 +87,11 @@ def cmd_db(config: AppConfig, args: argparse.Namespace) -> int:
     return asyncio.run(status())
 
 
-class _RedactToken(logging.Filter):
-    """Telegram URLs carry the bot token (`/bot<token>/method`): never let it reach a log."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg = message.replace(self.token, "<token>")
-                record.args = None
-        return True
-
-
-def setup_logging(config: AppConfig | None, verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, token included.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # jieba logs its dictionary loading at DEBUG through a handler of its own.
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    token = config.telegram.token.get_secret_value() if config else ""
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_RedactToken(token))
+def setup_logging(config: AppConfig, verbose: bool) -> None:
+    """Levels and the redacting filter (`bot.core.logs`): no token, code or phone logged."""
+    telegram = config.telegram
+    logs.setup_logging(verbose=verbose,
+                       secrets=(telegram.token.get_secret_value(), telegram.webhook_secret_value))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
+import re
 import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -17,6 +22,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 ENV_TOKEN = "INSPECTBOT_TOKEN"
@@ -44,20 +50,72 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# What setWebhook accepts as secret_token; shorter than 16 is refused as guessable.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
+
+
 class TelegramConfig(_Section):
     token: SecretStr = SecretStr("")
     base_url: str = ""
     base_file_url: str = ""
     mode: Literal["polling", "webhook"] = "polling"
+    # The public HTTPS address Telegram posts updates to; the bot serves its path.
     webhook_url: str = ""
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # The path this process serves, when a proxy in front of it rewrites the public one;
+    # "" serves the path of webhook_url.
+    webhook_path: str = ""
+    # Telegram sends it with every update and the bot refuses a POST without it. "" derives
+    # one from the token (see webhook_secret_value), so webhook mode is never unprotected.
     webhook_secret: SecretStr = SecretStr("")
     admin_ids: list[int] = []
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and not _WEBHOOK_SECRET.fullmatch(secret):
+            raise ValueError("must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - "
+                             "(or empty, to derive one from the token)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_address(self) -> TelegramConfig:
+        if self.mode == "webhook":
+            url = urlsplit(self.webhook_url)
+            if url.scheme not in ("https", "http") or not url.hostname:
+                raise ValueError("webhook_url: webhook mode needs the public "
+                                 "address Telegram posts to, such as https://bot.example.org/tg")
+        return self
 
     @property
     def has_token(self) -> bool:
         return bool(self.token.get_secret_value())
+
+    @property
+    def webhook_secret_value(self) -> str:
+        """The configured secret, or one derived from the token and the webhook address.
+
+        Derived rather than random: every process behind one URL, and every restart,
+        computes the same value without storing or sharing anything, and it changes when
+        the token or the address does. Knowing it gives nothing the token does not.
+        """
+        configured = self.webhook_secret.get_secret_value()
+        if configured:
+            return configured
+        if not self.has_token:
+            return ""
+        digest = hmac.new(self.token.get_secret_value().encode(),
+                          b"inspectbot webhook\0" + self.webhook_url.encode(),
+                          hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    @property
+    def webhook_serve_path(self) -> str:
+        """The path the webhook server answers on, without its leading slash."""
+        path = self.webhook_path or urlsplit(self.webhook_url).path
+        return path.strip("/")
 
     @property
     def bot_token(self) -> str:
@@ -207,6 +265,32 @@ class ReportsConfig(_Section):
         return value.strip()
 
 
+class FloodConfig(_Section):
+    """How much one sender may ask of the bot, checked before any other work.
+
+    Every update takes a token from its sender's bucket (the first item of an album
+    takes one for the whole album); an update finding the bucket empty is dropped without
+    an answer. The defaults keep a person's replies near Telegram's one message per second
+    in a chat, so a flood in one chat never stalls the replies in everyone else's.
+    """
+
+    # A linked person: `burst` updates at once, then `per_minute`.
+    burst: int = Field(default=8, ge=1, le=1000)
+    per_minute: float = Field(default=60, gt=0, le=6000)
+    # Anyone not linked, each: a few tries to redeem an invite.
+    stranger_burst: int = Field(default=3, ge=1, le=1000)
+    stranger_per_minute: float = Field(default=6, gt=0, le=6000)
+    # All strangers together, so many new accounts cannot flood the bot either.
+    strangers_burst: int = Field(default=30, ge=1, le=10000)
+    strangers_per_minute: float = Field(default=60, gt=0, le=60000)
+    # A stranger is told how to get an invite at most once in this many minutes.
+    stranger_answer_minutes: float = Field(default=10, gt=0, le=24 * 60)
+    # The office's error reports: the first comes this long after the first fault
+    # (gathering what else goes wrong), then at most one per `error_digest_minutes`.
+    error_gather_seconds: float = Field(default=30, ge=0, le=3600)
+    error_digest_minutes: float = Field(default=10, gt=0, le=24 * 60)
+
+
 class AppConfig(_Section):
     telegram: TelegramConfig = TelegramConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -218,6 +302,7 @@ class AppConfig(_Section):
     evidence: EvidenceConfig = EvidenceConfig()
     reminders: RemindersConfig = RemindersConfig()
     reports: ReportsConfig = ReportsConfig()
+    flood: FloodConfig = FloodConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

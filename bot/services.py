@@ -10,8 +10,11 @@ from dataclasses import dataclass
 
 from bot.config import AppConfig
 from bot.core.clock import Clock, SystemClock
+from bot.core.digest import ErrorDigest
 from bot.core.events import TasksChanged
 from bot.core.feature import CommandSpec, Feature
+from bot.core.flood import FloodControl
+from bot.core.logs import Redactor
 from bot.core.onboarding import OnboardingFeature
 from bot.core.runtime import Core
 from bot.core.scheduler import Scheduler
@@ -30,6 +33,10 @@ from db.session import Database
 class Services(Core):
     """The shared core plus one typed attribute per feature."""
 
+    # Who may ask how much, checked before any other work (handlers.flood).
+    flood: FloodControl
+    # Faults the admins hear about, as one digest per period (handlers.errors).
+    errors: ErrorDigest
     onboarding: OnboardingFeature
     tasks: TasksFeature
     delivery: DeliveryFeature
@@ -41,8 +48,8 @@ class Services(Core):
 
     def features(self) -> tuple[Feature, ...]:
         """In start-up order: delivery first, so whatever the others queue is sent."""
-        return (self.delivery, self.onboarding, self.tasks, self.reminders, self.tables,
-                self.evidence, self.quiz, self.reports)
+        return (self.delivery, self.flood, self.onboarding, self.tasks, self.reminders,
+                self.tables, self.evidence, self.quiz, self.reports)
 
     @property
     def commands(self) -> list[CommandSpec]:
@@ -65,9 +72,15 @@ def build_services(config: AppConfig, *, clock: Clock | None = None) -> Services
     delivery.outbox.add_guard("reminder.", reminders.still_applies)
     core.bus.subscribe(TasksChanged, reminders.on_task_change)
     quiz = QuizFeature(core, delivery.outbox)
+    telegram, flood = config.telegram, config.flood
+    redactor = Redactor((telegram.token.get_secret_value(), telegram.webhook_secret_value))
     return Services(
         config=core.config, db=core.db, texts=core.texts, clock=core.clock,
         scheduler=core.scheduler, bus=core.bus,
+        flood=FloodControl(flood, core.db),
+        errors=ErrorDigest(gather_seconds=flood.error_gather_seconds,
+                           period_seconds=flood.error_digest_minutes * 60,
+                           redact=redactor.redact),
         onboarding=OnboardingFeature(),
         tasks=TasksFeature(core),
         delivery=delivery,

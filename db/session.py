@@ -42,7 +42,9 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalise_url(url)
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Parameters carry invite codes, phone numbers and notes: never in a log line or an
+        # exception's text, whatever the log level (`-v` shows the statements only).
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:

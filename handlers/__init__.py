@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from handlers import (
+    chats,
     delivery,
     errors,
     evidence,
+    flood,
     gate,
     onboarding,
     quiz,
@@ -24,10 +26,11 @@ def register_all(app: AppType) -> None:
     the features' group the first matching handler wins, so specific handlers (commands,
     button prefixes) come before the catch-all ones (a plain photo or document), and the
     order below is the order of that claim: the office's table import before evidence
-    files, evidence before quiz answers, and the error handler last.
+    files, evidence before quiz answers, and the error handler last. Flood control, the
+    gate and the group-chat rule come first: their groups run before any feature's.
     """
-    for feature in (gate, onboarding, tasks, delivery, reminders, tables, evidence, quiz,
-                    reports, errors):
+    for feature in (flood, gate, chats, onboarding, tasks, delivery, reminders, tables,
+                    evidence, quiz, reports, errors):
         feature.register(app)
 
 

@@ -1,21 +1,27 @@
-"""The one error handler: domain errors become text, anything else is logged and reported."""
+"""The one error handler: domain errors become text; anything else is logged with its
+traceback, the person is told, and the admins get it in the next error digest."""
 
 from __future__ import annotations
 
-import html
 import logging
-import traceback
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.triggers.date import DateTrigger
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.errors import DomainError
+from bot.services import Services
 from handlers import outgoing
 from handlers.common import NotForUs, language_of
 from handlers.context import AppContext, AppType
 
 log = logging.getLogger(__name__)
+
+DIGEST_JOB = "errors:digest"
+# Each summary is at most a couple of hundred characters and a digest names at most 15;
+# the cut is only a guard against Telegram's 4,096.
 
 
 async def on_error(update: object, context: AppContext) -> None:
@@ -42,22 +48,48 @@ async def _report(update: object, context: AppContext) -> None:
         await _tell(tg_update, text, texts.plain(lang, error.message_id, **error.params))
         return
     if isinstance(error, (Forbidden, NetworkError, RetryAfter)):
-        # Replies already try again and give up quietly (handlers.outgoing); what reaches
-        # here is a request made elsewhere, and no fault of the bot's to report.
+        # Telegram's refusals, its flood control and the network: nothing for the office
+        # to fix (replies already try again and give up quietly, handlers.outgoing), and
+        # reporting each would add to the very traffic that caused them.
         log.warning("telegram refused or was unreachable: %s", error)
         return
     log.error("unhandled error while processing an update", exc_info=error)
     await _tell(tg_update, texts.get(lang, "error.internal"), texts.plain(lang, "error.internal"))
-    trace = "".join(traceback.format_exception(error)) if error else ""
-    for admin_id in context.services.config.telegram.admin_ids:
+    if error is not None:
+        _count_for_digest(context, error)
+
+
+def _count_for_digest(context: AppContext, error: BaseException) -> None:
+    """Count the fault; the first of a period schedules the one digest that names it."""
+    services = context.services
+    if not services.config.telegram.admin_ids:
+        return
+    delay = services.errors.note(error)
+    if delay is None:
+        return
+    app = context.application
+    services.scheduler.put(DIGEST_JOB, send_digest, DateTrigger(
+        run_date=datetime.now(UTC) + timedelta(seconds=delay)), app=app)
+
+
+async def send_digest(app: AppType) -> None:
+    """One message to each admin: every distinct fault since the last digest, counted."""
+    services: Services = app.bot_data["services"]
+    digest = services.errors.drain()
+    if digest is None:
+        return
+    texts = services.texts
+    lines = [texts.get("zh", "error.digest_header", total=digest.total)]
+    lines += [texts.get("zh", "error.digest_line", summary=line.summary, count=line.count)
+              for line in digest.lines]
+    if digest.others:
+        lines.append(texts.get("zh", "error.digest_others", count=digest.others))
+    text = "\n".join(lines)
+    for admin_id in services.config.telegram.admin_ids:
         try:
-            await outgoing.send(
-                context.bot, admin_id,
-                texts.get("zh", "error.admin_report", error=type(error).__name__)
-                + f"\n<pre>{html.escape(trace[-3000:])}</pre>",
-            )
+            await outgoing.send(app.bot, admin_id, text)
         except Exception:
-            log.warning("could not notify admin chat about an error")
+            log.warning("could not send the error digest to an admin")
 
 
 async def _tell(update: Update | None, html_text: str, plain_text: str) -> None:

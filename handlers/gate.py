@@ -26,20 +26,27 @@ async def gate(update: Update, context: AppContext) -> None:
     user = update.effective_user
     if user is None:
         raise ApplicationHandlerStop
-    async with context.services.session() as session:
+    services = context.services
+    async with services.session() as session:
         context.actor = await actor_by_telegram_id(session=session, telegram_id=user.id)
-    if context.actor is not None or _is_start_with_code(update):
+    if context.actor is not None:
+        services.flood.mark_linked(user.id)
+        return
+    services.flood.mark_stranger(user.id)
+    if _is_start_with_code(update):
         return
     # Raising (not returning) is what keeps later handler groups from running.
-    text = context.services.texts.get(language_of(context, user), "gate.unknown_user")
+    lang = language_of(context, user)
     if update.callback_query is not None:
+        # Always answered: it only ends the button's spinner, and costs no chat message.
         await outgoing.answer(
-            update.callback_query,
-            context.services.texts.plain(language_of(context, user), "gate.unknown_user_short"),
+            update.callback_query, services.texts.plain(lang, "gate.unknown_user_short"),
             alert=True,
         )
-    elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
-        await outgoing.reply(update, text)
+    elif (update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+          # Once per period: a stranger's flood is not answered message by message.
+          and services.flood.may_answer_stranger(user.id)):
+        await outgoing.reply(update, services.texts.get(lang, "gate.unknown_user"))
     raise ApplicationHandlerStop
 
 

@@ -11,8 +11,12 @@ from enum import IntEnum
 
 
 class Group(IntEnum):
+    # A sender over their budget stops here, before anything else is done for them.
+    FLOOD = -20
     # Unknown accounts stop here, before any feature sees the update.
     GATE = -10
+    # In a group chat only the few commands that reveal nothing go on.
+    CHATS = -9
     # An admin's plain spreadsheet is a breakdown table and stops here; everyone else's
     # file goes on to the evidence handlers.
     OFFICE_FILES = -1

@@ -33,6 +33,7 @@ async def start(update: Update, context: AppContext) -> None:
             session, code=args[0] if args else "", telegram_id=inc.user.id, now=services.clock.now()
         )
         context.actor = await actor_for(session=session, person=person)
+    services.flood.mark_linked(inc.user.id)
     actor = context.actor
     await outgoing.deliver(
         lambda: publish_menu_for(context.bot, services, services.commands, inc.user.id,

@@ -35,6 +35,9 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Sunday morning in Beijing, a month before the sample inspection.
 DEFAULT_NOW = datetime(2026, 11, 22, 9, 0, tzinfo=SHANGHAI)
+UNLIMITED_FLOOD = {"burst": 1000, "per_minute": 6000, "stranger_burst": 1000,
+                   "stranger_per_minute": 6000, "strangers_burst": 10000,
+                   "strangers_per_minute": 60000}
 
 
 async def _reset_postgres(url: str, *, drop: bool) -> None:
@@ -85,6 +88,9 @@ def config(database_url: str, tmp_path: Path) -> AppConfig:
             "database": {"url": database_url},
             "storage": {"data_dir": str(tmp_path / "data")},
             "telegram": {"admin_ids": []},
+            # Tests send a person's commands milliseconds apart; flood control has its own
+            # tests (test_flood*.py) with the real limits.
+            "flood": UNLIMITED_FLOOD,
         }
     )
 

@@ -15,12 +15,13 @@ from db.repositories import invites as invites_repo
 from db.repositories import people as people_repo
 
 # Deep-link payloads allow A-Z, a-z, 0-9, _ and - up to 64 characters.
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+# (The log filter in bot.core.logs recognises codes by this alphabet and length.)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
 CODE_LENGTH = 12
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def deep_link(bot_username: str, code: str) -> str:

@@ -1,4 +1,4 @@
-"""The pace of every request the bot makes: Telegram's overall and per-group limits.
+"""The pace of every request the bot makes: Telegram's overall, per-group and per-chat limits.
 
 PTB's `AIORateLimiter` keeps the same pace, but on a 429 it sleeps `retry_after` itself,
 up to `max_retries` times, and holds back every other request of the bot meanwhile: one
@@ -6,6 +6,10 @@ person's flood wait of a minute became everyone's. Here a 429 goes straight back
 caller, who knows what it can afford: a reply to someone waiting waits a few seconds at
 most and otherwise gives up (`handlers.outgoing`), the outbox pauses that one chat and
 tries again later (`bot.delivery.dispatcher`).
+
+Private chats are paced too (a short burst, then about one message a second), so a
+burst of replies into one chat — someone tapping fast, or flooding — waits for itself
+instead of meeting a 429.
 
 A reply and the outbox can meet in one chat (the office answering a preview while its
 reminders go out). When a reply is told to wait, `on_reply_flood` tells the outbox to hold
@@ -31,6 +35,9 @@ JSONDict = dict[str, Any]
 _GROUPS_KEPT = 512
 # How much longer than a reply the outbox waits after the reply met a 429 in its chat.
 REPLY_HEAD_START = 1.0
+# Telegram lets a private chat have a short burst before its one-a-second pace applies.
+PRIVATE_BURST = 3
+_SENDS = ("send", "copy", "forward")
 
 _REPLYING: ContextVar[bool] = ContextVar("replying", default=False)
 
@@ -50,18 +57,22 @@ def _seconds(value: int | timedelta) -> float:
 
 
 class Pacing(BaseRateLimiter[None]):
-    """30 requests a second to chats overall and 20 a minute to each group; no retries."""
+    """30 requests a second to chats overall, 20 a minute to each group, about one a second
+    to each private chat; no retries."""
 
     def __init__(
         self,
         overall_per_second: float = FloodLimit.MESSAGES_PER_SECOND,
         group_per_minute: float = FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP,
         *,
+        private_per_second: float = 1.0,
         on_reply_flood: Callable[[int, float], None] | None = None,
     ) -> None:
         self._overall = AsyncLimiter(overall_per_second, 1)
         self._group_rate = group_per_minute
         self._groups: dict[int | str, AsyncLimiter] = {}
+        self._private_pace = private_per_second
+        self._private: dict[int, AsyncLimiter] = {}
         self._on_reply_flood = on_reply_flood
 
     async def initialize(self) -> None:
@@ -78,6 +89,15 @@ class Pacing(BaseRateLimiter[None]):
         if chat_id not in self._groups:
             self._groups[chat_id] = AsyncLimiter(self._group_rate, 60)
         return self._groups[chat_id]
+
+    def _private_chat(self, chat_id: int) -> AsyncLimiter:
+        if len(self._private) > _GROUPS_KEPT:
+            for key, limiter in list(self._private.items()):
+                if key != chat_id and limiter.has_capacity(PRIVATE_BURST):
+                    del self._private[key]
+        if chat_id not in self._private:
+            self._private[chat_id] = AsyncLimiter(PRIVATE_BURST, PRIVATE_BURST / self._private_pace)
+        return self._private[chat_id]
 
     async def process_request(
         self,
@@ -96,6 +116,10 @@ class Pacing(BaseRateLimiter[None]):
             chat_id = int(chat_id)
         # Groups and channels have negative ids (or an @username); people positive ones.
         group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        if not group and isinstance(chat_id, int) and endpoint.startswith(_SENDS):
+            media = data.get("media")
+            count = len(media) if endpoint == "sendMediaGroup" and isinstance(media, list) else 1
+            await self._private_chat(chat_id).acquire(min(count, PRIVATE_BURST))
         async with contextlib.AsyncExitStack() as stack:
             if group:
                 await stack.enter_async_context(self._group(chat_id))

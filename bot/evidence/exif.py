@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, UnidentifiedImageError
 
+from bot.core.parsing import ascii_int
+
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
 _DATETIME = 0x0132
@@ -21,6 +23,7 @@ _DATETIME_ORIGINAL = 0x9003
 _DATETIME_DIGITIZED = 0x9004
 _OFFSET_TIME_ORIGINAL = 0x9011
 _GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON = 1, 2, 3, 4
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
 @dataclass(frozen=True)
@@ -42,22 +45,25 @@ def parse_exif_time(value: Any, offset: Any, zone: ZoneInfo) -> datetime | None:
         naive = datetime.strptime(value.strip("\x00 ").strip(), "%Y:%m:%d %H:%M:%S")
     except ValueError:
         return None
+    # A camera whose clock was never set writes year 1 or 9999; such an instant may not
+    # even convert to UTC, and says nothing to a reviewer.
+    if not MIN_YEAR <= naive.year <= MAX_YEAR:
+        return None
     tz: timezone | ZoneInfo = zone
     if isinstance(offset, str):
         text = offset.strip("\x00 ").strip()
-        try:
-            sign = -1 if text.startswith("-") else 1
-            hours, minutes = text.lstrip("+-").split(":")
-            tz = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
-        except ValueError:
-            tz = zone
+        sign = -1 if text.startswith("-") else 1
+        hours, _, minutes = text.lstrip("+-").partition(":")
+        hour, minute = ascii_int(hours, 0, 23), ascii_int(minutes, 0, 59)
+        if hour is not None and minute is not None:
+            tz = timezone(sign * timedelta(hours=hour, minutes=minute))
     return naive.replace(tzinfo=tz)
 
 
 def _degrees(value: Any, ref: Any) -> float | None:
     try:
         d, m, s = (float(part) for part in value)
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
     result = d + m / 60 + s / 3600
     if isinstance(ref, bytes):

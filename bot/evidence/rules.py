@@ -11,12 +11,13 @@ from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
 from bot.config import EvidenceConfig
+from bot.core.parsing import parse_id
 from db.models import EvidenceKind
 
 MB = 1024 * 1024
 # Clients send this when they do not know; it says nothing about the file.
 _UNKNOWN_MIME = ("", "application/octet-stream")
-_TASK_TAG = re.compile(r"#(\d+)")
+_TASK_TAG = re.compile(r"#([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def is_image(kind: EvidenceKind, mime_type: str, file_name: str) -> bool:
 def task_tag(text: str | None) -> int | None:
     """The task a caption names with `#<id>`, if any."""
     match = _TASK_TAG.search(text or "")
-    return int(match.group(1)) if match else None
+    return parse_id(match.group(1)) if match else None
 
 
 def description_from(caption: str) -> str:

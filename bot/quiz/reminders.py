@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "quiz:review-reminders"
 KIND = "quiz.review"
-_TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
+_TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:：]([0-5][0-9])$")
 
 
 def parse_time(text: str) -> time | None:

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import RemindersConfig
+from bot.core.parsing import ascii_int, fold
 
 # A digest or countdown notice is worth sending this long after its time, not later.
 SAME_DAY = timedelta(hours=12)
@@ -285,16 +286,17 @@ def countdown(inspection: date | None, phases: Sequence[tuple[int, str, date | N
 
 def parse_clock(text: str) -> time:
     """"7:30" / "07:30" / "0730" → time(7, 30); anything else raises ValueError."""
-    text = text.strip().replace("：", ":")
+    text = fold(text.strip())
     if ":" in text:
         hours, _, minutes = text.partition(":")
-    elif text.isdigit() and len(text) in (3, 4):
+    elif len(text) in (3, 4):
         hours, minutes = text[:-2], text[-2:]
     else:
         raise ValueError(text)
-    if not (hours.isdigit() and minutes.isdigit()):
+    hour, minute = ascii_int(hours, 0, 23), ascii_int(minutes, 0, 59)
+    if hour is None or minute is None:
         raise ValueError(text)
-    return time(int(hours), int(minutes))
+    return time(hour, minute)
 
 
 def parse_window(text: str) -> tuple[time, time]:

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.errors import DomainError
-from bot.core.parsing import as_deadline
+from bot.core.parsing import as_deadline, ascii_int, fold
 from bot.tables.parse import Column, RawRow, Sheet
 from bot.tasks.admin import TITLE_MAX, task_key
 
@@ -93,9 +93,13 @@ def parse_evidence(value: object) -> int:
             return 1
         if word in _NO:
             return 0
-        if not word.isdigit():
+        digits = fold(word)
+        if not (digits.isascii() and digits.isdigit()):
             raise CellError("tables.err.bad_evidence", value=text_of(value))
-        count = int(word)
+        number = ascii_int(digits, 0, EVIDENCE_MAX)
+        if number is None:
+            raise CellError("tables.err.evidence_range", limit=EVIDENCE_MAX)
+        count = number
     if not 0 <= count <= EVIDENCE_MAX:
         raise CellError("tables.err.evidence_range", limit=EVIDENCE_MAX)
     return count

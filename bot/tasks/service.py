@@ -11,6 +11,7 @@ from bot.core.access import Actor, require_admin, require_task_update, require_t
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.events import record_change
 from bot.core.paging import Page
+from bot.core.parsing import fold, parse_id, shown
 from bot.evidence.rules import evidence_needed, missing_approved
 from db.models import EvidenceStatus, Person, Task, TaskStatus
 from db.repositories import evidence as evidence_repo
@@ -241,10 +242,13 @@ async def cancel(
 async def find_person(session: AsyncSession, query: str) -> Person:
     """A person by id (`#12` or `12`) or by exact name; a name shared by two is refused."""
     query = query.strip().lstrip("#")
-    if query.isdigit():
-        person = await people_repo.get_person(session=session, person_id=int(query))
+    if fold(query).isdigit():
+        # A number is an id, also when it is out of range (then no one has it).
+        person_id = parse_id(query)
+        person = (None if person_id is None
+                  else await people_repo.get_person(session=session, person_id=person_id))
         if person is None:
-            raise NotFound("error.person_not_found", query=query)
+            raise NotFound("error.person_not_found", query=shown(query))
         return person
     found = await people_repo.persons_named(session=session, name=query)
     if not found:

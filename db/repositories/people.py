@@ -39,6 +39,13 @@ async def linked_persons(*, session: AsyncSession) -> Sequence[Person]:
     return (await session.execute(stmt)).scalars().all()
 
 
+async def linked_telegram_ids(*, session: AsyncSession) -> Sequence[int]:
+    """The Telegram accounts of active, linked people (flood control's "known" senders)."""
+    stmt = select(Person.telegram_id).where(Person.telegram_id.is_not(None),
+                                            Person.is_active.is_(True))
+    return [int(value) for value in (await session.execute(stmt)).scalars() if value is not None]
+
+
 async def all_persons(*, session: AsyncSession) -> Sequence[Person]:
     return (await session.execute(select(Person).order_by(Person.id))).scalars().all()
 

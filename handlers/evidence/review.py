@@ -17,6 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.core import callbacks
 from bot.core.access import Actor
 from bot.core.errors import Conflict
+from bot.core.parsing import parse_id
 from bot.core.textfit import MAX_CAPTION, shorten_html, visible_length
 from bot.evidence import notices as notices_service
 from bot.evidence import review as review_service
@@ -36,12 +37,12 @@ REJECT_MARK = "❌"
 MB = 1024 * 1024
 PROGRESS_EVERY = 2.0
 UPLOAD_TIMEOUT = 300.0
-_PROMPT = re.compile(rf"^{REJECT_MARK}.*?\bE(\d+)\b")
+_PROMPT = re.compile(rf"^{REJECT_MARK}.*?\bE([0-9]+)\b")
 
 
 def evidence_in_prompt(text: str | None) -> int | None:
     match = _PROMPT.match(text or "")
-    return int(match.group(1)) if match else None
+    return parse_id(match.group(1)) if match else None
 
 
 class _RejectPrompt(filters.MessageFilter):

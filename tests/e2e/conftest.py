@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application
+from bot.app import build_application, webhook_arguments
 from bot.config import AppConfig, TelegramConfig
 from bot.core.clock import Clock
 from bot.services import Services, build_services
@@ -21,8 +21,6 @@ from handlers.context import AppType
 from sandbox import SandboxClient, SandboxServer
 from sandbox.limits import RateLimitConfig
 from sandbox.views import ChatMessage
-
-WEBHOOK_SECRET = "sandbox-webhook-secret"
 
 
 def sandbox_server(sandbox: SandboxClient) -> SandboxServer:
@@ -47,6 +45,7 @@ class LiveBot:
     app: AppType
     services: Services
     mode: str
+    config: AppConfig
     _stopped: bool = field(default=False)
 
     async def stop(self) -> None:
@@ -98,6 +97,13 @@ async def start_bot(
     async def start(
         *, mode: str = "polling", clock: Clock | None = None, **telegram: Any
     ) -> LiveBot:
+        if mode == "webhook":
+            # As `inspectbot run` would serve it: the config's address and secret (derived
+            # from the token unless the test sets one), through the same arguments.
+            port = free_port()
+            telegram = {"mode": "webhook", "webhook_listen": "127.0.0.1",
+                        "webhook_port": port,
+                        "webhook_url": f"http://127.0.0.1:{port}/hook/inspectbot", **telegram}
         cfg = sandbox_config(config, sandbox, **telegram)
         services = build_services(cfg, clock=clock)
         app = build_application(cfg, services=services)
@@ -106,18 +112,11 @@ async def start_bot(
             await app.post_init(app)
         assert app.updater is not None
         if mode == "webhook":
-            port = free_port()
-            await app.updater.start_webhook(
-                listen="127.0.0.1",
-                port=port,
-                url_path="telegram",
-                webhook_url=f"http://127.0.0.1:{port}/telegram",
-                secret_token=WEBHOOK_SECRET,
-            )
+            await app.updater.start_webhook(**webhook_arguments(cfg))
         else:
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
         await app.start()
-        live = LiveBot(app, services, mode)
+        live = LiveBot(app, services, mode, cfg)
         running.append(live)
         return live
 

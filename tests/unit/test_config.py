@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from bot.config import ConfigError, load_config, resolve_config_path
+from bot.app import WebhookUnprotected, run_bot, webhook_arguments
+from bot.config import AppConfig, ConfigError, TelegramConfig, load_config, resolve_config_path
 
 
 def test_defaults_without_a_file() -> None:
@@ -72,3 +75,56 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_config_path_resolution(tmp_path: Path) -> None:
     assert resolve_config_path("a.toml", environ={}) == Path("a.toml")
     assert resolve_config_path(None, environ={"INSPECTBOT_CONFIG": "b.toml"}) == Path("b.toml")
+
+
+def _telegram(**values: object) -> TelegramConfig:
+    return TelegramConfig.model_validate(values)
+
+
+def test_webhook_mode_needs_its_public_address() -> None:
+    with pytest.raises(ValidationError, match="webhook_url"):
+        _telegram(token="1:abc", mode="webhook")
+
+
+@pytest.mark.parametrize("secret", ["short", "has spaces in it, ok?", "x" * 257, "秘" * 16])
+def test_a_weak_or_malformed_webhook_secret_is_refused(secret: str) -> None:
+    with pytest.raises(ValidationError, match="webhook_secret"):
+        _telegram(webhook_secret=secret)
+
+
+def test_the_derived_webhook_secret_is_stable_strong_and_specific() -> None:
+    one = _telegram(token="1:abc", mode="webhook", webhook_url="https://bot.example.org/tg")
+    again = _telegram(token="1:abc", mode="webhook", webhook_url="https://bot.example.org/tg")
+    other_token = _telegram(token="1:abd", mode="webhook", webhook_url="https://bot.example.org/tg")
+    other_url = _telegram(token="1:abc", mode="webhook", webhook_url="https://bot.example.org/x")
+    secret = one.webhook_secret_value
+    assert secret == again.webhook_secret_value  # every process and restart agrees
+    assert len(secret) >= 40 and re.fullmatch(r"[A-Za-z0-9_-]+", secret)
+    assert secret not in (other_token.webhook_secret_value, other_url.webhook_secret_value)
+    assert "abc" not in secret
+
+
+def test_webhook_serves_the_path_of_its_url() -> None:
+    hook = _telegram(mode="webhook", webhook_url="https://x.org/tg/hook/")
+    assert hook.webhook_serve_path == "tg/hook"
+    assert _telegram(mode="webhook", webhook_url="https://x.org/a",
+                     webhook_path="/b").webhook_serve_path == "b"
+
+
+def test_webhook_without_any_secret_refuses_to_start(tmp_path: Path) -> None:
+    config = AppConfig.model_validate({
+        "telegram": {"mode": "webhook", "webhook_url": "https://x.org/tg"},
+        "database": {"url": f"sqlite:///{tmp_path / 'x.db'}"},
+    })
+    with pytest.raises(WebhookUnprotected):
+        webhook_arguments(config)
+    assert run_bot(config) == 2
+
+
+def test_webhook_arguments_register_the_secret_and_serve_the_path() -> None:
+    config = AppConfig.model_validate({
+        "telegram": {"token": "1:abc", "mode": "webhook", "webhook_url": "https://x.org/tg/in"},
+    })
+    arguments = webhook_arguments(config)
+    assert arguments["url_path"] == "tg/in"
+    assert arguments["secret_token"] == config.telegram.webhook_secret_value != ""

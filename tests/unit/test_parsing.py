@@ -73,3 +73,36 @@ def test_task_ids() -> None:
     assert parse_task_id("12") == 12
     with pytest.raises(InvalidInput):
         parse_task_id("十二")
+
+
+@pytest.mark.parametrize("text", ["²", "٣", "1²", "99999999999999999999999", "2147483648", "0",
+                                  "-1", "+1", "1.0", " ", "#", "一"])
+def test_task_ids_are_ascii_digits_in_range(text: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_task_id(text)
+    assert err.value.message_id == "error.bad_task_id"
+
+
+def test_full_width_digits_are_folded() -> None:
+    assert parse_task_id("＃１２") == 12
+    assert parse_percent("８０％") == 80
+    assert parse_date("２０２６年１２月１５日") == date(2026, 12, 15)
+
+
+@pytest.mark.parametrize("text", ["²", "1²", "٥٠", "1000", "100000000000000000000"])
+def test_percent_is_ascii_and_in_range(text: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_percent(text)
+    assert err.value.message_id == "error.progress_range"
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01"])
+def test_dates_far_outside_a_campaign_are_refused(text: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_deadline(text, ZONE, END_OF_DAY)
+    assert err.value.message_id == "error.date_range"
+
+
+def test_unicode_digits_are_not_a_date() -> None:
+    with pytest.raises(InvalidInput):
+        parse_date("٢٠٢٦-١٢-١٥")

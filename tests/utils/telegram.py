@@ -324,7 +324,7 @@ class UpdateFactory:
 
     def callback(
         self, user: User, data: str, message_text: str = "card", *,
-        reply_to_text: str | None = None,
+        reply_to_text: str | None = None, chat: Chat | None = None,
     ) -> Update:
         """A press on a button under a bot's message (which may quote the person's own)."""
         bot_user = User(BOT_ID, "迎检助手", is_bot=True, username=BOT_USERNAME)
@@ -334,7 +334,7 @@ class UpdateFactory:
                              Chat(user.id, Chat.PRIVATE), from_user=user, text=reply_to_text)
         message = Message(
             next(self._message_ids), datetime.now(UTC),
-            Chat(user.id, Chat.PRIVATE), from_user=bot_user, text=message_text,
+            chat or Chat(user.id, Chat.PRIVATE), from_user=bot_user, text=message_text,
             reply_to_message=quoted,
         )
         message.set_bot(self.bot)

@@ -1,0 +1,44 @@
+"""Interactive replies are paced per private chat (issue 11, row 3): a busy chat waits for
+itself instead of meeting a 429 that would pause every chat."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bot.delivery.pacing import PRIVATE_BURST, Pacing
+
+
+async def _send(limiter: Pacing, chat_id: int, endpoint: str = "sendMessage") -> float:
+    async def call(*args: Any, **kwargs: Any) -> bool:
+        return True
+
+    started = time.monotonic()
+    await limiter.process_request(call, (), {}, endpoint, {"chat_id": chat_id}, None)
+    return time.monotonic() - started
+
+
+async def test_a_private_chat_gets_its_burst_then_one_a_second() -> None:
+    limiter = Pacing(private_per_second=4.0)  # 4/s keeps the test short
+    waits = [await _send(limiter, 42) for _ in range(PRIVATE_BURST + 2)]
+    assert max(waits[:PRIVATE_BURST]) < 0.05
+    assert sum(waits[PRIVATE_BURST:]) >= 0.35  # two more at 4 a second
+
+
+async def test_one_busy_chat_does_not_hold_up_another() -> None:
+    limiter = Pacing(private_per_second=1.0)
+    for _ in range(PRIVATE_BURST):
+        await _send(limiter, 42)
+    busy = asyncio.create_task(_send(limiter, 42))
+    await asyncio.sleep(0.05)
+    assert await _send(limiter, 43) < 0.05
+    assert not busy.done()
+    busy.cancel()
+
+
+async def test_groups_and_callback_answers_are_not_paced_here() -> None:
+    limiter = Pacing(private_per_second=1.0)
+    waits = [await _send(limiter, 42, "answerCallbackQuery") for _ in range(6)]
+    waits += [await _send(limiter, -100123) for _ in range(6)]
+    assert max(waits) < 0.05

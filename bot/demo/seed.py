@@ -34,7 +34,8 @@ from bot.demo.practice import BankQuestion, practise
 from bot.demo.sample import Sample
 from bot.demo.story import Act, History, Step, TaskFacts, at_minutes, plan_history, plan_practice
 from bot.evidence import review
-from bot.evidence.uploads import EvidenceService, IncomingFile
+from bot.evidence.batch import IncomingFile
+from bot.evidence.uploads import EvidenceService
 from bot.quiz import bank
 from bot.quiz import srs as srs_service
 from bot.quiz.srs import OPEN_KINDS, POLL_KINDS, Srs

@@ -41,7 +41,8 @@ from bot.quiz import srs as srs_service
 from bot.quiz.srs import OPEN_KINDS, POLL_KINDS, Srs
 from bot.services import Services, build_services
 from bot.tables import setup as campaign_setup
-from bot.tables.importer import ImportOptions, apply_import
+from bot.tables.importer import apply_import
+from bot.tables.planner import ImportOptions
 from bot.tasks import service as task_service
 from db.models import EvidenceKind, EvidenceStatus, Role, Task, TaskStatus
 from db.repositories import campaigns as campaigns_repo

@@ -359,7 +359,7 @@ class Dispatcher:
         self.stats[state.value] += 1
         if settled and state is OutboxState.FAILED:
             log.warning("outbox message %s (%s) failed: %s", row.id, row.kind, error)
-            await self.office.tell(row, "reminders.delivery.failed", error=error[:200])
+            await self.office.failed(row, error)
 
     async def _unreachable(self, row: OutboxMessage) -> None:
         async with self.db.session() as session:
@@ -371,9 +371,9 @@ class Dispatcher:
             if person is not None:
                 self.unreachable.add(person.id)
         if name is not None:
-            await self.office.tell(row, "reminders.delivery.blocked", name=name)
+            await self.office.blocked(row, name)
         elif row.chat_id < 0:
-            await self.office.tell(row, "reminders.delivery.failed", error="bot removed from chat")
+            await self.office.failed(row, "bot removed from chat")
 
     async def note_reachable(self, person_id: int) -> None:
         """The person wrote to the bot again: they can be reached (cheap when they could)."""

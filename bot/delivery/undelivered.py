@@ -33,7 +33,15 @@ class OfficeNotices:
         self.texts = texts
         self.admin_ids = tuple(admin_ids)
 
-    async def tell(self, row: OutboxMessage, text_id: str, **params: Any) -> None:
+    async def failed(self, row: OutboxMessage, error: str) -> None:
+        """Telegram refused the message, or it ran out of attempts."""
+        await self._tell(row, "reminders.delivery.failed", error=error[:200])
+
+    async def blocked(self, row: OutboxMessage, name: str) -> None:
+        """The person it was for has blocked the bot."""
+        await self._tell(row, "reminders.delivery.blocked", name=name)
+
+    async def _tell(self, row: OutboxMessage, text_id: str, **params: Any) -> None:
         """The office hears of every message that will not arrive (never about its own)."""
         if row.kind.startswith(OFFICE_KIND):
             return

@@ -57,10 +57,10 @@ class SkippedFile:
     text_id: str
     params: dict[str, object]
 
-    @classmethod
-    def duplicate(cls, file_name: str, known: Evidence) -> SkippedFile:
+    @staticmethod
+    def duplicate(file_name: str, known: Evidence) -> SkippedFile:
         """The task already holds this content as `known`."""
-        return cls(
+        return SkippedFile(
             file_name, "evidence.refused.duplicate",
             {"evidence_id": known.id, "status": known.status.value},
         )

@@ -35,8 +35,9 @@ from openpyxl import Workbook
 from sqlalchemy import delete
 
 from bot.tables.export import export_tasks
-from bot.tables.importer import ImportOptions, apply_import, preview_import
+from bot.tables.importer import apply_import, preview_import
 from bot.tables.parse import read_table
+from bot.tables.planner import ImportOptions
 from db.migrate import upgrade
 from db.models import Campaign, Indicator, Person, Phase, Task, TaskEvent, TaskStatus, Unit
 from db.repositories import tables as imports_repo

@@ -25,8 +25,8 @@ from bot.core.parsing import task_id_in
 from bot.core.textfit import MAX_TEXT, visible_length
 from bot.tables import pending
 from bot.tables.export import export_tasks
-from bot.tables.importer import ImportOptions, ImportPreview
 from bot.tables.parse import file_kind
+from bot.tables.planner import ImportOptions, ImportPreview
 from bot.tables.views import confirm_keyboard, preview_text, result_text
 from bot.texts import Texts
 from db.models import Role, TaskStatus

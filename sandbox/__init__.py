@@ -5,10 +5,11 @@ knows the bot only through the Bot API.
 """
 
 from .app import SandboxServer
-from .client import SandboxClient, SimGroup, SimUser
+from .client import SandboxClient
 from .config import SandboxConfig
 from .faults import FaultConfig
 from .limits import RateLimitConfig
+from .simulated import SimGroup, SimUser
 from .views import Button, CallbackAnswer, ChatMessage, SandboxRequestError, SandboxTimeout
 
 __all__ = [

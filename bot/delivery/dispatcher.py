@@ -1,9 +1,10 @@
 """The dispatcher: the one sender of everything the bot sends unprompted.
 
 Features queue messages in the outbox (`bot.delivery.outbox`, in their own transaction);
-the dispatcher claims due rows, sends them within Telegram's limits and settles each one
-in its own short transaction: sent, retried, or recorded as failed and shown to the office.
-See docs/reminders.md, "Delivery API".
+the dispatcher claims due rows, hands them to the pacer (`bot.delivery.pacer`), which
+chooses when each chat's next one goes, sends it and settles it in its own short
+transaction: sent, retried, or recorded as failed and shown to the office
+(`bot.delivery.undelivered`). See docs/reminders.md, "Delivery API".
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import os
 import random
 import socket
 import time
 import uuid
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -32,17 +31,15 @@ from bot.config import DeliveryConfig
 from bot.core.clock import Clock
 from bot.delivery.limits import Throttle
 from bot.delivery.outbox import Outbox
+from bot.delivery.pacer import Pacer
+from bot.delivery.undelivered import OfficeNotices
 from bot.texts import Texts
-from db.models import OutboxMessage, OutboxState, Role
+from db.models import OutboxMessage, OutboxState
 from db.repositories import delivery as outbox_repo
-from db.repositories import people as people_repo
 from db.session import Database
 
 log = logging.getLogger(__name__)
 
-OFFICE_KIND = "office."
-# A chat's queue in memory stays short, so one slow chat cannot hold every slot.
-PER_CHAT_QUEUE = 3
 # A flood wait longer than this gives the message back rather than holding its slot.
 MAX_INLINE_FLOOD_WAIT = 60.0
 
@@ -75,8 +72,7 @@ class Dispatcher:
         self.outbox = outbox
         self.clock = clock
         self.config = config
-        self.texts = texts
-        self.admin_ids = tuple(admin_ids)
+        self.office = OfficeNotices(db=db, outbox=outbox, texts=texts, admin_ids=admin_ids)
         self.worker = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.throttle = Throttle(
             per_second=config.global_per_second,
@@ -89,12 +85,9 @@ class Dispatcher:
         self.timings: defaultdict[str, float] = defaultdict(float)
         self.unreachable: set[int] = set()
         self._wake = asyncio.Event()
-        # Claimed rows per chat, in sending order; a chat with a turn is being sent to.
-        self._queues: dict[int, deque[OutboxMessage]] = {}
-        self._turns: dict[int, asyncio.Task[None]] = {}
+        self.pacer = Pacer(throttle=self.throttle, timings=self.timings, turn=self._turn)
         self._attempts: dict[int, int] = {}
         self._redirect: dict[int, int] = {}
-        self._kick = asyncio.Event()
         self._low_water = max(1, config.max_inflight // 2)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -129,7 +122,7 @@ class Dispatcher:
         """Finish the sends in flight, give every other claimed message back, stop."""
         self._stopping = True
         self._wake.set()
-        self._kick.set()
+        self.pacer.kick.set()
         if self._task is not None:
             await self._task
             self._task = None
@@ -139,23 +132,22 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            if not self._queues:
+            if not self.pacer.queues:
                 async with self.db.session() as session:
                     if await outbox_repo.count_due(session=session, now=self.clock.now()) == 0:
                         return True
             await asyncio.sleep(0.05)
         return False
 
-    def _buffered(self) -> int:
-        return sum(len(q) for q in self._queues.values())
-
     async def _run(self) -> None:
-        pump = asyncio.create_task(self._pump(), name=f"delivery pump {self.worker}")
+        pump = asyncio.create_task(
+            self.pacer.pump(lambda: self._stopping), name=f"delivery pump {self.worker}"
+        )
         try:
             await self._claim_loop()
         finally:
             self._stopping = True
-            self._kick.set()
+            self.pacer.kick.set()
             await asyncio.gather(pump, return_exceptions=True)
             await self._wind_down()
 
@@ -166,7 +158,7 @@ class Dispatcher:
         renewed = loop.time()
         while not self._stopping:
             self._wake.clear()
-            room = self.config.max_inflight - self._buffered()
+            room = self.config.max_inflight - self.pacer.buffered()
             if room > 0:
                 try:
                     await self._claim(room, lease)
@@ -182,7 +174,7 @@ class Dispatcher:
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
 
     async def _claim(self, limit: int, lease: timedelta) -> int:
-        busy = [chat for chat, q in self._queues.items() if len(q) >= PER_CHAT_QUEUE]
+        busy = self.pacer.busy_chats()
         started = time.perf_counter()
         async with self.db.session() as session:
             rows = await outbox_repo.claim(
@@ -191,19 +183,11 @@ class Dispatcher:
             )
         self.timings["claim"] += time.perf_counter() - started
         self.stats["claims"] += 1
-        held = {r.id for q in self._queues.values() for r in q}
-        for row in rows:
-            if row.id in held:
-                # Our own lease ran out while the row waited here (a long flood wait);
-                # the claim just renewed it, and it must not be queued twice.
-                continue
-            self._queues.setdefault(row.chat_id, deque()).append(row)
-        if rows:
-            self._kick.set()
+        self.pacer.add(rows)
         return len(rows)
 
     async def _renew(self, lease: timedelta) -> None:
-        ids = [row.id for q in self._queues.values() for row in q]
+        ids = self.pacer.held_ids()
         async with self.db.session() as session:
             await outbox_repo.renew(
                 session=session, message_ids=ids, worker=self.worker,
@@ -213,74 +197,20 @@ class Dispatcher:
     async def _wind_down(self) -> None:
         # Turns already started finish and settle (their request may be on the wire), so
         # a stop neither loses nor repeats a message; the rest goes back at once.
-        await asyncio.gather(*self._turns.values(), return_exceptions=True)
-        left = [row.id for q in self._queues.values() for row in q]
-        self._queues.clear()
-        self._turns.clear()
+        await asyncio.gather(*self.pacer.turns.values(), return_exceptions=True)
+        left = self.pacer.held_ids()
+        self.pacer.clear()
         self._attempts.clear()
         self._redirect.clear()
         if left:
             async with self.db.session() as session:
                 await outbox_repo.release(session=session, message_ids=left, worker=self.worker)
 
-    # Pacing ----------------------------------------------------------------------------
-
-    async def _pump(self) -> None:
-        """Start a send whenever the limits allow one, to the chat whose next message is
-        oldest among those that may receive one now. Sends to different chats overlap;
-        each chat has at most one turn at a time, so its messages keep their order, and
-        oldest-first keeps the chats advancing together instead of leaving a few chats'
-        backlog (at one a second each) for the end."""
-        while not self._stopping:
-            self._kick.clear()
-            try:
-                wait, cause = self._start_next()
-            except Exception:
-                # Nothing may be sent while the pacer is down; never let it die quietly.
-                log.exception("outbox pacer failed; going on in a second")
-                wait, cause = 1.0, "wait_error"
-            if wait <= 0:
-                continue
-            started = time.perf_counter()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), None if math.isinf(wait) else wait)
-            self.timings[cause] += time.perf_counter() - started
-
-    def _start_next(self) -> tuple[float, str]:
-        """Start one send if the limits allow; else how long to wait, and why."""
-        now = self.throttle.clock()
-        wait = self.throttle.global_wait(now)
-        if wait > 0:
-            return wait, "wait_global"
-        chat_id, wait = self._next_chat(now)
-        if chat_id is not None:
-            self.throttle.begin(chat_id)
-            self._turns[chat_id] = asyncio.create_task(self._turn(chat_id))
-            return 0.0, "sending"
-        if wait < math.inf:
-            return wait, "wait_chat"
-        return wait, "wait_turns" if self._turns else "wait_idle"
-
-    def _next_chat(self, now: float) -> tuple[int | None, float]:
-        """The chat to send to now, or None and how long until one may receive."""
-        chosen: int | None = None
-        oldest: tuple[datetime, int] | None = None
-        soonest = math.inf
-        for chat_id, queue in self._queues.items():
-            if chat_id in self._turns or not queue:
-                continue
-            wait = self.throttle.chat_wait(chat_id, now)
-            if wait > 0:
-                soonest = min(soonest, wait)
-                continue
-            head = (queue[0].not_before, queue[0].id)
-            if oldest is None or head < oldest:
-                chosen, oldest = chat_id, head
-        return chosen, 0.0 if chosen is not None else soonest
+    # One turn ---------------------------------------------------------------------------
 
     async def _turn(self, chat_id: int) -> None:
         """One attempt at the chat's first message; it leaves the queue once settled."""
-        queue = self._queues[chat_id]
+        queue = self.pacer.queues[chat_id]
         row = queue[0]
         try:
             settled = await self._attempt(row, chat_id)
@@ -290,20 +220,18 @@ class Dispatcher:
             log.exception("delivering outbox message %s failed", row.id)
             settled = True
         finally:
-            self._turns.pop(chat_id, None)
+            self.pacer.turns.pop(chat_id, None)
         if settled:
             queue.popleft()
             self._attempts.pop(row.id, None)
         if not queue:
-            self._queues.pop(chat_id, None)
+            self.pacer.queues.pop(chat_id, None)
             self._redirect.pop(chat_id, None)
             self.throttle.forget(chat_id)
-        if self._buffered() <= self._low_water:
+        if self.pacer.buffered() <= self._low_water:
             # Claim in batches, not one transaction per message sent.
             self._wake.set()
-        self._kick.set()
-
-    # One message ---------------------------------------------------------------------
+        self.pacer.kick.set()
 
     async def _still_wanted(self, row: OutboxMessage) -> bool:
         guards = self.outbox.guards_for(row.kind)
@@ -335,7 +263,7 @@ class Dispatcher:
             error = exc
         finally:
             self.throttle.answered(chat_id)
-            self._kick.set()
+            self.pacer.kick.set()
             answered = time.perf_counter()
             self.timings["http"] += answered - started
         if error is not None:
@@ -431,7 +359,7 @@ class Dispatcher:
         self.stats[state.value] += 1
         if settled and state is OutboxState.FAILED:
             log.warning("outbox message %s (%s) failed: %s", row.id, row.kind, error)
-            await self._tell_office(row, "reminders.delivery.failed", error=error[:200])
+            await self.office.failed(row, error)
 
     async def _unreachable(self, row: OutboxMessage) -> None:
         async with self.db.session() as session:
@@ -443,29 +371,9 @@ class Dispatcher:
             if person is not None:
                 self.unreachable.add(person.id)
         if name is not None:
-            await self._tell_office(row, "reminders.delivery.blocked", name=name)
+            await self.office.blocked(row, name)
         elif row.chat_id < 0:
-            await self._tell_office(row, "reminders.delivery.failed", error="bot removed from chat")
-
-    async def _tell_office(self, row: OutboxMessage, text_id: str, **params: Any) -> None:
-        """The office hears of every message that will not arrive (never about its own)."""
-        if row.kind.startswith(OFFICE_KIND):
-            return
-        async with self.db.session() as session:
-            admins = await people_repo.persons_with_role(session=session, roles=(Role.ADMIN,))
-            targets = {p.telegram_id: p.language for p in admins if p.telegram_id}
-            for admin_id in self.admin_ids:
-                targets.setdefault(admin_id, self.texts.default)
-            for chat_id, language in targets.items():
-                if chat_id == row.chat_id:
-                    continue
-                await self.outbox.enqueue(
-                    session,
-                    key=f"office.undelivered:{row.id}:{chat_id}",
-                    chat_id=chat_id,
-                    kind="office.undelivered",
-                    text=self.texts.get(language, text_id, id=row.id, kind=row.kind, **params),
-                )
+            await self.office.failed(row, "bot removed from chat")
 
     async def note_reachable(self, person_id: int) -> None:
         """The person wrote to the bot again: they can be reached (cheap when they could)."""

@@ -34,13 +34,15 @@ from bot.demo.practice import BankQuestion, practise
 from bot.demo.sample import Sample
 from bot.demo.story import Act, History, Step, TaskFacts, at_minutes, plan_history, plan_practice
 from bot.evidence import review
-from bot.evidence.uploads import EvidenceService, IncomingFile
+from bot.evidence.batch import IncomingFile
+from bot.evidence.uploads import EvidenceService
 from bot.quiz import bank
 from bot.quiz import srs as srs_service
 from bot.quiz.srs import OPEN_KINDS, POLL_KINDS, Srs
 from bot.services import Services, build_services
 from bot.tables import setup as campaign_setup
-from bot.tables.importer import ImportOptions, apply_import
+from bot.tables.importer import apply_import
+from bot.tables.planner import ImportOptions
 from bot.tasks import service as task_service
 from db.models import EvidenceKind, EvidenceStatus, Role, Task, TaskStatus
 from db.repositories import campaigns as campaigns_repo

@@ -1,123 +1,44 @@
-"""Attaching evidence: a received file becomes a stored, hashed, recorded piece of a task.
+"""Uploads: received files become stored, hashed, recorded pieces of evidence of a task.
 
 Every received file is first written to the inbox (so an album cut short by a restart,
-or a file waiting for its sender to pick a task, survives); `process_batch` then
-resolves the task, downloads outside any transaction, stores by content and records.
+or a file waiting for its sender to pick a task, survives); `process_batch` then checks
+the batch, resolves its task and attaches each file (`bot.evidence.attach`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
 from bot.core.access import Actor, actor_for, require_task_update
 from bot.core.errors import DomainError, InvalidInput, NotFound
 from bot.core.paging import Page
-from bot.evidence import rules
-from bot.evidence.exif import ExifInfo, read_exif
+from bot.evidence import attach, rules
+from bot.evidence.attach import PlannedFile
+from bot.evidence.batch import (
+    AttachedFile,
+    BatchOutcome,
+    DownloadRefused,
+    Fetch,
+    IncomingFile,
+    SkippedFile,
+)
+from bot.evidence.exif import ExifInfo
 from bot.evidence.store import EvidenceStore, StoredBlob
 from bot.tasks import service as task_service
-from db.models import Evidence, EvidenceInbox, EvidenceKind, EvidenceStatus, Task
+from db.models import EvidenceInbox, EvidenceKind, EvidenceStatus, Task
 from db.repositories import evidence as repo
 from db.repositories import people as people_repo
 
-# Downloads `file_id` into the given path; raises DownloadRefused when Telegram won't.
-Fetch = Callable[[str, Path], Awaitable[None]]
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 # Files nobody claimed within a day are forgotten (the sender has long moved on).
 INBOX_TTL = timedelta(days=1)
 CHOICES_SHOWN = 10
-
-
-class DownloadRefused(DomainError):
-    """Telegram would not hand the file over (e.g. over its getFile size limit)."""
-
-
-@dataclass(frozen=True)
-class IncomingFile:
-    """One received photo or document, as the Telegram edge read it."""
-
-    kind: EvidenceKind
-    file_id: str
-    file_unique_id: str
-    file_name: str
-    mime_type: str
-    size: int | None
-    caption: str
-    chat_id: int
-    message_id: int
-    media_group_id: str | None
-    named_task_id: int | None
-
-    @property
-    def batch_key(self) -> str:
-        return self.media_group_id or f"m{self.chat_id}:{self.message_id}"
-
-
-@dataclass(frozen=True)
-class AttachedFile:
-    evidence_id: int
-    file_name: str
-    exif: ExifInfo
-    captured_early: bool
-    also_on: list[int]
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    file_name: str
-    text_id: str
-    params: dict[str, object]
-
-
-@dataclass
-class BatchOutcome:
-    """What happened to one message or album; the edge renders it as one reply."""
-
-    chat_id: int
-    reply_to: int
-    language: str
-    task_id: int | None = None
-    task_title: str = ""
-    attached: list[AttachedFile] = field(default_factory=list)
-    skipped: list[SkippedFile] = field(default_factory=list)
-    # Set when the task is unclear: the sender picks one of these (id, title), the first
-    # page of their open tasks.
-    choices: list[tuple[int, str]] = field(default_factory=list)
-    choice_page: Page | None = None
-    choice_row_id: int | None = None
-    waiting: int = 0
-    error: DomainError | None = None
-    photo_hint: bool = False
-    campaign_start: date | None = None
-    approved: int = 0
-    pending: int = 0
-    required: int = 0
-
-
-@dataclass(frozen=True)
-class _Planned:
-    row_id: int
-    kind: EvidenceKind
-    file_id: str
-    file_unique_id: str
-    file_name: str
-    mime_type: str
-    description: str
-    chat_id: int
-    message_id: int
-    media_group_id: str | None
 
 
 def _display_name(row: EvidenceInbox) -> str:
@@ -212,11 +133,13 @@ class EvidenceService:
         plan, outcome, task_id = await self._plan(person_id, batch_key, chosen_task_id)
         if outcome is None or task_id is None:
             return outcome
-        downloaded: list[tuple[_Planned, StoredBlob, ExifInfo]] = []
+        downloaded: list[tuple[PlannedFile, StoredBlob, ExifInfo]] = []
         failed: list[int] = []
         for item in plan:
             try:
-                blob, exif = await self._download(item, fetch)
+                blob, exif = await attach.download(
+                    item, fetch, store=self.store, zone=self.config.zone
+                )
             except DownloadRefused as exc:
                 outcome.skipped.append(SkippedFile(item.file_name, exc.message_id, exc.params))
                 failed.append(item.row_id)
@@ -227,7 +150,7 @@ class EvidenceService:
 
     async def _plan(
         self, person_id: int, batch_key: str, chosen_task_id: int | None
-    ) -> tuple[list[_Planned], BatchOutcome | None, int | None]:
+    ) -> tuple[list[PlannedFile], BatchOutcome | None, int | None]:
         now = self._now()
         async with self.session() as session:
             rows = list(
@@ -274,18 +197,18 @@ class EvidenceService:
                 outcome.error = exc
                 return [], outcome, None
             outcome.task_id, outcome.task_title = task.id, task.title
-            plan: list[_Planned] = []
+            plan: list[PlannedFile] = []
             caption = next((r.caption for r in accepted if r.caption), "")
             for row in accepted:
                 known = await repo.same_content_on_task(
                     session=session, task_id=task.id, file_unique_id=row.file_unique_id
                 )
                 if known is not None:
-                    outcome.skipped.append(_duplicate(_display_name(row), known))
+                    outcome.skipped.append(SkippedFile.duplicate(_display_name(row), known))
                     await repo.delete_inbox(session=session, row_ids=[row.id])
                     continue
                 plan.append(
-                    _Planned(
+                    PlannedFile(
                         row.id, row.kind, row.file_id, row.file_unique_id, _display_name(row),
                         row.mime_type or ("image/jpeg" if row.kind is EvidenceKind.PHOTO else ""),
                         rules.description_from(row.caption or caption), row.chat_id,
@@ -313,26 +236,11 @@ class EvidenceService:
         outcome.choice_row_id = rows[0].id
         outcome.waiting = len(rows)
 
-    async def _download(self, item: _Planned, fetch: Fetch) -> tuple[StoredBlob, ExifInfo]:
-        path = await asyncio.to_thread(_scratch_file, self.store)
-        try:
-            await fetch(item.file_id, path)
-            exif = ExifInfo()
-            # A compressed photo has no EXIF left; only originals sent as files carry it.
-            if item.kind is EvidenceKind.DOCUMENT and rules.is_image(
-                item.kind, item.mime_type, item.file_name
-            ):
-                exif = await asyncio.to_thread(read_exif, path, self.config.zone)
-            blob = await asyncio.to_thread(self.store.put_file, path)
-        finally:
-            await asyncio.to_thread(path.unlink, missing_ok=True)
-        return blob, exif
-
     async def _record(
         self,
         person_id: int,
         task_id: int,
-        downloaded: list[tuple[_Planned, StoredBlob, ExifInfo]],
+        downloaded: list[tuple[PlannedFile, StoredBlob, ExifInfo]],
         failed: list[int],
         outcome: BatchOutcome,
     ) -> None:
@@ -345,7 +253,7 @@ class EvidenceService:
                 item.kind is EvidenceKind.PHOTO for item, _, _ in downloaded
             ) and not await repo.has_sent_photo(session=session, uploader_id=person_id)
             for item, blob, exif in downloaded:
-                skipped = await self._add_one(session, task, person_id, item, blob, exif, now)
+                skipped = await attach.record(session, task, person_id, item, blob, exif, now)
                 if isinstance(skipped, SkippedFile):
                     outcome.skipped.append(skipped)
                     continue
@@ -363,39 +271,6 @@ class EvidenceService:
             )
             await self._fill_counts(session, task, outcome)
 
-    async def _add_one(
-        self, session: AsyncSession, task: Task, person_id: int, item: _Planned,
-        blob: StoredBlob, exif: ExifInfo, now: datetime,
-    ) -> Evidence | SkippedFile:
-        known = await repo.same_content_on_task(session=session, task_id=task.id, sha256=blob.sha256)
-        if known is not None:
-            return _duplicate(item.file_name, known)
-        evidence = Evidence(
-            task_id=task.id, uploader_id=person_id, kind=item.kind, file_id=item.file_id,
-            file_unique_id=item.file_unique_id, file_name=item.file_name,
-            mime_type=item.mime_type or "application/octet-stream", size=blob.size,
-            sha256=blob.sha256, description=item.description, chat_id=item.chat_id,
-            message_id=item.message_id, media_group_id=item.media_group_id, uploaded_at=now,
-            exif_taken_at=exif.taken_at, exif_latitude=exif.latitude,
-            exif_longitude=exif.longitude, status=EvidenceStatus.PENDING,
-        )
-        try:
-            # Two uploads of one file can race past the check above; the unique key decides.
-            async with session.begin_nested():
-                await repo.add_evidence(session=session, evidence=evidence)
-        except IntegrityError:
-            again = await repo.same_content_on_task(
-                session=session, task_id=task.id, sha256=blob.sha256
-            )
-            if again is None:
-                raise
-            return _duplicate(item.file_name, again)
-        await task_service.record_event(
-            session, task, actor_id=person_id, at=now, kind="evidence",
-            new=f"E{evidence.id}", note=" ".join(p for p in (item.file_name, item.description) if p),
-        )
-        return evidence
-
     async def _fill_counts(self, session: AsyncSession, task: Task, outcome: BatchOutcome) -> None:
         counts = await repo.status_counts(session=session, task_id=task.id)
         outcome.approved = counts[EvidenceStatus.APPROVED]
@@ -407,19 +282,6 @@ class EvidenceService:
         async with self.session() as session:
             await repo.purge_inbox(session=session, received_before=self._now() - INBOX_TTL)
             return await repo.unasked_batches(session=session)
-
-
-def _scratch_file(store: EvidenceStore) -> Path:
-    handle, name = tempfile.mkstemp(dir=store.scratch_dir(), prefix="dl-")
-    os.close(handle)
-    return Path(name)
-
-
-def _duplicate(file_name: str, known: Evidence) -> SkippedFile:
-    return SkippedFile(
-        file_name, "evidence.refused.duplicate",
-        {"evidence_id": known.id, "status": known.status.value},
-    )
 
 
 async def _attachable_task(session: AsyncSession, actor: Actor, task_id: int) -> Task:

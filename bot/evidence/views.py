@@ -12,11 +12,11 @@ from bot.core.keyboard import Button, Keyboard
 from bot.core.paging import Page, page_buttons
 from bot.core.textfit import clip
 from bot.evidence.archive import ArchiveLabels
+from bot.evidence.batch import BatchOutcome, SkippedFile
 from bot.evidence.exif import ExifInfo
 from bot.evidence.notices import Notice
 from bot.evidence.review import Decision
 from bot.evidence.rules import captured_before
-from bot.evidence.uploads import BatchOutcome, SkippedFile
 from bot.texts import Markup, Texts
 from db.models import Evidence, EvidenceKind, EvidenceStatus, TaskStatus
 

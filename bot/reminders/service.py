@@ -4,6 +4,9 @@ A cursor per subject (task, person's digest, campaign) says when to look next; w
 sent is always derived again from the subject's current state and the policy, and every
 message has an idempotency key, so a sweep that runs twice, in two processes, or after
 an outage sends each reminder once — late, and only if it still applies.
+
+Task cursors are swept here; person and campaign cursors queue the digests and the
+countdown (`bot.reminders.digests`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -25,27 +27,21 @@ from bot.core.events import TasksChanged
 from bot.core.feature import ALL_ROLES, CommandSpec
 from bot.core.runtime import Core
 from bot.delivery.outbox import Outbox
+from bot.reminders.digests import Digests
+from bot.reminders.lookup import Lookup, policy_for
 from bot.reminders.policy import (
     Planned,
     Policy,
     Recipient,
     TaskFacts,
-    countdown,
-    daily,
     due_now,
     local_instant,
     next_time,
     plan_task,
 )
-from bot.reminders.views import (
-    countdown_notice,
-    digest,
-    escalation,
-    leaders_digest,
-    owner_reminder,
-)
+from bot.reminders.views import escalation, owner_reminder
 from bot.tasks.service import load_task
-from db.models import Campaign, OutboxMessage, Person, ReminderCursor, Task
+from db.models import OutboxMessage, Person, ReminderCursor, Task
 from db.repositories import reminders as repo
 from db.repositories.reminders import CAMPAIGN, PERSON, TASK
 
@@ -54,42 +50,6 @@ log = logging.getLogger(__name__)
 BATCH = 500
 JOB_SWEEP, JOB_NEXT, JOB_RECONCILE = "reminders:sweep", "reminders:next", "reminders:reconcile"
 RECONCILE_EVERY = timedelta(minutes=10)
-
-
-class _Lookup:
-    """What one sweep batch reads once: units, campaigns with their policies, people."""
-
-    def __init__(self, reminders: Reminders) -> None:
-        self.r = reminders
-        self.units: dict[int, tuple[int | None, int | None]] = {}
-        self.campaigns: dict[int, tuple[Campaign, Policy, ZoneInfo]] = {}
-        self.people: dict[int, Person] = {}
-
-    async def load(self, session: AsyncSession, tasks: Sequence[Task]) -> None:
-        self.units = await repo.unit_tree(session=session)
-        ids = {t.campaign_id for t in tasks}
-        await self.load_campaigns(session, ids)
-        leaders = {self.leader_of(t.unit_id, t.owner_id) for t in tasks} - {None}
-        self.people = await repo.persons_for(session=session, ids=[i for i in leaders if i])
-
-    async def load_campaigns(self, session: AsyncSession, ids: set[int]) -> None:
-        campaigns = await repo.campaigns_for(session=session, ids=ids)
-        overrides = await repo.policy_overrides(session=session, ids=ids)
-        for cid, campaign in campaigns.items():
-            self.campaigns[cid] = (campaign, self.r.policy_for(overrides.get(cid)),
-                                   self.r.zone_of(campaign))
-
-    def leader_of(self, unit_id: int, owner_id: int | None) -> int | None:
-        """The nearest unit up the tree with a leader other than the owner."""
-        seen: set[int] = set()
-        current: int | None = unit_id
-        while current is not None and current not in seen:
-            seen.add(current)
-            parent, leader = self.units.get(current, (None, None))
-            if leader is not None and leader != owner_id:
-                return leader
-            current = parent
-        return None
 
 
 class Reminders:
@@ -101,22 +61,14 @@ class Reminders:
         self.core = core
         self.outbox = outbox
         self.config = core.config.reminders
+        self.digests = Digests(core, outbox)
         self._lock = asyncio.Lock()
 
     # Policy and facts ---------------------------------------------------------------
 
     def policy_for(self, overrides: str | None) -> Policy:
-        try:
-            return Policy.from_json(self.config, overrides)
-        except ValueError:
-            log.warning("ignoring an invalid campaign reminder policy: %s", overrides)
-            return Policy.from_config(self.config)
-
-    def zone_of(self, campaign: Campaign | None) -> ZoneInfo:
-        try:
-            return ZoneInfo(campaign.timezone) if campaign else self.core.config.zone
-        except (ValueError, KeyError):
-            return self.core.config.zone
+        """The configured policy with a campaign's overrides laid over it."""
+        return policy_for(self.config, overrides)
 
     def recipient(self, person: Person | None, policy: Policy) -> Recipient | None:
         if person is None:
@@ -124,7 +76,7 @@ class Reminders:
         return Recipient(person.telegram_id or 0, person.id,
                          policy.quiet_for(person.quiet_start, person.quiet_end))
 
-    def facts(self, task: Task, look: _Lookup, snooze: Any) -> tuple[TaskFacts, Policy]:
+    def facts(self, task: Task, look: Lookup, snooze: Any) -> tuple[TaskFacts, Policy]:
         campaign, policy, zone = look.campaigns[task.campaign_id]
         escalate: list[Recipient] = []
         leader_id = look.leader_of(task.unit_id, task.owner_id)
@@ -167,8 +119,8 @@ class Reminders:
         for cursor in cursors:
             by_subject.setdefault(cursor.subject, []).append(cursor)
         queued = await self._tasks(session, by_subject[TASK], now)
-        queued += await self._digests(session, by_subject[PERSON], now)
-        queued += await self._campaigns(session, by_subject[CAMPAIGN], now)
+        queued += await self.digests.for_people(session, by_subject[PERSON], now)
+        queued += await self.digests.for_campaigns(session, by_subject[CAMPAIGN], now)
         return queued
 
     async def _tasks(
@@ -178,7 +130,7 @@ class Reminders:
             return 0
         tasks = await repo.tasks_for(session=session, ids=[c.subject_id for c in cursors])
         snoozes = await repo.snoozes_for(session=session, task_ids=list(tasks))
-        look = _Lookup(self)
+        look = Lookup(self.core.config)
         await look.load(session, list(tasks.values()))
         queued = 0
         for cursor in cursors:
@@ -199,7 +151,7 @@ class Reminders:
         return queued
 
     async def _queue_task_reminder(
-        self, session: AsyncSession, task: Task, planned: Planned, look: _Lookup, now: datetime
+        self, session: AsyncSession, task: Task, planned: Planned, look: Lookup, now: datetime
     ) -> int:
         recipient = planned.recipient
         texts = self.core.texts
@@ -223,124 +175,6 @@ class Reminders:
             person_id=recipient.person_id, reply_markup=markup, task_id=task.id,
         )
         return int(queued)
-
-    async def _default_campaign(
-        self, session: AsyncSession, look: _Lookup
-    ) -> tuple[Campaign, Policy, ZoneInfo] | None:
-        ids = await repo.active_campaign_ids(session=session)
-        if not ids:
-            return None
-        await look.load_campaigns(session, {ids[0]})
-        return look.campaigns.get(ids[0])
-
-    async def _digests(
-        self, session: AsyncSession, cursors: Sequence[ReminderCursor], now: datetime
-    ) -> int:
-        if not cursors:
-            return 0
-        look = _Lookup(self)
-        active = await self._default_campaign(session, look)
-        policy = active[1] if active else Policy.from_config(self.config)
-        zone = active[2] if active else self.core.config.zone
-        people = await repo.persons_for(session=session, ids=[c.subject_id for c in cursors])
-        queued = 0
-        for cursor in cursors:
-            person = people.get(cursor.subject_id)
-            if person is None or not person.telegram_id or not person.is_active:
-                await repo.delete_cursor(session=session, cursor=cursor)
-                continue
-            quiet = policy.quiet_for(person.quiet_start, person.quiet_end)
-            due, upcoming = daily(f"digest:{person.id}", person.digest_time or policy.digest_time,
-                                  quiet, zone, now, policy)
-            if not person.unreachable_since:
-                for occasion in due:
-                    tasks = await repo.open_dated_tasks_of(
-                        session=session, owner_id=person.id, until=now + timedelta(days=7))
-                    text = digest(self.core.texts, person.language, person.name, tasks,
-                                  now, zone)
-                    if text is not None:
-                        queued += int(await self.outbox.enqueue(
-                            session, key=occasion.key, chat_id=person.telegram_id, text=text,
-                            kind="digest", person_id=person.id))
-            cursor.next_at = upcoming
-            cursor.derived_at = now
-        return queued
-
-    async def _campaigns(
-        self, session: AsyncSession, cursors: Sequence[ReminderCursor], now: datetime
-    ) -> int:
-        if not cursors:
-            return 0
-        look = _Lookup(self)
-        await look.load_campaigns(session, {c.subject_id for c in cursors})
-        queued = 0
-        for cursor in cursors:
-            entry = look.campaigns.get(cursor.subject_id)
-            if entry is None or not entry[0].is_active:
-                await repo.delete_cursor(session=session, cursor=cursor)
-                continue
-            campaign, policy, zone = entry
-            due, next_digest = daily(f"leaders:{campaign.id}", policy.leaders_digest_time,
-                                     policy.quiet, zone, now, policy)
-            for occasion in due:
-                queued += await self._leaders_digest(session, campaign, occasion.key, now, zone)
-            phases = [(p.id, p.name, p.starts_on, p.ends_on) for p in campaign.phases]
-            notices, next_notice = countdown(campaign.inspection_date, phases, policy, zone, now,
-                                             f"countdown:{campaign.id}")
-            for occasion in notices:
-                queued += await self._countdown(session, campaign, occasion, zone)
-            cursor.next_at = min(t for t in (next_digest, next_notice) if t is not None)
-            cursor.derived_at = now
-        return queued
-
-    async def _leaders_digest(
-        self, session: AsyncSession, campaign: Campaign, key: str, now: datetime, zone: ZoneInfo
-    ) -> int:
-        total, overdue, week, units = await repo.campaign_overview(
-            session=session, campaign_id=campaign.id, now=now, week_end=repo.week_after(now))
-        day = now.astimezone(zone).date()
-        days_left = (campaign.inspection_date - day).days if campaign.inspection_date else None
-        targets: list[tuple[int, int | None, str]] = []
-        if campaign.leaders_chat_id:
-            targets.append((campaign.leaders_chat_id, None, self.core.texts.default))
-        else:
-            targets += [(p.telegram_id or 0, p.id, p.language)
-                        for p in await repo.leaders(session=session)]
-        queued = 0
-        for chat_id, person_id, lang in targets:
-            text = leaders_digest(self.core.texts, lang, day=day.isoformat(), open_=total,
-                                  overdue=overdue, week=week, units=units, days_left=days_left)
-            tag = f"p{person_id}" if person_id else f"c{chat_id}"
-            queued += int(await self.outbox.enqueue(
-                session, key=f"{key}:{tag}", chat_id=chat_id, text=text, kind="leaders_digest",
-                person_id=person_id))
-        return queued
-
-    async def _countdown(
-        self, session: AsyncSession, campaign: Campaign, occasion: Any, zone: ZoneInfo
-    ) -> int:
-        event = occasion.key.rsplit(":", 1)[-1]
-        phase = ""
-        if occasion.key.split(":")[-2].startswith("phase"):
-            phase_id = int(occasion.key.split(":")[-2].removeprefix("phase"))
-            phase = next((p.name for p in campaign.phases if p.id == phase_id), "")
-        day = campaign.inspection_date.isoformat() if campaign.inspection_date else ""
-        late_at = occasion.at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if occasion.late else None
-        targets: list[tuple[int, int | None, str]] = []
-        if campaign.leaders_chat_id:
-            targets.append((campaign.leaders_chat_id, None, self.core.texts.default))
-        targets += [(p.telegram_id or 0, p.id, p.language)
-                    for p in await repo.reachable_people(session=session)]
-        queued = 0
-        for chat_id, person_id, lang in targets:
-            text = countdown_notice(self.core.texts, lang, campaign=campaign.name,
-                                    event=event, days=occasion.days, day=day, phase=phase,
-                                    late_at=late_at)
-            tag = f"p{person_id}" if person_id else f"c{chat_id}"
-            queued += int(await self.outbox.enqueue(
-                session, key=f"{occasion.key}:{tag}", chat_id=chat_id, text=text,
-                kind="countdown", person_id=person_id))
-        return queued
 
     # Keeping cursors true -----------------------------------------------------------
 
@@ -369,7 +203,7 @@ class Reminders:
         task = tasks.get(message.task_id)
         if task is None:
             return False
-        look = _Lookup(self)
+        look = Lookup(self.core.config)
         await look.load(session, [task])
         snoozes = await repo.snoozes_for(session=session, task_ids=[task.id])
         facts, policy = self.facts(task, look, snoozes.get(task.id))
@@ -384,7 +218,7 @@ class Reminders:
         require_task_update(actor, task)
         if not task.status.is_open:
             raise InvalidInput("error.task_closed", task_id=task.id)
-        look = _Lookup(self)
+        look = Lookup(self.core.config)
         await look.load_campaigns(session, {task.campaign_id})
         _, policy, zone = look.campaigns[task.campaign_id]
         if minutes is not None:

@@ -33,6 +33,7 @@ from db.models import BulletinLog, Campaign
 from db.repositories import campaigns as campaigns_repo
 from db.repositories import reports as reports_repo
 from db.repositories.reports import EVERYTHING, TaskLine
+from db.repositories.reports import timeline as timeline_repo
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def manual_key(campaign_id: int, at: datetime) -> str:
 
 async def period_start(session: AsyncSession, campaign_id: int, now: datetime) -> datetime:
     """The previous bulletin's time, so "finished a phase" covers exactly the gap."""
-    last = await reports_repo.last_bulletin(session=session, campaign_id=campaign_id)
+    last = await timeline_repo.last_bulletin(session=session, campaign_id=campaign_id)
     return last.sent_at if last is not None else now - DEFAULT_PERIOD
 
 
@@ -94,7 +95,7 @@ async def build_bulletin(
         overdue_only=True, limit=LATE_LIMIT,
     )
     phases = {p.id: p for p in await reports_repo.phases(session=session, campaign_id=campaign.id)}
-    finishes = await reports_repo.finished_phases(
+    finishes = await timeline_repo.finished_phases(
         session=session, campaign_id=campaign.id, since=since
     )
     finishes.sort(key=lambda f: (phases[f.phase_id].position if f.phase_id in phases else 0,
@@ -239,7 +240,7 @@ async def post_bulletin(
     if chat_id is None:
         return Outcome("no_chat")
     key = manual_key(campaign.id, now) if manual else scheduled_key(campaign.id, now, zone)
-    if await reports_repo.bulletin_by_key(session=session, key=key) is not None:
+    if await timeline_repo.bulletin_by_key(session=session, key=key) is not None:
         return Outcome("already", key, chat_id)
     since = await period_start(session, campaign.id, now)
     bulletin = await build_bulletin(session, campaign, now, zone, since, readiness=readiness)
@@ -247,7 +248,7 @@ async def post_bulletin(
     await outbox.enqueue(
         session, key=key, chat_id=chat_id, text=text, kind="bulletin"
     )
-    await reports_repo.add_bulletin(session=session, entry=BulletinLog(
+    await timeline_repo.add_bulletin(session=session, entry=BulletinLog(
         campaign_id=campaign.id, key=key, kind="manual" if manual else "scheduled",
         chat_id=chat_id, since=since, sent_at=now,
     ))

@@ -24,7 +24,9 @@ from bot.reports.summary import rank_units
 from bot.texts import Texts
 from db.models import Campaign
 from db.repositories import reports as reports_repo
-from db.repositories.reports import LedgerRow, TaskScope
+from db.repositories.reports import TaskScope
+from db.repositories.reports import ledger as ledger_repo
+from db.repositories.reports.ledger import LedgerRow
 
 LEDGER_COLUMNS = (
     ("id", 8), ("unit", 22), ("indicator_code", 10), ("indicator", 22), ("veto", 8),
@@ -124,7 +126,7 @@ async def write_ledger(
     tasks_sheet = workbook.create_sheet(texts.plain(lang, "reports.ledger.sheet_tasks"))
     _header(tasks_sheet, texts, lang, "reports.ledger_col", LEDGER_COLUMNS)
     count = overdue = 0
-    async for row in reports_repo.ledger_rows(session=session, campaign_id=campaign.id,
+    async for row in ledger_repo.ledger_rows(session=session, campaign_id=campaign.id,
                                               scope=scope):
         late = row.status.is_open and is_overdue(row.due_at, now)
         tasks_sheet.append(_styled(tasks_sheet, ledger_values(row, texts, lang, now, zone), late))

@@ -19,6 +19,7 @@ from db.models import Campaign
 from db.repositories import campaigns as campaigns_repo
 from db.repositories import reports as reports_repo
 from db.repositories.reports import IndicatorRef, TaskLine
+from db.repositories.reports import timeline as timeline_repo
 
 
 async def active_campaign(session: AsyncSession) -> Campaign:
@@ -143,7 +144,7 @@ async def chart_data(
         session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
     ))["unit"]
     ranked = rank_units(by_unit, await reports_repo.units(session=session))
-    changes = await reports_repo.open_count_changes(
+    changes = await timeline_repo.open_count_changes(
         session=session, campaign_id=campaign.id, scope=scope, zone=zone, now=now
     )
     return ChartData(ranked, changes, campaign.inspection_date)

@@ -1,6 +1,6 @@
 """The leaders' summary: who may see what, and how aggregate rows become a summary.
 
-The counting happens in SQL (db/repositories/reports.py); everything here is a pure
+The counting happens in SQL (db/repositories/reports/); everything here is a pure
 function of those rows, so each rule has its own unit test.
 """
 

@@ -17,7 +17,8 @@ from bot.services import Services, build_services
 from bot.tables import setup as campaign_setup
 from bot.tables import views as table_views
 from bot.tables.export import export_tasks
-from bot.tables.importer import ImportOptions, apply_import, preview_import
+from bot.tables.importer import apply_import, preview_import
+from bot.tables.planner import ImportOptions
 from bot.texts import Texts
 from db import migrate
 from db.models import TaskStatus

@@ -16,13 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor, require_admin
 from bot.core.errors import InvalidInput, NotFound, PermissionDenied
-from bot.tables.importer import (
-    ImportOptions,
-    ImportPreview,
-    apply_import,
-    preview_import,
-)
+from bot.tables.importer import apply_import, preview_import
 from bot.tables.parse import file_kind
+from bot.tables.planner import ImportOptions, ImportPreview
 from db.models import PendingImport
 from db.repositories import evidence as evidence_repo
 from db.repositories import tables as imports_repo

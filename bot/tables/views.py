@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from bot.core import callbacks
 from bot.core.keyboard import Button, Keyboard
-from bot.tables.importer import ImportPreview
+from bot.tables.planner import ImportPreview
 from bot.tables.rows import RowError
 from bot.texts import Markup, Texts
 

@@ -17,8 +17,8 @@ from bot.core.parsing import parse_task_id, task_id_in
 from bot.core.retry import ALBUM
 from bot.evidence import notices as notices_service
 from bot.evidence import review as review_service
+from bot.evidence.batch import DownloadRefused, Fetch, IncomingFile
 from bot.evidence.rules import task_tag
-from bot.evidence.uploads import DownloadRefused, Fetch, IncomingFile
 from bot.evidence.views import album_caption, album_rest, choice_keyboard, upload_answer
 from bot.services import Services
 from bot.tasks import service as task_service

@@ -41,8 +41,8 @@ from db.models import (
     TaskEvent,
     TaskStatus,
 )
-from db.repositories import reports as reports_repo
 from db.repositories.reports import EVERYTHING
+from db.repositories.reports import timeline as timeline_repo
 from tests.conftest import PG_URL
 from tests.utils.demo import DemoSeeds, demo_app_config
 
@@ -135,7 +135,7 @@ async def test_the_progress_chart_has_weeks_of_history(seeded: Services) -> None
     async with seeded.session() as session:
         events = list((await session.execute(select(TaskEvent))).scalars().all())
         campaign = await reports.active_campaign(session)
-        changes = await reports_repo.open_count_changes(
+        changes = await timeline_repo.open_count_changes(
             session=session, campaign_id=campaign.id, scope=EVERYTHING, zone=ZONE, now=NOW
         )
     days = {e.at.astimezone(ZONE).date() for e in events}

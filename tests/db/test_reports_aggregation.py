@@ -15,6 +15,7 @@ from bot.services import Services
 from db.models import BulletinLog, Campaign, OutboxMessage, Person, Role, Task, TaskStatus
 from db.repositories import reports as reports_repo
 from db.repositories.reports import EVERYTHING, TaskScope
+from db.repositories.reports import timeline as timeline_repo
 from tests.conftest import DEFAULT_NOW, SHANGHAI
 from tests.utils import factories as f
 
@@ -188,7 +189,7 @@ async def test_open_count_changes_follow_the_task_history(services: Services) ->
             _event(b.id, base + 6 * DAY, "in_progress", "cancelled"),
         ])
         await s.flush()
-        changes = await reports_repo.open_count_changes(
+        changes = await timeline_repo.open_count_changes(
             session=s, campaign_id=c.id, scope=EVERYTHING, zone=SHANGHAI, now=NOW
         )
     d = date(2026, 11, 1)
@@ -206,9 +207,9 @@ def _event(task_id: int, at: datetime, old: str, new: str) -> object:
 async def test_finished_phases_since_a_moment(services: Services) -> None:
     w = await seed(services)
     async with services.session() as s:
-        found = await reports_repo.finished_phases(session=s, campaign_id=w.campaign.id,
+        found = await timeline_repo.finished_phases(session=s, campaign_id=w.campaign.id,
                                                    since=NOW - 7 * DAY)
-        none = await reports_repo.finished_phases(session=s, campaign_id=w.campaign.id,
+        none = await timeline_repo.finished_phases(session=s, campaign_id=w.campaign.id,
                                                   since=NOW)
     # Both units finished every uncancelled task of 自查 yesterday.
     assert sorted(x.unit_id for x in found) == sorted([w.units["教育局"], w.units["实验小学"]])

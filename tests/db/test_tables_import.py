@@ -18,7 +18,8 @@ from bot.core.errors import InvalidInput
 from bot.services import Services
 from bot.tables import setup as campaign_setup
 from bot.tables.export import export_tasks
-from bot.tables.importer import ImportOptions, ImportPreview, apply_import, preview_import
+from bot.tables.importer import apply_import, preview_import
+from bot.tables.planner import ImportOptions, ImportPreview
 from db.models import (
     Campaign,
     Indicator,

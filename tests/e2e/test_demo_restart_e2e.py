@@ -18,8 +18,7 @@ from bot.demo.cast import LEADERS_GROUP_ID
 from bot.demo.cli import STALE_CHAT, Demo, demo_config
 from bot.services import build_services
 from db.models import Evidence, OutboxMessage, OutboxState, Task, TaskStatus
-from sandbox import SandboxClient
-from sandbox.client import SimUser
+from sandbox import SandboxClient, SimUser
 from tests.conftest import PG_URL
 from tests.utils.demo import DemoSeeds, demo_app_config
 

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from bot.config import EvidenceConfig
 from bot.core.clock import SystemClock
 from db.models import Evidence, EvidenceInbox, Role, Task, TaskStatus
-from sandbox import SandboxClient
-from sandbox.client import SimUser
+from sandbox import SandboxClient, SimUser
 from tests.e2e.conftest import LiveBot, StartBot, document_of, sandbox_server
 from tests.utils import factories as f
 from tests.utils.evidence_files import jpeg

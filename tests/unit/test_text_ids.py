@@ -2,7 +2,7 @@
 
 The code under bot/ and handlers/ is read with `ast`, never run. An id reaches a catalog
 through a few doors, and through any function that hands one of its parameters on to a
-door (`t(context, key)`, `_say(services, key)`, a nested `button(key)`, `_tell_office`):
+door (`t(context, key)`, `_say(services, key)`, a nested `button(key)`, `OfficeNotices._tell`):
 
 - `<…>texts.get / plain / raw(lang, id)`;
 - a `DomainError` subclass (`InvalidInput("id")`, `SetupError(...)`, `super().__init__("id")`);

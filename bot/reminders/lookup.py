@@ -1,0 +1,69 @@
+"""What one sweep batch reads once: the unit tree, campaigns with their reminder policy
+and time zone, and the leaders reminders escalate to."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import AppConfig, RemindersConfig
+from bot.reminders.policy import Policy
+from db.models import Campaign, Person, Task
+from db.repositories import reminders as repo
+
+log = logging.getLogger(__name__)
+
+
+def policy_for(config: RemindersConfig, overrides: str | None) -> Policy:
+    """The configured policy with a campaign's overrides; an invalid override is ignored."""
+    try:
+        return Policy.from_json(config, overrides)
+    except ValueError:
+        log.warning("ignoring an invalid campaign reminder policy: %s", overrides)
+        return Policy.from_config(config)
+
+
+def zone_of(campaign: Campaign | None, default: ZoneInfo) -> ZoneInfo:
+    try:
+        return ZoneInfo(campaign.timezone) if campaign else default
+    except (ValueError, KeyError):
+        return default
+
+
+class Lookup:
+    """Units, campaigns (with policy and zone) and people, each read once per batch."""
+
+    def __init__(self, config: AppConfig) -> None:
+        self.config = config
+        self.units: dict[int, tuple[int | None, int | None]] = {}
+        self.campaigns: dict[int, tuple[Campaign, Policy, ZoneInfo]] = {}
+        self.people: dict[int, Person] = {}
+
+    async def load(self, session: AsyncSession, tasks: Sequence[Task]) -> None:
+        self.units = await repo.unit_tree(session=session)
+        ids = {t.campaign_id for t in tasks}
+        await self.load_campaigns(session, ids)
+        leaders = {self.leader_of(t.unit_id, t.owner_id) for t in tasks} - {None}
+        self.people = await repo.persons_for(session=session, ids=[i for i in leaders if i])
+
+    async def load_campaigns(self, session: AsyncSession, ids: set[int]) -> None:
+        campaigns = await repo.campaigns_for(session=session, ids=ids)
+        overrides = await repo.policy_overrides(session=session, ids=ids)
+        for cid, campaign in campaigns.items():
+            self.campaigns[cid] = (campaign, policy_for(self.config.reminders, overrides.get(cid)),
+                                   zone_of(campaign, self.config.zone))
+
+    def leader_of(self, unit_id: int, owner_id: int | None) -> int | None:
+        """The nearest unit up the tree with a leader other than the owner."""
+        seen: set[int] = set()
+        current: int | None = unit_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            parent, leader = self.units.get(current, (None, None))
+            if leader is not None and leader != owner_id:
+                return leader
+            current = parent
+        return None

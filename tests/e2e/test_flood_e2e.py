@@ -20,8 +20,7 @@ import pytest
 from bot.config import AppConfig
 from bot.core.clock import SystemClock
 from db.models import Role
-from sandbox import SandboxClient
-from sandbox.client import SimUser
+from sandbox import SandboxClient, SimUser
 from tests.e2e.conftest import LiveBot, StartBot
 from tests.utils import factories as f
 

@@ -15,6 +15,22 @@ from db.models.core import (
     UnitKind,
 )
 from db.models.evidence import Evidence, EvidenceInbox, EvidenceKind, EvidenceStatus, UploadTarget
+from db.models.indicators import (
+    BudgetFigures,
+    DisabledEnrolmentFigures,
+    FigurePart,
+    ImprovementPlan,
+    IndicatorImport,
+    IndicatorLink,
+    IndicatorSettings,
+    School,
+    SchoolEditPrompt,
+    SchoolFigure,
+    SchoolFigureChange,
+    SchoolLevel,
+    SelfAssessmentMark,
+    SurveyResult,
+)
 from db.models.quiz import (
     Question,
     QuestionKind,
@@ -71,3 +87,19 @@ __all__ += [
     "ReminderSnooze",
 ]
 __all__ += ["BulletinLog"]
+__all__ += [
+    "BudgetFigures",
+    "DisabledEnrolmentFigures",
+    "FigurePart",
+    "ImprovementPlan",
+    "IndicatorImport",
+    "IndicatorLink",
+    "IndicatorSettings",
+    "School",
+    "SchoolEditPrompt",
+    "SchoolFigure",
+    "SchoolFigureChange",
+    "SchoolLevel",
+    "SelfAssessmentMark",
+    "SurveyResult",
+]

@@ -69,6 +69,10 @@ IMPORT = "import"
 QUIZ = "quiz"
 SETTINGS = "set"
 PAGE = "page"
+INDICATORS = "ind"
+
+PART = Number(0, 2)  # a school's part: 0 primary, 1 junior, 2 what a nine-year school shares
+FIELD = Number(0, 99)  # a figure, by its place in the feature's resource list
 
 # prefix → action → fields. The single source of truth for every button's data.
 SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
@@ -96,6 +100,15 @@ SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
     IMPORT: {"ok": (ID,), "no": (ID,)},
     # Under a quiz poll: skip this question (session, question), stop the session.
     QUIZ: {"skip": (ID, ID), "stop": (ID,)},
+    # Indicator data: iok/ino confirm or cancel a school-data import; school opens a
+    # school's figures, edit lists its fields and field (school, part, figure) asks for one;
+    # chart and plan from the certification view; tasks previews a plan's tasks (plan id)
+    # and tok/tno confirm or cancel making them.
+    INDICATORS: {
+        "iok": (ID,), "ino": (ID,), "school": (ID,), "edit": (ID,),
+        "field": (ID, PART, FIELD), "chart": (ID_OR_NONE,), "plan": (ID_OR_NONE,),
+        "tasks": (ID,), "tok": (ID,), "tno": (ID,),
+    },
     # /settings buttons.
     SETTINGS: {
         "language": (Word(frozenset({"zh", "en"})),),

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.runtime import Core
 from bot.delivery.outbox import Outbox
+from bot.indicators.certify import CertificationBrief, CertificationSource
 from bot.quiz.readiness import ReadinessCache
 from bot.reports.summary import (
     Counts,
@@ -28,6 +29,7 @@ from bot.reports.summary import (
     gather_readiness,
     rank_units,
 )
+from bot.reports.views import certification_lines
 from bot.texts import Texts
 from db.models import BulletinLog, Campaign
 from db.repositories import campaigns as campaigns_repo
@@ -64,6 +66,7 @@ class Bulletin:
     late_total: int
     finished: list[FinishedPhase]
     readiness: Readiness | None = None
+    certification: CertificationBrief | None = None
 
 
 def scheduled_key(campaign_id: int, at: datetime, zone: ZoneInfo) -> str:
@@ -85,6 +88,7 @@ async def period_start(session: AsyncSession, campaign_id: int, now: datetime) -
 async def build_bulletin(
     session: AsyncSession, campaign: Campaign, now: datetime, zone: ZoneInfo, since: datetime,
     *, readiness: ReadinessCache | None = None,
+    certification: CertificationSource | None = None,
 ) -> Bulletin:
     by_unit = (await reports_repo.tallies(
         session=session, campaign_id=campaign.id, scope=EVERYTHING, now=now, by=("unit",)
@@ -120,6 +124,8 @@ async def build_bulletin(
         late_total=late_total,
         finished=finished,
         readiness=section,
+        certification=(None if certification is None
+                       else await certification.brief(session, campaign.id, now)),
     )
 
 
@@ -162,6 +168,10 @@ def render_bulletin(texts: Texts, lang: str, bulletin: Bulletin, zone: ZoneInfo)
     if bulletin.days_to_inspection is not None and bulletin.days_to_inspection >= 0:
         lines.append(texts.get(lang, "reports.bulletin_countdown",
                                days=bulletin.days_to_inspection))
+    # Certification status and the veto items come before the task figures.
+    certification = certification_lines(texts, lang, bulletin.certification)
+    if certification:
+        lines += ["", *certification, ""]
     overall = bulletin.overall
     if overall.total == 0:
         lines.append(texts.get(lang, "reports.empty"))
@@ -231,6 +241,7 @@ async def post_bulletin(
     zone: ZoneInfo,
     manual: bool,
     readiness: ReadinessCache | None = None,
+    certification: CertificationSource | None = None,
 ) -> Outcome:
     """Queue the bulletin for the leaders' chat in the caller's transaction, once per key.
 
@@ -243,7 +254,8 @@ async def post_bulletin(
     if await timeline_repo.bulletin_by_key(session=session, key=key) is not None:
         return Outcome("already", key, chat_id)
     since = await period_start(session, campaign.id, now)
-    bulletin = await build_bulletin(session, campaign, now, zone, since, readiness=readiness)
+    bulletin = await build_bulletin(session, campaign, now, zone, since, readiness=readiness,
+                                    certification=certification)
     text = render_bulletin(texts, language, bulletin, zone)
     await outbox.enqueue(
         session, key=key, chat_id=chat_id, text=text, kind="bulletin"
@@ -261,7 +273,8 @@ def leaders_chat(campaign: Campaign, fallback: int | None) -> int | None:
 
 
 async def post_for_active_campaign(
-    core: Core, outbox: Outbox, readiness: ReadinessCache | None, *, manual: bool
+    core: Core, outbox: Outbox, readiness: ReadinessCache | None, *, manual: bool,
+    certification: CertificationSource | None = None,
 ) -> Outcome:
     """Queue the bulletin of the active campaign (the scheduled job, the office, the CLI)."""
     config = core.config
@@ -274,7 +287,7 @@ async def post_for_active_campaign(
             session, outbox=outbox, texts=core.texts,
             campaign=campaign, chat_id=leaders_chat(campaign, config.reports.leaders_chat_id),
             language=config.reports.bulletin_language, now=now, zone=config.zone, manual=manual,
-            readiness=readiness,
+            readiness=readiness, certification=certification,
         )
     if outcome.status == "no_chat":
         log.warning("no leaders' chat configured: set [reports] leaders_chat_id")
@@ -285,7 +298,8 @@ JOB_ID = "reports:bulletin"
 
 
 def schedule_bulletins(
-    core: Core, outbox: Outbox, readiness: ReadinessCache | None
+    core: Core, outbox: Outbox, readiness: ReadinessCache | None,
+    certification: CertificationSource | None = None,
 ) -> bool:
     """Put the weekly bulletin job on the scheduler (replacing any earlier one)."""
     spec = core.config.reports.bulletin_schedule
@@ -294,13 +308,15 @@ def schedule_bulletins(
         return False
     trigger = CronTrigger.from_crontab(spec, timezone=core.config.zone)
     core.scheduler.put(JOB_ID, _scheduled, trigger, core=core, outbox=outbox,
-                       readiness=readiness)
+                       readiness=readiness, certification=certification)
     return True
 
 
-async def _scheduled(core: Core, outbox: Outbox, readiness: ReadinessCache | None) -> None:
+async def _scheduled(core: Core, outbox: Outbox, readiness: ReadinessCache | None,
+                     certification: CertificationSource | None = None) -> None:
     try:
-        await post_for_active_campaign(core, outbox, readiness, manual=False)
+        await post_for_active_campaign(core, outbox, readiness, manual=False,
+                                       certification=certification)
     except Exception:
         # A scheduler job has nobody to report to; the log is where the office looks.
         log.exception("the scheduled bulletin failed")

@@ -88,7 +88,8 @@ def cmd_summary(config: AppConfig, args: argparse.Namespace) -> int:
         now = services.clock.now()
         async with services.session() as session:
             summary = await build_summary(
-                session, campaign, EVERYTHING, now, config.zone, readiness=services.reports.readiness
+                session, campaign, EVERYTHING, now, config.zone, readiness=services.reports.readiness,
+                certification=services.reports.certification,
             )
         print(plain(summary_text(services.texts, args.lang, summary, now, config.zone)))
         return 0
@@ -103,7 +104,8 @@ def cmd_bulletin(config: AppConfig, args: argparse.Namespace) -> int:
             async with services.session() as session:
                 since = await bulletin_service.period_start(session, campaign.id, now)
                 bulletin = await bulletin_service.build_bulletin(
-                    session, campaign, now, config.zone, since, readiness=services.reports.readiness
+                    session, campaign, now, config.zone, since, readiness=services.reports.readiness,
+                    certification=services.reports.certification,
                 )
             text = bulletin_service.render_bulletin(
                 services.texts, config.reports.bulletin_language, bulletin, config.zone

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.deadlines import is_overdue, urgency
+from bot.indicators.problems import LedgerProblem, indicator_problems, write_standard_sheets
 from bot.reports.summary import rank_units
 from bot.texts import Texts
 from db.models import Campaign
@@ -91,6 +92,16 @@ def ledger_values(
 _DATE_COLUMNS = {i for i, (key, _) in enumerate(LEDGER_COLUMNS) if key in ("due", "updated")}
 
 
+def problem_values(problem: LedgerProblem, texts: Texts, lang: str) -> list[Any]:
+    """A problem the indicator data shows, as a ledger row: no task behind it yet."""
+    return [
+        None, problem.unit or None, problem.indicator_code, problem.indicator_name,
+        texts.plain(lang, "reports.ledger.yes") if problem.veto else None, None,
+        problem.problem, problem.leader, None, texts.plain(lang, "indicators.ledger.status"),
+        None, None, None, None, problem.measure, None,
+    ]
+
+
 def _styled(sheet: Any, values: list[Any], overdue: bool) -> list[Any]:
     if not overdue:
         cells: list[Any] = list(values)
@@ -135,8 +146,13 @@ async def write_ledger(
         if count % YIELD_EVERY == 0:
             # openpyxl costs ~0.2 ms a row: let other updates through now and then.
             await asyncio.sleep(0)
+    units_seen = None if scope.everything else scope.unit_ids
+    problems = await indicator_problems(session, campaign_id=campaign.id, now=now, texts=texts,
+                                        lang=lang, unit_ids=units_seen)
+    for problem in problems:
+        tasks_sheet.append(problem_values(problem, texts, lang))
     last_column = get_column_letter(len(LEDGER_COLUMNS))
-    tasks_sheet.auto_filter.ref = f"A1:{last_column}{count + 1}"
+    tasks_sheet.auto_filter.ref = f"A1:{last_column}{count + len(problems) + 1}"
 
     summary_sheet = workbook.create_sheet(texts.plain(lang, "reports.ledger.sheet_units"))
     _header(summary_sheet, texts, lang, "reports.ledger_sum", SUMMARY_COLUMNS)
@@ -159,6 +175,8 @@ async def write_ledger(
         summary_sheet.append(cells)
     summary_last = get_column_letter(len(SUMMARY_COLUMNS))
     summary_sheet.auto_filter.ref = f"A1:{summary_last}{len(ranked) + 1}"
+    await write_standard_sheets(workbook, session, campaign_id=campaign.id, texts=texts,
+                                lang=lang, unit_ids=units_seen)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Zipping the sheets is the one long CPU step: keep it off the event loop.
     await asyncio.to_thread(workbook.save, str(path))

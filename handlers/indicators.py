@@ -125,7 +125,7 @@ async def _show_school(update: Update, context: AppContext, *, name: str | None 
         view = await schools.view(session, services.indicators.standards, actor, name=name,
                                   unit_id=unit_id)
     texts = services.texts
-    await edit_or_reply(update, _fit(school_text(texts, actor.language, view)),
+    await edit_or_reply(update, _fit(school_text(texts, actor.language, view, services.config.zone)),
                         school_keyboard(texts, actor.language, view))
 
 

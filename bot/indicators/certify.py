@@ -210,6 +210,7 @@ class BriefLine:
     has_value: bool
     driver: str | None = None
     driver_share: str | None = None
+    driver_above: bool = True
     tasks: LinkedTasks | None = None
 
 
@@ -243,7 +244,8 @@ def brief_of(view: CertificationView) -> CertificationBrief:
         lines.append(BriefLine(
             check.key, check.name, check.kind is CheckKind.VETO, check.state, value, limit,
             margin, check.value is not None, driver.name if driver else None,
-            percent(driver.share) if driver else None, item.tasks))
+            percent(driver.share) if driver else None,
+            driver.above_mean if driver else True, item.tasks))
     return CertificationBrief(view.standard.title, view.year, view.state, tuple(lines))
 
 

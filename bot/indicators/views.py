@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.core import callbacks
 from bot.core.keyboard import MAX_BUTTONS, Button, Keyboard
@@ -66,6 +67,11 @@ def check_line(texts: Texts, lang: str, item: CheckView, *, html: bool = True) -
     if check.value is None:
         return _phrase(texts, lang, html, "indicators.certify.no_value", mark=mark, name=check.name,
                     limit=limit)
+    if check.kind is CheckKind.VETO:
+        key = ("indicators.certify.veto_value_met" if check.state is State.MET
+               else "indicators.certify.veto_value_not_met")
+        return _phrase(texts, lang, html, key, mark=mark, name=check.name, value=value,
+                       limit=limit)
     key = ("indicators.certify.at_least_met" if check.state is State.MET
            else "indicators.certify.at_least_not_met")
     return _phrase(texts, lang, html, key, mark=mark, name=check.name, value=value, limit=limit,
@@ -75,7 +81,10 @@ def check_line(texts: Texts, lang: str, item: CheckView, *, html: bool = True) -
 def _detail_lines(texts: Texts, lang: str, item: CheckView, html: bool) -> list[str]:
     lines = []
     if item.drivers and item.check.state is not State.MET:
-        names = "、".join(f"{d.name} {percent(d.share)}" for d in item.drivers)
+        names = "、".join(texts.plain(lang, "indicators.certify.driver", school=d.name,
+                                     share=percent(d.share),
+                                     side=_side(texts, lang, d.above_mean))
+                         for d in item.drivers)
         lines.append(_phrase(texts, lang, html, "indicators.certify.drivers", schools=names))
     for school in item.failing[:5]:
         short = "、".join(f"{c.indicator.name} {percent(c.shortfall_share, 1)}"
@@ -84,13 +93,25 @@ def _detail_lines(texts: Texts, lang: str, item: CheckView, html: bool) -> list[
                           school=school.record.name, short=short or "—"))
     if item.tasks is not None and item.check.state is not State.MET:
         tasks = item.tasks
-        key = ("indicators.certify.tasks_overdue" if tasks.overdue else
-               "indicators.certify.tasks")
+        key = ("indicators.certify.tasks_none" if not tasks.total
+               else "indicators.certify.tasks_overdue" if tasks.overdue
+               else "indicators.certify.tasks")
         lines.append(_phrase(texts, lang, html, key, code=tasks.code, done=tasks.done,
                           total=tasks.total, overdue=tasks.overdue))
     elif item.check.state is State.UNKNOWN and item.check.kind is CheckKind.VETO:
         lines.append(_phrase(texts, lang, html, "indicators.certify.no_link"))
     return lines
+
+
+def _side(texts: Texts, lang: str, above: bool) -> str:
+    return texts.plain(lang, "indicators.certify.above" if above else "indicators.certify.below")
+
+
+def value_text(value: Fraction | None) -> str:
+    """An indicator's value: two decimals, three for the small per-student teacher counts."""
+    if value is not None and abs(value) < 1:
+        return num(value, 3)
+    return num(value)
 
 
 def certify_text(texts: Texts, lang: str, view: CertificationView, *, html: bool = True) -> str:
@@ -139,7 +160,8 @@ def _part_name(texts: Texts, lang: str, part: FigurePart, nine: bool) -> str:
     return part_label(part, nine, lang)
 
 
-def school_text(texts: Texts, lang: str, view: SchoolView, *, html: bool = True) -> str:
+def school_text(texts: Texts, lang: str, view: SchoolView, zone: ZoneInfo, *,
+                html: bool = True) -> str:
     school = view.school
     nine = school.level is SchoolLevel.NINE_YEAR
     level_key = ("indicators.level.unknown" if school.level is None
@@ -174,8 +196,8 @@ def school_text(texts: Texts, lang: str, view: SchoolView, *, html: bool = True)
                               count=part.composite_count))
         for item in part.indicators:
             text = _phrase(texts, lang, html, "indicators.school.indicator",
-                        name=item.indicator.name, value=num(item.value),
-                        unit=item.indicator.unit, county=num(item.county_value),
+                        name=item.indicator.name, value=value_text(item.value),
+                        unit=item.indicator.unit, county=value_text(item.county_value),
                         share=percent(item.share))
             check = item.minimum
             if check is not None and check.met is True:
@@ -195,7 +217,8 @@ def school_text(texts: Texts, lang: str, view: SchoolView, *, html: bool = True)
             changed = view.resources.get(change.resource)
             name = resource_name(changed, lang) if changed else change.resource
             lines.append(_phrase(texts, lang, html, "indicators.school.history_line",
-                              when=change.at.strftime("%m-%d %H:%M"), who=change.who or "—",
+                              when=change.at.astimezone(zone).strftime("%m-%d %H:%M"),
+                              who=change.who or "—",
                               name=name, old=num(change.old), new=num(change.new),
                               source=_source(texts, lang, change.source)))
     if view.editable:
@@ -276,17 +299,30 @@ def whatif_text(texts: Texts, lang: str, view: WhatIfView, *, html: bool = True)
     lines += ["　" + _requested_line(texts, lang, item, html) for item in view.requested]
     lines.append("")
     places = standard.coefficient.display_decimals
+    unchanged = []
     for delta in view.result.coefficients:
-        if delta.difference in (None, Decimal(0)) and delta.indicator is not None:
-            continue
         name = (f"{delta.level.zh}综合差异系数" if delta.indicator is None
                 else f"{delta.level.zh}{delta.indicator.name}差异系数")
+        if delta.difference in (None, Decimal(0)):
+            if delta.indicator is None:
+                unchanged.append(name)
+            continue
         state = delta.state_after
-        mark = STATE_MARK[state] if state is not None else "·"
-        lines.append(_phrase(texts, lang, html, "indicators.whatif.line", mark=mark, name=name,
-                          before=fixed(delta.before, places + 2 if delta.indicator is None else places),
-                          after=fixed(delta.after, places + 2 if delta.indicator is None else places),
-                          limit=num(standard.threshold(delta.level))))
+        # A basic set judges only the composite: its indicators have no limit of their own.
+        judged = delta.indicator is None or standard.kind is not SetKind.BASIC
+        shown = places + 2 if delta.indicator is None else places
+        if judged:
+            lines.append(_phrase(texts, lang, html, "indicators.whatif.line",
+                                 mark=STATE_MARK[state] if state is not None else "·", name=name,
+                                 before=fixed(delta.before, shown), after=fixed(delta.after, shown),
+                                 limit=num(standard.threshold(delta.level))))
+        else:
+            lines.append(_phrase(texts, lang, html, "indicators.whatif.line_part", name=name,
+                                 before=fixed(delta.before, shown),
+                                 after=fixed(delta.after, shown)))
+    if unchanged:
+        lines.append(_phrase(texts, lang, html, "indicators.whatif.unchanged",
+                             names="、".join(unchanged)))
     for school_id, level, before, after in view.result.schools_changed:
         school = view.county.school(int(school_id))
         lines.append(_phrase(texts, lang, html, "indicators.whatif.school_changed",
@@ -327,7 +363,7 @@ def plan_text(texts: Texts, lang: str, view: PlanView, *, html: bool = True) -> 
                 texts, lang, html, "indicators.plan.item", rank=rank, school=item.name,
                 indicator=item.indicator.name, resource=resource_name(item.resource, lang),
                 amount=num(item.quantity), unit=item.resource.unit,
-                before=num(item.value_before), after=num(item.value_after),
+                before=value_text(item.value_before), after=value_text(item.value_after),
                 target=_target(texts, lang, item.target)))
     lines.append("")
     places = standard.coefficient.display_decimals
@@ -338,8 +374,9 @@ def plan_text(texts: Texts, lang: str, view: PlanView, *, html: bool = True) -> 
             continue
         name = (f"{delta.level.zh}综合差异系数" if delta.indicator is None
                 else f"{delta.level.zh}{delta.indicator.name}差异系数")
+        shown = places + 2 if delta.indicator is None else places
         lines.append(_phrase(texts, lang, html, "indicators.plan.effect", name=name,
-                          before=fixed(delta.before, places), after=fixed(delta.after, places),
+                          before=fixed(delta.before, shown), after=fixed(delta.after, shown),
                           limit=num(standard.threshold(delta.level))))
     if not plan.improvements and plan.reachable:
         lines.append(_phrase(texts, lang, html, "indicators.plan.nothing"))

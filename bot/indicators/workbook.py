@@ -30,6 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from bot.core.errors import InvalidInput
 from bot.indicators.data import SchoolInfo
+from bot.indicators.formatting import num
 from bot.indicators.names import (
     BUDGET_FIELDS,
     STUDENTS,
@@ -259,7 +260,7 @@ def _survey_sheet(book: Workbook, meta: Any, texts: Texts, lang: str, spec: Book
     _sheet_heading(sheet, texts.plain(lang, "indicators.book.survey_title", county=spec.county,
                               year=spec.year),
            texts.plain(lang, "indicators.book.survey_note",
-                       rate=f"{satisfaction.min_rate * 100:g}"), 3)
+                       rate=num(satisfaction.min_rate * 100)), 3)
     _column_heads(sheet, HEADER_ROW, labels, [None, NEEDED_FILL, NEEDED_FILL], [24, 14, 14])
     meta.append(["sheet", "survey", sheet.title])
     groups = satisfaction.groups or tuple(SURVEY_GROUPS)
@@ -305,7 +306,7 @@ def _disabled_sheet(book: Workbook, meta: Any, texts: Texts, lang: str, spec: Bo
               texts.plain(lang, "indicators.book.col_enrolled")]
     _sheet_heading(sheet, texts.plain(lang, "indicators.book.disabled_title", county=spec.county),
            texts.plain(lang, "indicators.book.disabled_note",
-                       rate=f"{spec.standard.disabled_enrolment_min * 100:g}"), 3)
+                       rate=num(spec.standard.disabled_enrolment_min * 100)), 3)
     _column_heads(sheet, HEADER_ROW, labels, [None, NEEDED_FILL, NEEDED_FILL], [10, 22, 14])
     meta.append(["sheet", "disabled", sheet.title])
     population, enrolled = spec.disabled or (None, None)
@@ -323,7 +324,7 @@ def _marks_sheet(book: Workbook, meta: Any, texts: Texts, lang: str, spec: BookS
             "col_deduction_points", "col_times", "col_note")
     labels = [texts.plain(lang, f"indicators.book.{key}") for key in keys]
     _sheet_heading(sheet, texts.plain(lang, "indicators.book.sheet_title", title=scoring.title,
-                              total=f"{scoring.total:g}", passing=f"{scoring.pass_score:g}"),
+                              total=num(scoring.total), passing=num(scoring.pass_score)),
            texts.plain(lang, "indicators.book.sheet_note"), len(labels))
     fills: list[PatternFill | None] = [None] * 6 + [NEEDED_FILL, None]
     _column_heads(sheet, HEADER_ROW, labels, fills, [18, 40, 6, 16, 30, 10, 8, 30])
@@ -337,9 +338,9 @@ def _marks_sheet(book: Workbook, meta: Any, texts: Texts, lang: str, spec: BookS
                 worth = texts.plain(lang, "indicators.book.whole_item")
             elif deduction.each:
                 worth = texts.plain(lang, "indicators.book.each_time",
-                                    points=f"{deduction.points:g}")
+                                    points=num(deduction.points))
             else:
-                worth = f"{deduction.points:g}"
+                worth = num(deduction.points)
             times = given.get(deduction.id, 0) if item.id in marks else None
             values = [item.id, item.text, float(item.points), deduction.id, deduction.text,
                       worth, times, note if d_index == 0 and note else None]

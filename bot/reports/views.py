@@ -113,11 +113,13 @@ def _brief_line(texts: Texts, lang: str, line: BriefLine) -> list[str]:
         found = [texts.get(lang, "indicators.brief.not_met", name=line.name, value=line.value,
                            limit=line.limit, margin=line.margin)]
     else:
-        found = [texts.get(lang, "indicators.brief.unknown", name=line.name)]
+        key = ("indicators.brief.unknown" if line.key.startswith("coefficient:")
+               else "indicators.brief.no_data")
+        found = [texts.get(lang, key, name=line.name)]
     if line.driver and line.state is State.NOT_MET:
-        found.append(texts.get(lang, "indicators.brief.driver", school=line.driver,
-                               share=line.driver_share or ""))
-    if line.tasks is not None and line.state is not State.MET:
+        key = "indicators.brief.driver_above" if line.driver_above else "indicators.brief.driver_below"
+        found.append(texts.get(lang, key, school=line.driver, share=line.driver_share or ""))
+    if line.tasks is not None and line.tasks.total and line.state is not State.MET:
         found.append(texts.get(lang, "indicators.brief.tasks", code=line.tasks.code,
                                done=line.tasks.done, total=line.tasks.total,
                                overdue=line.tasks.overdue))

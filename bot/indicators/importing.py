@@ -90,21 +90,30 @@ def _needed(standard: StandardSet) -> set[str]:
     return {i.resource.id for i in standard.indicators}
 
 
-def _resolve_levels(lines: Sequence[SchoolLine], known: Mapping[str, SchoolInfo],
-                    errors: list[BookError], sheet: str) -> dict[int, SchoolLevel]:
+# Words only a nine-year school's rows use (a single-level school writes 小学 or 初中).
+NINE_YEAR_WORDS = frozenset(fold(w) for w in ("小学部", "初中部", "全校", "全校共用", "whole",
+                                              "whole school"))
+
+
+def _resolve_levels(lines: Sequence[SchoolLine], known: Mapping[str, SchoolInfo]
+                    ) -> dict[int, SchoolLevel]:
     """The level of every school the workbook names: registered, or read from its rows."""
     parts: dict[int, set[FigurePart]] = defaultdict(set)
+    nine_words: set[int] = set()
     for line in lines:
         school = known.get(fold(line.school))
         if school is not None and line.part is not None:
             parts[school.unit_id].add(line.part)
+            if fold(line.part_text) in NINE_YEAR_WORDS:
+                nine_words.add(school.unit_id)
     levels: dict[int, SchoolLevel] = {}
     for school in known.values():
         if school.level is not None:
             levels[school.unit_id] = school.level
         elif school.unit_id in parts:
             found = parts[school.unit_id]
-            if FigurePart.WHOLE in found or found == {FigurePart.PRIMARY, FigurePart.JUNIOR}:
+            if (school.unit_id in nine_words or FigurePart.WHOLE in found
+                    or found == {FigurePart.PRIMARY, FigurePart.JUNIOR}):
                 levels[school.unit_id] = SchoolLevel.NINE_YEAR
             elif found == {FigurePart.PRIMARY}:
                 levels[school.unit_id] = SchoolLevel.PRIMARY
@@ -139,7 +148,7 @@ def plan_book(book: Book, standard: StandardSet, schools: Sequence[SchoolInfo],
     plan = _Plan(standard, book, errors=list(book.errors), sheets=dict(sheets))
     known = {fold(s.name): s for s in schools}
     sheet = book.school_sheet
-    levels = _resolve_levels(book.schools, known, plan.errors, sheet)
+    levels = _resolve_levels(book.schools, known)
     seen: dict[tuple[int, FigurePart], int] = {}
     needed = _needed(standard)
     for line in book.schools:

@@ -127,7 +127,9 @@ class _Reader:
             expected = term.resource.unit if term.indicator_id is None else None
             canonical, factor = UNIT_WORDS[unit]
             if expected is not None and canonical != expected:
-                raise InvalidInput("indicators.parse.bad_unit", unit=unit, name=name,
+                # The text was folded (m² became m2): name the unit as it is written.
+                shown = canonical if fold(canonical) == unit else unit
+                raise InvalidInput("indicators.parse.bad_unit", unit=shown, name=name,
                                    expected=expected)
             amount *= factor
         return _Pair(term, sign, amount)

@@ -604,6 +604,8 @@ def _read_schools(sheet: Any, columns: Mapping[int, str], resources: Mapping[str
             amount = cells.number(row[index - 1], n, column, whole=is_count(resource))
             if amount is not None:
                 amounts[resource_id] = amount
+        if not amounts and not any(row[i - 1] is not None for i in columns if i <= len(row)):
+            continue  # a listed school not reported this time
         book.schools.append(SchoolLine(n, name, part, part_text, amounts))
 
 

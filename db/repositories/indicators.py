@@ -60,7 +60,7 @@ async def links_of(*, session: AsyncSession, campaign_id: int) -> dict[str, Indi
     stmt = (select(IndicatorLink.check_key, Indicator)
             .join(Indicator, Indicator.id == IndicatorLink.indicator_id)
             .where(IndicatorLink.campaign_id == campaign_id))
-    return {key: indicator for key, indicator in (await session.execute(stmt)).tuples()}
+    return {key: indicator for key, indicator in (await session.execute(stmt)).all()}
 
 
 async def replace_links(*, session: AsyncSession, campaign_id: int,
@@ -101,7 +101,7 @@ async def schools(*, session: AsyncSession, unit_ids: Iterable[int] | None = Non
         stmt = stmt.where(Unit.id.in_(list(unit_ids)))
     return [SchoolRow(uid, name, level, bool(tp), township or "", leader_id, leader_name)
             for uid, name, level, tp, township, leader_id, leader_name
-            in (await session.execute(stmt)).tuples()]
+            in (await session.execute(stmt)).all()]
 
 
 async def put_school(*, session: AsyncSession, unit_id: int, level: SchoolLevel,
@@ -145,7 +145,7 @@ async def figures(*, session: AsyncSession, year: int, unit_ids: Iterable[int] |
                   SchoolFigure.amount).where(SchoolFigure.year == year)
     if unit_ids is not None:
         stmt = stmt.where(SchoolFigure.unit_id.in_(list(unit_ids)))
-    return [FigureRow(*row) for row in (await session.execute(stmt)).tuples()]
+    return [FigureRow(*row) for row in (await session.execute(stmt)).all()]
 
 
 async def figure_rows(*, session: AsyncSession, year: int, unit_ids: Sequence[int]
@@ -176,7 +176,7 @@ async def changes_of(*, session: AsyncSession, unit_id: int, limit: int = 20
             .where(SchoolFigureChange.unit_id == unit_id)
             .order_by(SchoolFigureChange.at.desc(), SchoolFigureChange.id.desc())
             .limit(limit))
-    return list((await session.execute(stmt)).tuples())
+    return list((await session.execute(stmt)).all())
 
 
 # The county's other figures --------------------------------------------------------------
@@ -276,7 +276,7 @@ async def task_progress(*, session: AsyncSession, campaign_id: int, indicator_id
         .group_by(Task.indicator_id)
     )
     return {iid: TaskProgress(iid, int(total), int(done or 0), int(overdue or 0))
-            for iid, total, done, overdue in (await session.execute(stmt)).tuples()
+            for iid, total, done, overdue in (await session.execute(stmt)).all()
             if iid is not None}
 
 

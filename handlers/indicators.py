@@ -404,7 +404,10 @@ async def _import_button(update: Update, context: AppContext, action: str,
 
 # Buttons ---------------------------------------------------------------------------------
 async def on_button(update: Update, context: AppContext) -> None:
-    """ind: buttons — imports, schools and their fields, charts, the plan and its tasks."""
+    """ind: buttons — imports, schools and their fields, charts, the plan and its tasks.
+
+    The press is answered after the work, so a refusal can still answer it with an alert
+    (the error handler does)."""
     button = await pressed(update, callbacks.INDICATORS)
     if button is None:
         return
@@ -412,10 +415,7 @@ async def on_button(update: Update, context: AppContext) -> None:
     action = parsed.action
     if action in ("iok", "ino"):
         await _import_button(update, context, action, parsed.id)
-        await query.answer()
-        return
-    await query.answer()
-    if action == "school":
+    elif action == "school":
         await _show_school(update, context, unit_id=parsed.id)
     elif action == "edit":
         await _edit_fields(update, context, parsed.id)
@@ -431,6 +431,7 @@ async def on_button(update: Update, context: AppContext) -> None:
         await _make_tasks(update, context, parsed.id)
     elif action == "tno":
         await edit_or_reply(update, t(context, "indicators.tasks.cancelled"))
+    await query.answer()
 
 
 def register(app: AppType) -> None:

@@ -223,3 +223,18 @@ async def test_the_workbook_goes_to_the_data_import_and_a_table_to_the_table_imp
     harness.request.files["table"] = _breakdown()
     await harness.process(harness.updates.document(office, "table", "任务分解表.xlsx", XLSX))
     assert "任务分解表预览" in harness.request.sent("sendMessage")[-1].text
+
+
+async def test_charts_and_the_bulletin_lead_with_certification(harness: BotHarness) -> None:
+    await _seed(harness)
+    await _say(harness, LEADER, "/certify")
+    ((_, chart), (_, plan)) = harness.request.sent("sendMessage")[-1].buttons()
+    assert (chart, plan) == ("ind:chart:0", "ind:plan:0")
+    await _press(harness, LEADER, chart)
+    photos = harness.request.sent("sendPhoto")
+    assert len(photos) == 2 and "差异系数" in photos[0].text
+
+    await _say(harness, OFFICE, "/bulletin")
+    preview = harness.request.sent("sendMessage")[-1].text
+    assert "评估认定：尚不能通过" in preview
+    assert preview.index("评估认定") < preview.index("暂无任务")  # before the task figures

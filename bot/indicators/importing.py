@@ -69,7 +69,7 @@ class ImportPreview:
 
 
 @dataclass
-class _Plan:
+class ImportPlan:
     standard: StandardSet
     book: Book
     edits: list[FigureEdit] = field(default_factory=list)
@@ -143,9 +143,9 @@ def _part_of(line: SchoolLine, school: SchoolInfo, level: SchoolLevel | None,
 
 
 def plan_book(book: Book, standard: StandardSet, schools: Sequence[SchoolInfo],
-              resources: Mapping[str, Resource], sheets: Mapping[str, ScoringSheet]) -> _Plan:
+              resources: Mapping[str, Resource], sheets: Mapping[str, ScoringSheet]) -> ImportPlan:
     """Every row checked against the registered schools; the edits a clean book makes."""
-    plan = _Plan(standard, book, errors=list(book.errors), sheets=dict(sheets))
+    plan = ImportPlan(standard, book, errors=list(book.errors), sheets=dict(sheets))
     known = {fold(s.name): s for s in schools}
     sheet = book.school_sheet
     levels = _resolve_levels(book.schools, known)
@@ -211,7 +211,7 @@ async def _changed(session: AsyncSession, year: int, edits: Sequence[FigureEdit]
 
 
 async def plan_file(session: AsyncSession, standards: Standards, texts: Texts, campaign_id: int,
-                    data: bytes) -> _Plan:
+                    data: bytes) -> ImportPlan:
     """Read a workbook and check it against the campaign's set and the registered schools."""
     standard = standards.of(await settings_for(session, campaign_id))
     resources = standards.resources(standard)
@@ -225,7 +225,7 @@ async def plan_file(session: AsyncSession, standards: Standards, texts: Texts, c
 
 
 async def preview(session: AsyncSession, standards: Standards, texts: Texts, campaign_id: int,
-                  data: bytes, file_name: str) -> tuple[ImportPreview, _Plan]:
+                  data: bytes, file_name: str) -> tuple[ImportPreview, ImportPlan]:
     file_kind(file_name)
     plan = await plan_file(session, standards, texts, campaign_id, data)
     book = plan.book
@@ -254,7 +254,7 @@ class ImportResult:
     marks: int
 
 
-async def write_plan(session: AsyncSession, plan: _Plan, campaign_id: int, *,
+async def write_plan(session: AsyncSession, plan: ImportPlan, campaign_id: int, *,
                      actor_id: int | None, now: datetime, source: str) -> ImportResult:
     """Write a clean plan in the caller's transaction."""
     if plan.errors:

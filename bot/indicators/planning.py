@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -31,11 +31,11 @@ from bot.indicators.data import County, Standards, load_county
 from bot.indicators.names import STUDENTS, Vocabulary
 from bot.indicators.parsing import Requested, SchoolName, parse_changes
 from bot.indicators.planner import Plan, PlanOptions, TargetKind, plan_improvements
-from bot.indicators.records import Level, SchoolRecord
+from bot.indicators.records import SchoolRecord
 from bot.indicators.standards import SetKind, StandardSet
 from bot.indicators.whatif import Change, WhatIf, what_if
 from bot.tasks.service import record_event
-from db.models import ImprovementPlan, SchoolLevel, Task
+from db.models import ImprovementPlan, Task
 from db.repositories import campaigns as campaigns_repo
 from db.repositories import indicators as repo
 from db.repositories import tasks as tasks_repo
@@ -114,7 +114,7 @@ class PlanView:
     plan: Plan
 
 
-def _stored(plan: Plan, county: County) -> list[dict[str, Any]]:
+def _stored(plan: Plan) -> list[dict[str, Any]]:
     rows = []
     for item in plan.improvements:
         unit_id = int(item.school_id)
@@ -144,7 +144,7 @@ async def make_plan(session: AsyncSession, standards: Standards, actor: Actor, n
     if plan.improvements and county.year is not None:
         row = await repo.add_plan(session=session, plan=ImprovementPlan(
             campaign_id=campaign_id, person_id=actor.person_id, year=county.year,
-            improvements=_stored(plan, county), created_at=now))
+            improvements=_stored(plan), created_at=now))
         plan_id = row.id
     return PlanView(plan_id, county, plan)
 
@@ -243,7 +243,8 @@ class MadeTasks:
 
 async def make_tasks(session: AsyncSession, standards: Standards, actor: Actor, plan_id: int,
                      *, now: datetime, zone: ZoneInfo, due_time: time,
-                     title: Any, description: Any) -> MadeTasks:
+                     title: Callable[[PlannedTask], str],
+                     description: Callable[[PlannedTask, int], str]) -> MadeTasks:
     """Create (or refresh) one task per school of the plan; `title`/`description` render
     a planned task's texts in the campaign's language."""
     preview = await preview_tasks(session, standards, actor, plan_id, now=now, zone=zone,
@@ -278,12 +279,3 @@ async def make_tasks(session: AsyncSession, standards: Standards, actor: Actor, 
                                kind="replanned", old=old[:500], new=text_description[:500])
             updated.append(task)
     return MadeTasks(tuple(created), tuple(updated))
-
-
-def level_of(value: str) -> Level:
-    return Level(value)
-
-
-def nine_year(county: County, unit_id: int) -> bool:
-    school = county.school(unit_id)
-    return school is not None and school.level is SchoolLevel.NINE_YEAR

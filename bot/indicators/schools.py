@@ -25,7 +25,6 @@ from bot.indicators.balance import (
 )
 from bot.indicators.certify import active_campaign_id, composite_drivers
 from bot.indicators.data import (
-    PART_OF_LEVEL,
     County,
     FigureEdit,
     SchoolInfo,
@@ -417,11 +416,3 @@ def _answer_amount(text: str, resource: Resource) -> Decimal:
         raise InvalidInput("indicators.correct.not_whole", name=resource.name,
                            value=f"{amount:f}")
     return amount
-
-
-def part_level(part: FigurePart) -> Level | None:
-    return None if part is FigurePart.WHOLE else Level(part.value)
-
-
-def level_part(level: Level) -> FigurePart:
-    return PART_OF_LEVEL[level]

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 
-from telegram import ForceReply, InputFile, Message, Update
+from telegram import Message, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -44,7 +44,7 @@ from bot.indicators.views import (
     prompt_text,
     school_keyboard,
     school_text,
-    schools_keyboard,
+    schools_page,
     tasks_done_text,
     tasks_keyboard,
     tasks_preview_text,
@@ -53,29 +53,17 @@ from bot.indicators.views import (
 from bot.indicators.workbook import is_county_book
 from bot.reports.charts import ChartStyle, find_cjk_font, render_png
 from db.models import SchoolLevel
-from handlers.common import actor_of, command_args, edit_or_reply, incoming, pressed, reply, t
+from handlers import outgoing
+from handlers.common import actor_of, command_args, incoming, pressed, t
 from handlers.context import AppContext, AppType
 from handlers.groups import Group
+from handlers.outgoing import edit_or_reply, reply
 
 log = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 4000
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 PROMPT_MARK = "✏️"
-ERROR_LIST_SIZES = (20, 10, 5, 0)
-
-
-def _fit(text: str) -> str:
-    """Telegram refuses messages over 4096 characters: whole lines are dropped from the end."""
-    if len(text) <= MESSAGE_LIMIT:
-        return text
-    kept, size = [], 2
-    for line in text.split("\n"):
-        if size + len(line) + 1 > MESSAGE_LIMIT:
-            break
-        kept.append(line)
-        size += len(line) + 1
-    return "\n".join([*kept, "…"])
+MAX_ERRORS = 30
 
 
 # /certify --------------------------------------------------------------------------------
@@ -87,7 +75,7 @@ async def certify_command(update: Update, context: AppContext) -> None:
         view = await certify.for_actor(session, services.indicators.standards, actor,
                                        services.clock.now())
     texts = services.texts
-    await reply(update, _fit(certify_text(texts, actor.language, view)),
+    await reply(update, certify_text(texts, actor.language, view),
                 certify_keyboard(texts, actor.language, view))
 
 
@@ -101,9 +89,7 @@ async def _charts(update: Update, context: AppContext) -> None:
     style = ChartStyle.choose(find_cjk_font(services.config.reports.cjk_font), actor.language)
     texts = services.texts
     balance = view.status.balance
-    message = update.effective_message
-    if message is None:
-        return
+    chat_id = incoming(update).chat_id
     for figure, name, caption in (
         (coefficient_figure(view.standard, balance, texts, style), "coefficients.png",
          "indicators.chart.coefficients_caption"),
@@ -111,9 +97,8 @@ async def _charts(update: Update, context: AppContext) -> None:
          "indicators.chart.schools_caption"),
     ):
         png = await asyncio.to_thread(render_png, figure)
-        await message.reply_photo(InputFile(png, filename=name),
-                                  caption=texts.get(actor.language, caption), parse_mode="HTML",
-                                  do_quote=False)
+        await outgoing.send_file(context.bot, chat_id, "photo", png,
+                                 texts.get(actor.language, caption), filename=name)
 
 
 # /school ---------------------------------------------------------------------------------
@@ -125,7 +110,7 @@ async def _show_school(update: Update, context: AppContext, *, name: str | None 
         view = await schools.view(session, services.indicators.standards, actor, name=name,
                                   unit_id=unit_id)
     texts = services.texts
-    await edit_or_reply(update, _fit(school_text(texts, actor.language, view, services.config.zone)),
+    await edit_or_reply(update, school_text(texts, actor.language, view, services.config.zone),
                         school_keyboard(texts, actor.language, view))
 
 
@@ -144,7 +129,7 @@ async def school_command(update: Update, context: AppContext) -> None:
             return
         if not found:
             raise InvalidInput("indicators.no_schools")
-        await reply(update, t(context, "indicators.school.choose"), schools_keyboard(found))
+        await reply(update, *schools_page(services.texts, actor.language, found, 0))
         return
     async with services.session() as session:
         names = {fold(s.name) for s in await schools.choices(session, standards, actor)}
@@ -175,14 +160,12 @@ async def _ask_field(update: Update, context: AppContext, unit_id: int, part_ind
     async with services.session() as session:
         school, field, year = await schools.ask(session, services.indicators.standards, actor,
                                                 unit_id, part_index, field_index)
-    message = update.effective_message
-    if message is None:
-        return
     nine = school.level is SchoolLevel.NINE_YEAR
-    sent = await message.reply_html(
-        prompt_text(services.texts, actor.language, school.name, field.part, nine,
-                    field.resource, field.amount),
-        reply_markup=ForceReply(selective=True), do_quote=False)
+    sent = await reply(update, prompt_text(services.texts, actor.language, school.name,
+                                           field.part, nine, field.resource, field.amount),
+                       force_reply=True)
+    if sent is None:
+        return  # given up (network): no prompt to answer
     async with services.session() as session:
         await schools.remember_prompt(session, actor, unit_id=unit_id, year=year,
                                       part=field.part, resource_id=field.resource.id,
@@ -229,7 +212,7 @@ async def whatif_command(update: Update, context: AppContext) -> None:
         return
     async with services.session() as session:
         view = await planning.run_what_if(session, services.indicators.standards, actor, text)
-    await reply(update, _fit(whatif_text(services.texts, actor.language, view)))
+    await reply(update, whatif_text(services.texts, actor.language, view))
 
 
 async def _plan(update: Update, context: AppContext) -> None:
@@ -240,7 +223,7 @@ async def _plan(update: Update, context: AppContext) -> None:
         view = await planning.make_plan(session, services.indicators.standards, actor,
                                         services.clock.now())
     texts = services.texts
-    await reply(update, _fit(plan_text(texts, actor.language, view)),
+    await reply(update, plan_text(texts, actor.language, view),
                 plan_keyboard(texts, actor.language, view, office=actor.is_admin))
 
 
@@ -263,8 +246,8 @@ async def _tasks_preview(update: Update, context: AppContext, plan_id: int) -> N
             session, services.indicators.standards, actor, plan_id, now=services.clock.now(),
             zone=config.zone, due_time=config.campaign.default_due_time)
     texts = services.texts
-    await reply(update, _fit(tasks_preview_text(texts, actor.language, preview,
-                                                _due_text(context, preview))),
+    await reply(update, tasks_preview_text(texts, actor.language, preview,
+                                                _due_text(context, preview)),
                 tasks_keyboard(texts, actor.language, plan_id))
 
 
@@ -281,8 +264,8 @@ async def _make_tasks(update: Update, context: AppContext, plan_id: int) -> None
             zone=config.zone, due_time=config.campaign.default_due_time,
             title=lambda task: planned_title(texts, lang, task),
             description=lambda task, year: planned_description(texts, lang, task, year))
-    await edit_or_reply(update, _fit(tasks_done_text(texts, actor.language, made.created,
-                                                     made.updated)))
+    await edit_or_reply(update, tasks_done_text(texts, actor.language, made.created,
+                                                     made.updated))
 
 
 # The office: /indicators and the workbook ------------------------------------------------
@@ -317,15 +300,11 @@ async def _send_template(update: Update, context: AppContext, year: int | None) 
             session, services.indicators.standards, services.texts, actor,
             campaign_id=await certify.active_campaign_id(session), now=services.clock.now(),
             zone=services.config.zone, year=year)
-    message = update.effective_message
-    if message is None:
-        return
     prefix = services.texts.plain(actor.language, "indicators.template.file_prefix")
-    await message.reply_document(
-        data, filename=f"{prefix}-{year_used}.xlsx",
-        caption=services.texts.get(actor.language, "indicators.template.caption",
-                                   year=year_used),
-        parse_mode="HTML", do_quote=False)
+    await outgoing.send_file(
+        context.bot, incoming(update).chat_id, "document", data,
+        services.texts.get(actor.language, "indicators.template.caption", year=year_used),
+        filename=f"{prefix}-{year_used}.xlsx")
 
 
 class _RepliesToCard(filters.MessageFilter):
@@ -344,14 +323,10 @@ WORKBOOK = (
 )
 
 
-def _fit_preview(context: AppContext, lang: str, preview: importing.ImportPreview) -> str:
-    text = ""
-    for size in ERROR_LIST_SIZES:
-        text = import_preview_text(context.services.texts, lang, preview, html=True,
-                                   max_errors=size)
-        if len(text) <= MESSAGE_LIMIT:
-            break
-    return _fit(text)
+def _preview(context: AppContext, lang: str, preview: importing.ImportPreview) -> str:
+    # The first errors name the pattern; the rest are counted (a message splits anyway).
+    return import_preview_text(context.services.texts, lang, preview, html=True,
+                               max_errors=MAX_ERRORS)
 
 
 async def on_workbook(update: Update, context: AppContext) -> None:
@@ -379,7 +354,7 @@ async def on_workbook(update: Update, context: AppContext) -> None:
             data_dir=services.config.storage.data_dir, now=services.clock.now())
     keyboard = (import_keyboard(services.texts, actor.language, received.pending_id)
                 if received.pending_id is not None else None)
-    await reply(update, _fit_preview(context, actor.language, received.preview), keyboard)
+    await reply(update, _preview(context, actor.language, received.preview), keyboard)
     raise ApplicationHandlerStop
 
 
@@ -431,7 +406,22 @@ async def on_button(update: Update, context: AppContext) -> None:
         await _make_tasks(update, context, parsed.id)
     elif action == "tno":
         await edit_or_reply(update, t(context, "indicators.tasks.cancelled"))
-    await query.answer()
+    await outgoing.answer(query)
+
+
+async def on_page(update: Update, context: AppContext) -> None:
+    """page:sch:<offset>: another page of the schools to open."""
+    button = await pressed(update, callbacks.PAGE)
+    if button is None:
+        return
+    query, parsed = button
+    actor = actor_of(context)
+    services = context.services
+    async with services.session() as session:
+        found = await schools.choices(session, services.indicators.standards, actor)
+    await edit_or_reply(update, *schools_page(services.texts, actor.language, found,
+                                              parsed.number(0)))
+    await outgoing.answer(query)
 
 
 def register(app: AppType) -> None:
@@ -442,6 +432,8 @@ def register(app: AppType) -> None:
     app.add_handler(CommandHandler("indicators", indicators_command))
     app.add_handler(CallbackQueryHandler(on_button,
                                          pattern=callbacks.pattern(callbacks.INDICATORS)))
+    app.add_handler(CallbackQueryHandler(on_page,
+                                         pattern=callbacks.pattern(callbacks.PAGE, "sch")))
     app.add_handler(MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND
                                    & _EditPrompt(), on_prompt_reply))
     app.add_handler(MessageHandler(WORKBOOK, on_workbook), group=Group.OFFICE_DATA)

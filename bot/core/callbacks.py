@@ -118,13 +118,14 @@ SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
     # tasks: my open tasks · ovd: overdue · veto: one-vote-veto risks · unit / ind: a unit's
     # or an indicator's tasks · pick: tasks to choose for a waiting file (inbox row) ·
     # ev: a task's evidence from the offset on · rku / rkp: quiz standings of units / people
-    # (week or all) · ask: more /ask results · undl: undelivered messages.
+    # (week or all) · ask: more /ask results · undl: undelivered messages · sch: the schools
+    # to open with /school.
     PAGE: {
         "tasks": (OFFSET,), "ovd": (OFFSET,), "veto": (OFFSET,),
         "unit": (ID, OFFSET), "ind": (ID, OFFSET), "pick": (ID, OFFSET), "ev": (ID, OFFSET),
         "rku": (Word(frozenset({"week", "all"})), OFFSET),
         "rkp": (Word(frozenset({"week", "all"})), OFFSET),
-        "ask": (OFFSET,), "undl": (OFFSET,),
+        "ask": (OFFSET,), "undl": (OFFSET,), "sch": (OFFSET,),
     },
 }
 

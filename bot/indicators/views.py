@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import callbacks
 from bot.core.keyboard import MAX_BUTTONS, Button, Keyboard
+from bot.core.paging import Page, page_buttons, page_footer
 from bot.indicators.certification import CheckKind
 from bot.indicators.certify import CertificationView, CheckView
 from bot.indicators.formatting import check_numbers, fixed, num, percent
@@ -241,9 +242,20 @@ def school_keyboard(texts: Texts, lang: str, view: SchoolView) -> Keyboard | Non
                                 ind_cb("edit", view.school.unit_id))]])
 
 
-def schools_keyboard(schools: Sequence[Any]) -> Keyboard:
-    buttons = [Button(s.name[:30], ind_cb("school", s.unit_id)) for s in schools[:MAX_BUTTONS]]
-    return Keyboard.of(buttons[i:i + 2] for i in range(0, len(buttons), 2))
+SCHOOL_PAGE = 10
+
+
+def schools_page(texts: Texts, lang: str, schools: Sequence[Any], offset: int
+                 ) -> tuple[str, Keyboard]:
+    """A page of the schools one may open, two buttons a row, and the way on."""
+    page = Page.at(offset, SCHOOL_PAGE, len(schools))
+    shown = schools[page.offset:page.end]
+    buttons = [Button(s.name[:30], ind_cb("school", s.unit_id)) for s in shown]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(page_buttons(texts, lang, page, lambda at: callbacks.page("sch", at)))
+    text = texts.get(lang, "indicators.school.choose")
+    footer = page_footer(texts, lang, page)
+    return (f"{text}\n{footer}" if footer else text), Keyboard.of(rows)
 
 
 def fields_keyboard(texts: Texts, lang: str, unit_id: int, nine: bool, fields: Sequence[Field],

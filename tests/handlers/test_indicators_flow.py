@@ -87,6 +87,9 @@ async def test_a_principal_sees_and_corrects_only_their_own_school(harness: BotH
 
 async def test_leaders_see_the_county_and_staff_see_nothing_of_it(harness: BotHarness) -> None:
     await _seed(harness)
+    choose = await _say(harness, LEADER, "/school")
+    assert "请选择学校" in choose
+    assert len(harness.request.sent("sendMessage")[-1].buttons()) == 9
     certify = await _say(harness, LEADER, "/certify")
     assert "尚不能通过认定" in certify and "小学综合差异系数 <b>0.66</b>" in certify
     school = await _say(harness, LEADER, "/school 石门镇中心小学")

@@ -149,13 +149,9 @@ def _places(standard: StandardSet, check: Check) -> int:
 
 async def certification_view(session: AsyncSession, standards: Standards, county: County,
                              now: datetime) -> CertificationView:
-    status = None
-    if county.records:
-        inputs = await certification_inputs(session, standards, county)
-        status = certification_status(county.standard, list(county.records), inputs)
-    elif county.year is None:
-        inputs = await certification_inputs(session, standards, county)
-        status = certification_status(county.standard, [], inputs)
+    # Without school figures every coefficient is unknown; the other checks still stand.
+    inputs = await certification_inputs(session, standards, county)
+    status = certification_status(county.standard, list(county.records), inputs)
     links = await repo.links_of(session=session, campaign_id=county.campaign_id)
     checks = status.checks if status is not None else ()
     linked = {c.key: link_for(c.key, links) for c in checks}

@@ -40,11 +40,16 @@ class Standards:
 
     def __init__(self, library: StandardLibrary | None = None) -> None:
         self.library = library or load_library()
+        self._own: dict[str, StandardSet] = {}  # a province's file text → its set
 
     def of(self, settings: IndicatorSettings) -> StandardSet:
-        if settings.standard_yaml:
-            return build_standard_set(parse_yaml(settings.standard_yaml),
-                                      f"{settings.standard_id}.yaml")
+        text = settings.standard_yaml
+        if text:
+            found = self._own.get(text)
+            if found is None:
+                found = build_standard_set(parse_yaml(text), f"{settings.standard_id}.yaml")
+                self._own = {text: found}  # one campaign at a time: keep the latest only
+            return found
         return self.library.standard(settings.standard_id)
 
     def all_with(self, chosen: StandardSet) -> list[StandardSet]:

@@ -192,7 +192,7 @@ def plan_book(book: Book, standard: StandardSet, schools: Sequence[SchoolInfo],
     satisfaction = standard.satisfaction
     for survey in book.survey:
         if satisfaction is not None and satisfaction.groups and survey.group not in satisfaction.groups:
-            plan.errors.append(BookError("survey", survey.row, "A",
+            plan.errors.append(BookError(book.survey_sheet, survey.row, "A",
                                          "indicators.import.err_group_not_in_set",
                                          {"group": survey.group}))
     plan.errors.sort(key=lambda e: (e.sheet != sheet, e.sheet, e.row))

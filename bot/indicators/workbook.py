@@ -406,6 +406,7 @@ class Book:
     year: int
     standard_id: str | None
     school_sheet: str
+    survey_sheet: str = ""
     schools: list[SchoolLine] = field(default_factory=list)
     survey: list[SurveyLine] = field(default_factory=list)
     budgets: list[BudgetLine] = field(default_factory=list)
@@ -554,6 +555,7 @@ def read_book(texts: Texts, data: bytes, resources: Mapping[str, Resource],
                       resources, result)
         survey_title = _find_sheet(book, meta, "survey")
         if survey_title is not None:
+            result.survey_sheet = survey_title
             _read_survey(book[survey_title], result)
         budget_title = _find_sheet(book, meta, "budget")
         if budget_title is not None:

@@ -29,7 +29,9 @@ from bot.indicators.records import Level, Resource
 _SEPARATORS = ",，;；、/|"
 _PLUS = ("增加", "新增", "加", "+")
 _MINUS = ("减少", "减", "-", "−", "–")
-_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+")
+# ASCII digits only (docs/safety.md): full-width ones are folded to ASCII before this, and
+# other scripts' digits (٣, ३) are not numbers here.
+_NUMBER = re.compile(r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|\.[0-9]+")
 _UNITS = sorted(UNIT_WORDS, key=len, reverse=True)
 _LEVELS = sorted(LEVEL_WORDS, key=len, reverse=True)
 MAX_CHANGES = 20
@@ -99,7 +101,7 @@ class _Reader:
 
     def fragment(self) -> str:
         """The not-understood text up to the next number, sign or separator."""
-        match = re.match(r"[^\d+\-−–,，;；、/|.]+", self.rest())
+        match = re.match(r"[^0-9+\-−–,，;；、/|.]+", self.rest())
         return match.group(0) if match else self.rest()[:12]
 
     def pair(self) -> _Pair | None:

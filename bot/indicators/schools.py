@@ -7,6 +7,7 @@ sees none. Every correction goes into the history with who and when.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor
 from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.parsing import shown
 from bot.indicators.balance import (
     Dispersion,
     MinimumCheck,
@@ -406,12 +408,11 @@ def _answer_amount(text: str, resource: Resource) -> Decimal:
         if canonical == resource.unit and cleaned.endswith(fold(word)):
             cleaned, factor = cleaned[: -len(fold(word))], worth
             break
-    try:
-        amount = Decimal(cleaned) * factor
-    except ArithmeticError:
-        raise InvalidInput("indicators.correct.not_number", value=text.strip()[:40]) from None
-    if not amount.is_finite() or amount < 0:
-        raise InvalidInput("indicators.correct.not_number", value=text.strip()[:40])
+    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", cleaned) is None:  # ASCII digits, folded
+        raise InvalidInput("indicators.correct.not_number", value=shown(text))
+    amount = Decimal(cleaned) * factor
+    if amount < 0:
+        raise InvalidInput("indicators.correct.not_number", value=shown(text))
     if is_count(resource) and amount != amount.to_integral_value():
         raise InvalidInput("indicators.correct.not_whole", name=resource.name,
                            value=f"{amount:f}")

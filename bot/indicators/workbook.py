@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from bot.core.errors import InvalidInput
+from bot.core.parsing import fold as ascii_fold
 from bot.indicators.data import SchoolInfo
 from bot.indicators.formatting import num
 from bot.indicators.names import (
@@ -472,7 +473,8 @@ class _Meta:
                 self.columns.setdefault(str(cells[1]), {})[int(cells[2])] = str(cells[3])
 
 
-_YEAR = re.compile(r"(19|20)\d{2}")
+_YEAR = re.compile(r"(19|20)[0-9]{2}")
+_NUMBER_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def _find_sheet(book: Any, meta: _Meta, key: str) -> str | None:
@@ -499,12 +501,16 @@ class _Cells:
         if isinstance(value, bool) or isinstance(value, datetime | date):
             self.error(row, column, "indicators.book.err_not_number", value=_text(value))
             return None
+        text = str(value) if isinstance(value, int | float | Decimal) else \
+            ascii_fold(str(value)).strip().replace(",", "").replace("，", "")
         try:
-            amount = Decimal(str(value).strip().replace(",", "").replace("，", ""))
+            amount = Decimal(text)
         except InvalidOperation:
-            self.error(row, column, "indicators.book.err_not_number", value=_text(value))
-            return None
-        if not amount.is_finite():
+            amount = None
+        # ASCII digits only (docs/safety.md): Decimal() would take ٣ or ३ as well.
+        if amount is None or not amount.is_finite() or (
+                not isinstance(value, int | float | Decimal)
+                and _NUMBER_TEXT.fullmatch(text) is None):
             self.error(row, column, "indicators.book.err_not_number", value=_text(value))
             return None
         if amount < 0:

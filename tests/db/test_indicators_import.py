@@ -118,6 +118,9 @@ async def test_row_errors_are_all_named_and_nothing_is_written(services: Service
         ("城北新区小学", "小学"): {"students": 100},
         ("白云乡九年一贯制学校", "小学部"): {"students": 260},
         ("青岚县第一中学", "初中"): {"students": 1500, "computers": 12.5},
+        # Typed as text: full-width digits are read, another script's digits are not.
+        ("石门镇马坪小学", "小学"): {"students": "８６"},
+        ("白云乡岭上小学", "小学"): {"students": "٤٢"},
     })
     office = await _office(services)
     async with services.session() as s:
@@ -135,7 +138,9 @@ async def test_row_errors_are_all_named_and_nothing_is_written(services: Service
         ("indicators.import.err_unknown_school", "城北新区小学"),
         ("indicators.import.err_both_parts", "白云乡九年一贯制学校"),
         ("indicators.book.err_not_whole", "12.5"),
+        ("indicators.book.err_not_number", "٤٢"),
     }, received.preview.errors
+    assert not any(e.params.get("school") == "石门镇马坪小学" for e in received.preview.errors)
     # Each error names the row the office must fix.
     negative = next(e for e in received.preview.errors
                     if e.message_id == "indicators.book.err_negative")

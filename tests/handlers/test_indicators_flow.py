@@ -137,6 +137,10 @@ async def test_a_correction_is_recorded_with_who_and_when(harness: BotHarness) -
     quoted = Message(prompt_id, datetime.now(UTC), Chat(PRINCIPAL, Chat.PRIVATE),
                      from_user=bot, text=prompt.text)
     harness.request.clear()
+    await harness.process(harness.updates.text(harness.updates.user(PRINCIPAL), "١٣٥٠٠",
+                                               reply_to_message=quoted))
+    assert "不是有效的数值" in harness.request.last_text()  # the prompt still waits
+    harness.request.clear()
     await harness.process(harness.updates.text(harness.updates.user(PRINCIPAL), "13,500本",
                                                reply_to_message=quoted))
     assert "图书 12,000 → <b>13,500</b> 册" in harness.request.last_text()

@@ -82,6 +82,9 @@ def test_changes_are_read(text: str, expected: list[tuple[object, ...]]) -> None
         ("白云乡九年一贯制学校 专任教师 +3", "indicators.parse.level_needed", "专任教师"),
         ("青岚县实验小学 初中部 图书 +3", "indicators.parse.no_such_part", "初中"),
         ("石门镇中心小学 图书 +0", "indicators.parse.zero", "图书"),
+        # Digits of other scripts are not numbers (full-width ones are, folded first).
+        ("石门镇中心小学 图书 +٣٠٠", "indicators.parse.no_number", "图书"),
+        ("石门镇中心小学 图书 +३००", "indicators.parse.no_number", "图书"),
     ],
 )
 def test_bad_input_gets_an_error_that_names_the_problem(text: str, message_id: str,

@@ -22,7 +22,8 @@ from telegram.ext import (
 )
 
 from bot.core import callbacks
-from bot.core.errors import InvalidInput
+from bot.core.access import require_admin
+from bot.core.errors import InvalidInput, PermissionDenied
 from bot.core.parsing import task_id_in
 from bot.indicators import certify, importing, planning, schools
 from bot.indicators.charts import coefficient_figure, minimum_figure
@@ -218,6 +219,7 @@ async def whatif_command(update: Update, context: AppContext) -> None:
 async def _plan(update: Update, context: AppContext) -> None:
     actor = actor_of(context)
     services = context.services
+    certify.require_leader(actor)  # before saying it is working on it
     await reply(update, t(context, "indicators.plan.working"))
     async with services.session() as session:
         view = await planning.make_plan(session, services.indicators.standards, actor,
@@ -273,7 +275,7 @@ async def indicators_command(update: Update, context: AppContext) -> None:
     """/indicators [template [year] | standard <id>]: the office's data tools."""
     actor = actor_of(context)
     if not actor.is_admin:
-        raise InvalidInput("indicators.office_only")
+        raise PermissionDenied("indicators.office_only")
     args = command_args(context)
     action = args[0].lower() if args else ""
     if action in ("template", "模板"):
@@ -405,6 +407,7 @@ async def on_button(update: Update, context: AppContext) -> None:
     elif action == "tok":
         await _make_tasks(update, context, parsed.id)
     elif action == "tno":
+        require_admin(actor_of(context))
         await edit_or_reply(update, t(context, "indicators.tasks.cancelled"))
     await outgoing.answer(query)
 

@@ -3,14 +3,19 @@ and a clear error naming what was not understood."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
 
 from bot.core.errors import InvalidInput
 from bot.indicators.names import Vocabulary, resources_of
 from bot.indicators.parsing import SchoolName, parse_changes, parse_corrections
 from bot.indicators.records import Level
+from bot.indicators.workbook import read_book
 from bot.texts import Texts
 from tests.unit.indicator_factories import library
 
@@ -111,3 +116,54 @@ def test_a_correction_sets_figures_of_the_default_school() -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_corrections("图书 500", _vocabulary(), SCHOOLS, None)
     assert caught.value.message_id == "indicators.parse.no_school"
+
+
+# Whatever is typed: the parsers answer with figures or their own refusal, nothing else.
+_TRICKY = ("0123456789０１２３４５６７８９²³٣३+-−＋,.，；; 万元m²㎡台册人间"
+           "石门镇中心小学白云乡九年一贯制学校初中部图书计算机教学及辅助用房生均图书册数books")
+_typed = st.text(alphabet=st.sampled_from(_TRICKY), max_size=40) | st.text(max_size=40)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(_typed)
+def test_what_if_input_of_anything_is_read_or_refused(text: str) -> None:
+    vocabulary = _vocabulary()
+    for corrections in (False, True):
+        try:
+            found = (parse_corrections(text, vocabulary, SCHOOLS, SCHOOLS[0]) if corrections
+                     else parse_changes(text, vocabulary, SCHOOLS))
+        except InvalidInput:
+            continue
+        assert found
+        for item in found:
+            assert item.amount.is_finite() and item.unit_id in {s.unit_id for s in SCHOOLS}
+            assert all(ch in "0123456789.-" for ch in str(item.amount))
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
+                 st.floats(allow_nan=False, allow_infinity=False),
+                 # What a worksheet can hold: no control characters.
+                 st.text(alphabet=st.sampled_from(_TRICKY), max_size=24)
+                 | st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=24)))
+def test_a_workbook_cell_of_anything_is_a_figure_or_a_row_error(value: object) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "学校数据"
+    sheet.cell(row=1, column=1, value="青岚县 2026 学年")
+    sheet.cell(row=3, column=1, value="学校")
+    sheet.cell(row=3, column=3, value="在校生数（人）")
+    sheet.cell(row=3, column=4, value="图书（册）")
+    sheet.cell(row=4, column=1, value="石门镇中心小学")
+    sheet.cell(row=4, column=2, value="小学")
+    sheet.cell(row=4, column=3, value=640)
+    sheet.cell(row=4, column=4, value=value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    read = read_book(Texts.load(), buffer.getvalue(), resources_of(library().sets.values()), [])
+    books = read.schools[0].amounts.get("books") if read.schools else None
+    if books is None:
+        return  # blank, or refused with a row error
+    assert books.is_finite() and books >= 0 and books == books.to_integral_value()
+    assert not read.errors

@@ -18,15 +18,15 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError, model_validator
 
 from bot.core.errors import InvalidInput
-from bot.indicators.standards import (
+from bot.indicators.standards import Source
+from bot.indicators.standards.files import (
+    FileModel,
     FileProblem,
     Ident,
     Positive,
-    Source,
     SourceModel,
     StandardFileError,
     Text,
-    _Model,
     problems_of,
     read_yaml,
 )
@@ -35,7 +35,7 @@ from bot.indicators.status import State
 BUILTIN_SHEETS = Path(__file__).resolve().parent / "sheets"
 
 
-class DeductionModel(_Model):
+class DeductionModel(FileModel):
     id: Ident
     text: Text
     points: Positive | None = None
@@ -51,20 +51,20 @@ class DeductionModel(_Model):
         return self
 
 
-class ItemModel(_Model):
+class ItemModel(FileModel):
     id: Ident
     text: Text
     points: Positive
     deductions: list[DeductionModel] = Field(default_factory=list)
 
 
-class SectionModel(_Model):
+class SectionModel(FileModel):
     id: Ident
     name: Text
     items: Annotated[list[ItemModel], Field(min_length=1)]
 
 
-class SheetModel(_Model):
+class SheetModel(FileModel):
     id: Ident
     version: Annotated[int, Field(gt=0)]
     title: Text

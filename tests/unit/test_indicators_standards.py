@@ -193,7 +193,8 @@ def test_library_checks_sheet_references(tmp_path: Path) -> None:
 # importing, certify, schools, planning, …) read and write the database.
 CORE_MODULES = ("balance", "certification", "formatting", "funding", "library", "names",
                 "numbers", "parsing", "planner", "records", "satisfaction", "scoring", "status",
-                "whatif", "standards/__init__")
+                "whatif", "standards/__init__", "standards/files", "standards/loading",
+                "standards/schema", "standards/sets")
 
 
 def test_the_indicator_core_imports_no_telegram_handlers_or_database() -> None:

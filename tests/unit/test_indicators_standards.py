@@ -192,9 +192,10 @@ def test_library_checks_sheet_references(tmp_path: Path) -> None:
 # The pure core: computed from plain records. The feature's services around it (data,
 # importing, certify, schools, planning, …) read and write the database.
 CORE_MODULES = ("balance", "certification", "formatting", "funding", "library", "names",
-                "numbers", "parsing", "planner", "records", "satisfaction", "scoring", "status",
-                "whatif", "standards/__init__", "standards/files", "standards/loading",
-                "standards/schema", "standards/sets")
+                "numbers", "parsing", "records", "satisfaction", "scoring", "status", "whatif",
+                "planner/__init__", "planner/bounds", "planner/improvements", "planner/plan",
+                "planner/search", "planner/state", "standards/__init__", "standards/files",
+                "standards/loading", "standards/schema", "standards/sets")
 
 
 def test_the_indicator_core_imports_no_telegram_handlers_or_database() -> None:

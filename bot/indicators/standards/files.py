@@ -102,4 +102,3 @@ class SourceModel(FileModel):
     seed: str = ""
     url: str = ""
     notes: str = ""
-

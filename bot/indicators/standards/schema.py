@@ -95,4 +95,3 @@ class StandardSetModel(FileModel):
     core_standards: CoreStandardsModel | None = None
     scope: ScopeModel = ScopeModel()
     vetoes: list[VetoModel] = Field(default_factory=list)
-

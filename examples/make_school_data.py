@@ -21,7 +21,7 @@ from bot.indicators.data import SchoolInfo
 from bot.indicators.library import load_library
 from bot.indicators.names import resources_of
 from bot.indicators.standards import load_standard_set
-from bot.indicators.workbook import BookSpec, write_book
+from bot.indicators.workbook.writing import BookSpec, write_book
 from bot.texts import Texts
 from db.models import FigurePart, SchoolLevel
 

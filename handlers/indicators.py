@@ -51,7 +51,7 @@ from bot.indicators.views import (
     tasks_preview_text,
     whatif_text,
 )
-from bot.indicators.workbook import is_county_book
+from bot.indicators.workbook.reading import is_county_book
 from bot.reports.charts import ChartStyle, find_cjk_font, render_png
 from db.models import SchoolLevel
 from handlers import outgoing

@@ -35,7 +35,9 @@ from bot.indicators.names import STUDENTS, fold
 from bot.indicators.records import Resource
 from bot.indicators.scoring import ScoringSheet
 from bot.indicators.standards import StandardSet
-from bot.indicators.workbook import Book, BookError, SchoolLine, check_line, read_book
+from bot.indicators.workbook.book import Book, BookError, SchoolLine
+from bot.indicators.workbook.reading import read_book
+from bot.indicators.workbook.validation import check_line
 from bot.texts import Texts
 from db.models import FigurePart, IndicatorImport, SchoolLevel
 from db.repositories import evidence as evidence_repo

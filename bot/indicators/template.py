@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor, require_admin
 from bot.indicators.data import Standards, figures_of, school_infos, settings_for
-from bot.indicators.workbook import BookSpec, write_book
+from bot.indicators.workbook.writing import BookSpec, write_book
 from bot.texts import Texts
 from db.models import UnitKind
 from db.repositories import campaigns as campaigns_repo

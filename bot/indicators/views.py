@@ -22,7 +22,8 @@ from bot.indicators.records import Level, Resource
 from bot.indicators.schools import PARTS, Corrected, Field, SchoolView, amount_needed
 from bot.indicators.standards import SetKind
 from bot.indicators.status import State
-from bot.indicators.workbook import BookError, part_label
+from bot.indicators.workbook.book import BookError
+from bot.indicators.workbook.layout import part_label
 from bot.texts import Markup, Texts
 from db.models import FigurePart, SchoolLevel
 

@@ -15,7 +15,7 @@ from bot.core.errors import InvalidInput
 from bot.indicators.names import Vocabulary, resources_of
 from bot.indicators.parsing import SchoolName, parse_changes, parse_corrections
 from bot.indicators.records import Level
-from bot.indicators.workbook import read_book
+from bot.indicators.workbook.reading import read_book
 from bot.texts import Texts
 from tests.unit.indicator_factories import library
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from bot.indicators.workbook import FIRST_ROW, META
+from bot.indicators.workbook.layout import FIRST_ROW, META
 from bot.services import Services
 from bot.tables.setup import apply_setup, load_setup
 

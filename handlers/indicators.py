@@ -25,7 +25,7 @@ from bot.core import callbacks
 from bot.core.access import require_admin
 from bot.core.errors import InvalidInput, PermissionDenied
 from bot.core.parsing import task_id_in
-from bot.indicators import certify, importing, planning, schools
+from bot.indicators import certify, corrections, importing, planning, schools
 from bot.indicators.charts import coefficient_figure, minimum_figure
 from bot.indicators.names import fold
 from bot.indicators.settings import choose_standard
@@ -138,8 +138,8 @@ async def school_command(update: Update, context: AppContext) -> None:
         await _show_school(update, context, name=text)
         return
     async with services.session() as session:
-        corrected = await schools.correct(session, standards, actor, text,
-                                          now=services.clock.now())
+        corrected = await corrections.correct(session, standards, actor, text,
+                                              now=services.clock.now())
     await reply(update, corrected_text(services.texts, actor.language, corrected))
 
 
@@ -147,8 +147,8 @@ async def _edit_fields(update: Update, context: AppContext, unit_id: int) -> Non
     actor = actor_of(context)
     services = context.services
     async with services.session() as session:
-        school, found, order = await schools.fields(session, services.indicators.standards,
-                                                    actor, unit_id)
+        school, found, order = await corrections.fields(
+            session, services.indicators.standards, actor, unit_id)
     nine = school.level is SchoolLevel.NINE_YEAR
     await reply(update, t(context, "indicators.school.pick_field", school=school.name),
                 fields_keyboard(services.texts, actor.language, unit_id, nine, found, order))
@@ -159,8 +159,8 @@ async def _ask_field(update: Update, context: AppContext, unit_id: int, part_ind
     actor = actor_of(context)
     services = context.services
     async with services.session() as session:
-        school, field, year = await schools.ask(session, services.indicators.standards, actor,
-                                                unit_id, part_index, field_index)
+        school, field, year = await corrections.ask(
+            session, services.indicators.standards, actor, unit_id, part_index, field_index)
     nine = school.level is SchoolLevel.NINE_YEAR
     sent = await reply(update, prompt_text(services.texts, actor.language, school.name,
                                            field.part, nine, field.resource, field.amount),
@@ -168,10 +168,10 @@ async def _ask_field(update: Update, context: AppContext, unit_id: int, part_ind
     if sent is None:
         return  # given up (network): no prompt to answer
     async with services.session() as session:
-        await schools.remember_prompt(session, actor, unit_id=unit_id, year=year,
-                                      part=field.part, resource_id=field.resource.id,
-                                      chat_id=sent.chat_id, message_id=sent.message_id,
-                                      now=services.clock.now())
+        await corrections.remember_prompt(session, actor, unit_id=unit_id, year=year,
+                                          part=field.part, resource_id=field.resource.id,
+                                          chat_id=sent.chat_id, message_id=sent.message_id,
+                                          now=services.clock.now())
 
 
 class _EditPrompt(filters.MessageFilter):
@@ -191,7 +191,7 @@ async def on_prompt_reply(update: Update, context: AppContext) -> None:
     actor = actor_of(context)
     services = context.services
     async with services.session() as session:
-        corrected = await schools.answer_prompt(
+        corrected = await corrections.answer_prompt(
             session, services.indicators.standards, actor, chat_id=message.chat_id,
             message_id=message.reply_to_message.message_id, text=message.text,
             now=services.clock.now())

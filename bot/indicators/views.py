@@ -13,13 +13,14 @@ from bot.core.keyboard import MAX_BUTTONS, Button, Keyboard
 from bot.core.paging import Page, page_buttons, page_footer
 from bot.indicators.certification import CheckKind
 from bot.indicators.certify import CertificationView, CheckView
+from bot.indicators.corrections import PARTS, Corrected, Field
 from bot.indicators.formatting import check_numbers, fixed, num, percent
 from bot.indicators.importing import ImportPreview, ImportResult
 from bot.indicators.names import resource_label, resource_name
 from bot.indicators.planner import Outcome, TargetKind
 from bot.indicators.planning import PlannedTask, PlanView, TasksPreview, WhatIfView
 from bot.indicators.records import Level, Resource
-from bot.indicators.schools import PARTS, Corrected, Field, SchoolView, amount_needed
+from bot.indicators.schools import SchoolView, amount_needed
 from bot.indicators.standards import SetKind
 from bot.indicators.status import State
 from bot.indicators.workbook.book import BookError

@@ -30,27 +30,30 @@ from bot.indicators.charts import coefficient_figure, minimum_figure
 from bot.indicators.names import fold
 from bot.indicators.settings import choose_standard
 from bot.indicators.template import template_for
-from bot.indicators.views import (
-    certify_keyboard,
-    certify_text,
-    corrected_text,
-    fields_keyboard,
+from bot.indicators.views.certify import certify_keyboard, certify_text
+from bot.indicators.views.importing import (
     import_keyboard,
     import_preview_text,
     import_result_text,
+)
+from bot.indicators.views.plan import (
     plan_keyboard,
     plan_text,
     planned_description,
     planned_title,
+    tasks_done_text,
+    tasks_keyboard,
+    tasks_preview_text,
+)
+from bot.indicators.views.school import (
+    corrected_text,
+    fields_keyboard,
     prompt_text,
     school_keyboard,
     school_text,
     schools_page,
-    tasks_done_text,
-    tasks_keyboard,
-    tasks_preview_text,
-    whatif_text,
 )
+from bot.indicators.views.whatif import whatif_text
 from bot.indicators.workbook.reading import is_county_book
 from bot.reports.charts import ChartStyle, find_cjk_font, render_png
 from db.models import SchoolLevel

@@ -21,7 +21,8 @@ from bot.indicators.questions import refresh_questions
 from bot.indicators.sample import SAMPLE
 from bot.indicators.settings import choose_standard
 from bot.indicators.template import county_book
-from bot.indicators.views import certify_text, import_preview_text, import_result_text
+from bot.indicators.views.certify import certify_text
+from bot.indicators.views.importing import import_preview_text, import_result_text
 from bot.services import Services, build_services
 
 _TAG = re.compile(r"<[^>]+>")

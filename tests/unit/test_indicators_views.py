@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core import callbacks
 from bot.indicators.data import SchoolInfo
-from bot.indicators.views import schools_page
+from bot.indicators.views.school import schools_page
 from bot.texts import Texts
 from db.models import SchoolLevel
 

@@ -85,6 +85,18 @@ async def test_a_principal_sees_and_corrects_only_their_own_school(harness: BotH
     assert "只能查看和修改本校" in alert.params["text"]
 
 
+async def test_an_indicator_button_nobody_knows_is_answered_without_effect(
+        harness: BotHarness) -> None:
+    """Each concern claims its own `ind:` actions; a press none of them claims (an action
+    from an older version, a malformed id) still stops the client's spinner, and nothing
+    else happens."""
+    await _seed(harness)
+    for data in ("ind:gone:1", "ind:school:x", "ind:field:1", "ind:"):
+        await _press(harness, OFFICE, data)
+        assert [c.method for c in harness.request.calls] == ["answerCallbackQuery"], data
+        assert "text" not in harness.request.calls[0].params, data
+
+
 async def test_leaders_see_the_county_and_staff_see_nothing_of_it(harness: BotHarness) -> None:
     await _seed(harness)
     choose = await _say(harness, LEADER, "/school")

@@ -57,8 +57,8 @@ DEFAULT_PORT = 8765
 DB_FILE = "demo.db"
 # Written into the SQLite header (`PRAGMA user_version`) once a first run has finished
 # seeding, so a database of an older demo, or one left half-built, is never taken for
-# the user's own.
-SEED_FORMAT = 1
+# the user's own. 2: the county's indicator data is part of the seed.
+SEED_FORMAT = 2
 STALE_CHAT = "the chat belonged to an earlier run of the demo"
 
 

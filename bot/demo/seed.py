@@ -5,8 +5,10 @@ users, then replays the history that `bot.demo.story` plans — starts, progress
 evidence photos uploaded, submitted, approved or rejected, tasks blocked. Each step goes
 through the service the bot itself calls for it (the import, `bot.tasks.service`, the
 evidence upload and review services), on a frozen clock set to the step's moment, so the
-task history and the evidence store are what real use would have left behind. Three
-weeks of quiz practice follow, scheduled by the bot's own FSRS (`bot.demo.practice`).
+task history and the evidence store are what real use would have left behind. The
+county's indicator data (`examples/school-data.xlsx`) is imported on the first morning,
+as the office would. Three weeks of quiz practice follow, scheduled by the bot's own FSRS
+(`bot.demo.practice`), over the shipped bank and the questions drawn from the figures.
 """
 
 from __future__ import annotations
@@ -212,7 +214,6 @@ async def _practise(services: Services, today: date, rng: random.Random) -> int:
     # Without fuzzing FSRS schedules the same way every time: one date, one history.
     srs = Srs(Scheduler(enable_fuzzing=False))
     async with services.db.session() as session:
-        await bank.load_starter_if_empty(session)
         people = [(p.id, p.role) for p in await people_repo.linked_persons(session=session)]
         questions = sorted(await quiz_repo.all_questions(session=session),
                            key=lambda q: (q.difficulty, q.key))
@@ -249,6 +250,14 @@ async def seed_demo(config: AppConfig, sample: Sample, today: date) -> Seeded:
                 actor_id=office[0], now=clock.now(),
             )
             await link_roster(session)
+        if config.quiz.load_starter_bank:
+            # Before the county's figures: the questions drawn from them join the shipped
+            # bank, which is only ever loaded into an empty one.
+            async with services.db.session() as session:
+                await bank.load_starter_if_empty(session)
+        # The county's school figures, survey, budgets and self-assessment, reported at the
+        # start of the campaign: the leaders' first /summary opens with the certification.
+        await services.indicators.load_sample()
         async with services.db.session() as session:
             campaign = await campaigns_repo.active_campaign(session=session)
             if campaign is None:

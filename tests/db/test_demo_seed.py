@@ -111,7 +111,9 @@ async def test_the_leaders_first_summary_opens_with_the_certification(seeded: Se
     lines = [line for line in text.split("\n") if line.strip()]
     opening = next(n for n, line in enumerate(lines) if "评估认定" in line)
     assert opening <= 3, lines[:6]  # after the title, the countdown and the phase
-    assert "尚不能通过" in lines[opening] and "一票否决" in lines[opening + 1]
+    # The verdict on a line of its own, the school year and the standard under it.
+    assert lines[opening].endswith("评估认定：尚不能通过</b>"), lines[opening]
+    assert lines[opening + 1].startswith("2026 学年 · ") and "一票否决" in lines[opening + 2]
     assert text.index("小学综合差异系数") < text.index("完成率")
 
 

@@ -25,7 +25,14 @@ from bot.indicators.numbers import round_half_up
 from bot.indicators.records import Level
 from bot.indicators.schools import minimum_checks
 from bot.indicators.standards import SetKind
-from bot.quiz.bank import Bank, ImportResult, IndicatorSpec, QuestionSpec, import_bank
+from bot.quiz.bank import (
+    FROM_DATA,
+    Bank,
+    ImportResult,
+    IndicatorSpec,
+    QuestionSpec,
+    import_bank,
+)
 from db.models import QuestionKind
 from db.repositories import indicators as repo
 
@@ -69,7 +76,7 @@ def build_questions(county: County, codes: dict[str, str]) -> list[QuestionSpec]
     standard = county.standard
     balance = county_balance(standard, list(county.records))
     year = county.year
-    source = f"indicators:{year}"
+    source = f"{FROM_DATA}{year}"
     questions: list[QuestionSpec] = []
 
     def topic(key: str) -> str:

@@ -38,7 +38,11 @@ from db.models import Indicator, Question, QuestionKind
 from db.repositories import people as people_repo
 from db.repositories import quiz as quiz_repo
 
+# The source of the questions drawn from a county's own figures: "indicators:<school year>".
+FROM_DATA = "indicators:"
+
 __all__ = [
+    "FROM_DATA",
     "CSV_COLUMNS", "MAX_EXPLANATION", "MAX_OPTION", "MAX_OPTIONS", "MAX_QUESTION",
     "NEAR_DUPLICATE", "STARTER_BANK", "Bank", "BankInvalid", "ImportResult", "IndicatorSpec",
     "QuestionSpec", "RowError", "current_bank", "import_bank", "import_file",
@@ -146,8 +150,12 @@ async def import_file(session: AsyncSession, name: str, content: str) -> ImportR
 
 
 async def load_starter_if_empty(session: AsyncSession, path: Path = STARTER_BANK) -> ImportResult | None:
-    """The shipped bank, the first time the product starts with an empty bank."""
-    if await quiz_repo.count_questions(session=session) > 0:
+    """The shipped bank, the first time the product starts with an empty bank.
+
+    Questions drawn from the county's own figures do not count: an office that imports
+    its data before the bot first starts still gets the shipped bank.
+    """
+    if await quiz_repo.count_questions(session=session, except_source=FROM_DATA) > 0:
         return None
     content = await asyncio.to_thread(path.read_text, encoding="utf-8")
     return await import_file(session, path.name, content)

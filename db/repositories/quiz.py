@@ -25,8 +25,12 @@ async def all_questions(*, session: AsyncSession) -> Sequence[Question]:
     return (await session.execute(select(Question).order_by(Question.key))).scalars().all()
 
 
-async def count_questions(*, session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count(Question.id)))).scalar_one())
+async def count_questions(*, session: AsyncSession, except_source: str | None = None) -> int:
+    """How many questions; `except_source` leaves out those whose source starts with it."""
+    stmt = select(func.count(Question.id))
+    if except_source is not None:
+        stmt = stmt.where(~Question.source.startswith(except_source, autoescape=True))
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def get_question(*, session: AsyncSession, question_id: int) -> Question | None:

@@ -15,7 +15,7 @@ from bot.quiz import session as quiz
 from bot.quiz.bank import BankInvalid
 from bot.quiz.srs import POLL_KINDS, Srs, pick_next, record_answer
 from bot.services import Services
-from db.models import Indicator, Question, QuizCard, SessionKind
+from db.models import Indicator, Question, QuestionKind, QuizCard, SessionKind
 from db.repositories import quiz as quiz_repo
 from tests.conftest import DEFAULT_NOW
 from tests.utils import factories as f
@@ -33,6 +33,23 @@ async def test_the_starter_bank_loads_once_with_its_indicators(services: Service
         archive = (await s.execute(select(Indicator).where(Indicator.code == "DA"))).scalar_one()
         parent = await s.get(Indicator, archive.parent_id)
         assert parent is not None and parent.code == "GZ" and archive.veto
+
+
+async def test_questions_from_the_countys_figures_do_not_keep_the_starter_bank_out(
+    services: Services,
+) -> None:
+    spec = quiz_bank.QuestionSpec(
+        key="data-2025-1", kind=QuestionKind.SINGLE, indicator="SJ", difficulty=1,
+        text="我县小学综合差异系数是多少？", options=("0.66", "0.55"), correct=(0,),
+        source=f"{quiz_bank.FROM_DATA}2025",
+    )
+    bank = quiz_bank.Bank((quiz_bank.IndicatorSpec("SJ", "县域数据"),), (spec,))
+    async with services.session() as s:
+        await quiz_bank.import_bank(s, bank)
+    async with services.session() as s:
+        result = await quiz_bank.load_starter_if_empty(s)
+        assert result is not None and result.questions_created >= 100
+        assert await quiz_bank.load_starter_if_empty(s) is None
 
 
 async def test_a_broken_bank_imports_nothing(services: Services) -> None:

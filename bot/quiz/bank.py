@@ -42,12 +42,32 @@ from db.repositories import quiz as quiz_repo
 FROM_DATA = "indicators:"
 
 __all__ = [
+    "CSV_COLUMNS",
     "FROM_DATA",
-    "CSV_COLUMNS", "MAX_EXPLANATION", "MAX_OPTION", "MAX_OPTIONS", "MAX_QUESTION",
-    "NEAR_DUPLICATE", "STARTER_BANK", "Bank", "BankInvalid", "ImportResult", "IndicatorSpec",
-    "QuestionSpec", "RowError", "current_bank", "import_bank", "import_file",
-    "known_indicator_codes", "load_starter_if_empty", "near_duplicates", "parse_csv",
-    "parse_file", "parse_yaml", "similarity", "to_csv", "to_yaml",
+    "MAX_EXPLANATION",
+    "MAX_OPTION",
+    "MAX_OPTIONS",
+    "MAX_QUESTION",
+    "NEAR_DUPLICATE",
+    "STARTER_BANK",
+    "Bank",
+    "BankInvalid",
+    "ImportResult",
+    "IndicatorSpec",
+    "QuestionSpec",
+    "RowError",
+    "current_bank",
+    "import_bank",
+    "import_file",
+    "known_indicator_codes",
+    "load_starter_if_empty",
+    "near_duplicates",
+    "parse_csv",
+    "parse_file",
+    "parse_yaml",
+    "similarity",
+    "to_csv",
+    "to_yaml",
 ]
 
 # Near duplicates -------------------------------------------------------------------------

@@ -17,6 +17,13 @@ _KIND_HINTS = (
 )
 
 
+def indicator_label(code: str, name: str) -> str:
+    """"C3 图书配备", or just "C3" when the indicator has no name of its own (a table that
+    names only the code stores the code as its name)."""
+    name = name.strip()
+    return code if not name or name == code else f"{code} {name}"
+
+
 def guess_unit_kind(name: str) -> UnitKind:
     """A reasonable first guess from the name; the office can correct it later."""
     for hint, kind in _KIND_HINTS:

@@ -39,6 +39,7 @@ from bot.reminders.policy import (
     next_time,
     plan_task,
 )
+from bot.reminders.settings import SETTINGS_WORDS
 from bot.reminders.views import escalation, owner_reminder
 from bot.tasks.service import load_task
 from db.models import OutboxMessage, Person, ReminderCursor, Task
@@ -55,7 +56,7 @@ RECONCILE_EVERY = timedelta(minutes=10)
 class Reminders:
     """The reminders feature: cursors, sweeps and the jobs that run them."""
 
-    commands = (CommandSpec("settings", "reminders.cmd.settings", ALL_ROLES),)
+    commands = (CommandSpec("settings", "reminders.cmd.settings", ALL_ROLES, SETTINGS_WORDS),)
 
     def __init__(self, core: Core, outbox: Outbox) -> None:
         self.core = core
@@ -164,7 +165,8 @@ class Reminders:
                 return 0
         lang = person.language if person else texts.default
         if planned.kind == "escalate":
-            text, markup = escalation(texts, lang, task, planned, zone, with_button=bool(person))
+            text, markup = escalation(texts, lang, task, planned, now, zone,
+                                      with_button=bool(person))
             kind = "reminder.escalate"
         else:
             text, markup = owner_reminder(texts, lang, task, planned, now, zone)

@@ -10,6 +10,7 @@ from bot.core import callbacks
 from bot.core.deadlines import urgency
 from bot.core.keyboard import Button, Keyboard
 from bot.core.paging import Page, page_buttons, page_footer
+from bot.core.roster import indicator_label
 from bot.core.textfit import clip
 from bot.texts import Markup, Texts
 from db.models import Task, TaskStatus
@@ -43,7 +44,8 @@ def task_card(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo
     indicator = ""
     if task.indicator is not None:
         key = "task.indicator_veto" if task.indicator.veto else "task.indicator"
-        indicator = texts.get(lang, key, code=task.indicator.code, name=task.indicator.name)
+        indicator = texts.get(lang, key, indicator=indicator_label(task.indicator.code,
+                                                                   task.indicator.name))
     lines = [
         texts.get(lang, "task.card_title", id=task.id, title=task.title),
         texts.get(lang, "task.unit", unit=task.unit.name if task.unit else "—"),

@@ -18,6 +18,7 @@ from bot.core import callbacks
 from bot.core.errors import InvalidInput
 from bot.quiz import reminders as quiz_reminders
 from bot.quiz import session as quiz
+from bot.quiz.feature import REVIEWTIME_WORDS
 from bot.quiz.session import PollPlan
 from bot.quiz.views import poll_keyboard
 from bot.services import Services
@@ -177,7 +178,7 @@ async def reviewtime_command(update: Update, context: AppContext) -> None:
             await reply(update, t(context, "quiz.reviewtime.current",
                                   time=current.strftime("%H:%M")))
         return
-    off = args[0].lower() in ("off", "关闭", "关")
+    off = REVIEWTIME_WORDS.canonical(args[0]) == "off"
     at = None if off else quiz_reminders.parse_time(args[0])
     if not off and at is None:
         raise InvalidInput("quiz.reviewtime.bad_time")

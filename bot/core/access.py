@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,18 @@ async def actor_for(*, session: AsyncSession, person: Person) -> Actor:
 async def actor_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Actor | None:
     person = await people_repo.person_by_telegram_id(session=session, telegram_id=telegram_id)
     return None if person is None else await actor_for(session=session, person=person)
+
+
+async def languages_of(
+    *, session: AsyncSession, telegram_ids: Sequence[int], default: str
+) -> dict[int, str]:
+    """Each account's reading language: the linked person's own, else `default`."""
+    found = {telegram_id: default for telegram_id in telegram_ids}
+    for telegram_id in telegram_ids:
+        person = await people_repo.person_by_telegram_id(session=session, telegram_id=telegram_id)
+        if person is not None:
+            found[telegram_id] = person.language
+    return found
 
 
 def require_role(actor: Actor, *roles: Role) -> None:

@@ -34,7 +34,7 @@ class Markup(str):
 class Label:
     """A parameter that is itself a catalog text, rendered in the reader's language."""
 
-    __slots__ = ("text_id", "params")
+    __slots__ = ("params", "text_id")
 
     def __init__(self, text_id: str, /, **params: Any) -> None:
         self.text_id = text_id

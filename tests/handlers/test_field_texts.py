@@ -162,3 +162,19 @@ async def test_the_office_hears_of_an_undelivered_message_in_words(
     listing = harness.request.last_text()
     assert "领导小组群" in listing and "督办提醒" in listing and "机器人已不在该群中" in listing
     assert "reminder.escalate" not in listing and str(LEADERS_CHAT) not in listing
+
+
+async def test_a_person_in_english_mode_gets_errors_in_english(harness: BotHarness) -> None:
+    """The usage texts came back in Chinese to a person who chose English, when their
+    Telegram client is set to Chinese: errors were answered in the client's language."""
+    async with harness.services.session() as s:
+        await f.person(s, "Zhang San", telegram_id=OWNER, language="en")
+    user = harness.updates.user(OWNER, language="zh-hans")
+    await harness.process(harness.updates.text(user, "/task"))
+    assert harness.request.last_text() == "Usage: /task ID, e.g. /task 12"
+    await harness.process(harness.updates.text(user, "/progress 12 abc"))
+    assert "Progress must be a whole number" in harness.request.last_text()
+    await harness.process(harness.updates.callback(user, "task:start:999"))
+    answer = harness.request.sent("answerCallbackQuery")[-1]
+    assert answer.params.get("text") == "Task #999 does not exist."
+

@@ -12,7 +12,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.access import actor_by_telegram_id, languages_of
-from bot.core.errors import DomainError
+from bot.core.errors import AlreadyDone, DomainError
 from bot.services import Services
 from handlers import outgoing
 from handlers.common import NotForUs, language_of
@@ -46,7 +46,8 @@ async def _report(update: object, context: AppContext) -> None:
     lang = await _reader_language(context, user)
     if isinstance(error, DomainError):
         text = texts.get(lang, error.message_id, **error.params)
-        await _tell(tg_update, text, texts.plain(lang, error.message_id, **error.params))
+        await _tell(tg_update, text, texts.plain(lang, error.message_id, **error.params),
+                    alert=not isinstance(error, AlreadyDone))
         return
     if isinstance(error, (Forbidden, NetworkError, RetryAfter)):
         # Telegram's refusals, its flood control and the network: nothing for the office
@@ -117,12 +118,13 @@ async def send_digest(app: AppType) -> None:
             log.warning("could not send the error digest to an admin")
 
 
-async def _tell(update: Update | None, html_text: str, plain_text: str) -> None:
+async def _tell(update: Update | None, html_text: str, plain_text: str, *,
+                alert: bool = True) -> None:
     if update is None:
         return
     try:
         if update.callback_query is not None:
-            await outgoing.answer(update.callback_query, plain_text, alert=True)
+            await outgoing.answer(update.callback_query, plain_text, alert=alert)
         elif update.effective_message is not None:
             await outgoing.reply(update, html_text)
     except Exception:

@@ -153,9 +153,11 @@ async def on_task_button(update: Update, context: AppContext) -> None:
     services = context.services
     lang = actor.language
     if parsed.action in ("open", "back"):
-        await outgoing.answer(query)
+        # Answered once the task is found: a refusal is the press's answer, not hidden
+        # behind an empty one.
         async with services.session() as session:
             task = await task_service.view_task(session, actor, parsed.id)
+        await outgoing.answer(query)
         if parsed.action == "back":
             await show_card(update, context, task)
         else:

@@ -7,6 +7,7 @@ import pytest
 
 from bot.core.errors import InvalidInput
 from bot.core.parsing import as_deadline, parse_date, parse_deadline, parse_percent, parse_task_id
+from bot.core.roster import nearest_names
 
 ZONE = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(17, 30)
@@ -106,3 +107,19 @@ def test_dates_far_outside_a_campaign_are_refused(text: str) -> None:
 def test_unicode_digits_are_not_a_date() -> None:
     with pytest.raises(InvalidInput):
         parse_date("٢٠٢٦-١٢-١٥")
+
+
+@pytest.mark.parametrize(
+    ("typed", "roster", "offered"),
+    [
+        ("教育局", ["县教育局", "县财政局", "城关镇中心小学"], ["县教育局"]),
+        ("县教肓局", ["县财政局", "县教育局", "迎检办"], ["县教育局"]),
+        ("王小明", ["王晓明", "王明"], ["王明", "王晓明"]),
+        ("李 四", ["张三", "李四", "王五"], ["李四"]),
+        ("县人社局", ["城关镇中心小学", "迎检办"], []),
+        ("县教育局", ["县教育局"], []),  # the same name is found, not suggested
+    ],
+)
+def test_the_nearest_names_on_the_roster(typed: str, roster: list[str],
+                                          offered: list[str]) -> None:
+    assert nearest_names(typed, roster) == offered

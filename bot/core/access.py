@@ -88,8 +88,11 @@ def can_view_task(actor: Actor, task: Task) -> bool:
 
 
 def can_update_task(actor: Actor, task: Task) -> bool:
-    """Owners report on their tasks; the unit's leader and the office may act for them."""
-    return actor.is_admin or task.owner_id == actor.person_id or task.unit_id in actor.led_unit_ids
+    """Owners report on their tasks, and the office may act for them. Leaders — of the
+    leading group or of a unit — see the tasks they oversee and are told when one is late,
+    but do not change someone else's: what a task's status says must be what its owner
+    (or the office, on the record) reported."""
+    return actor.is_admin or task.owner_id == actor.person_id
 
 
 def require_task_update(actor: Actor, task: Task) -> None:

@@ -71,7 +71,13 @@ def task_card(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo
     return "\n".join(lines)
 
 
-def task_keyboard(texts: Texts, lang: str, task: Task) -> Keyboard | None:
+def task_keyboard(texts: Texts, lang: str, task: Task, *, can_act: bool = True
+                  ) -> Keyboard | None:
+    """The card's buttons: its owner's (and the office's) actions, or, for someone who only
+    oversees the task, a way to its evidence and nothing that changes it."""
+    if not can_act:
+        return Keyboard.of([[Button(texts.plain(lang, "button.evidence"),
+                                    callbacks.evidence("view", task.id))]])
     if not task.status.is_open:
         return None
 

@@ -86,8 +86,9 @@ def viewer(role: str, own: bool) -> str:
 
 
 def updater(role: str, own: bool) -> str:
-    """Whoever may change the task: the office, its owner, its unit's leader."""
-    return OK if own or role == "admin" else NOT_YOURS
+    """Whoever may change the task: the office and its owner. A unit's leader oversees the
+    unit's tasks ("own" for them) but does not change them (issue 13, docs/reminders.md)."""
+    return OK if role == "admin" or (own and role != "unit_leader") else NOT_YOURS
 
 
 def reviewer(role: str, own: bool) -> str:
@@ -179,7 +180,11 @@ CALLBACKS: dict[str, Row] = {
     "task:block": Row("task:block:{task}", anyone, "task"),
     "task:setp": Row("task:setp:{task}:60", updater, "task"),
     "ev:up": Row("ev:up:{task}", updater, "task"),
-    "ev:pick": Row("ev:pick:{inbox}:{task}", owner_only(UPLOAD_GONE), "inbox"),
+    # One's own waiting files, onto a task one may change: a unit leader's "own" task is
+    # a colleague's, which they oversee but do not change.
+    "ev:pick": Row("ev:pick:{inbox}:{task}", lambda role, own: (
+        NOT_YOURS if own and role == "unit_leader" else owner_only(UPLOAD_GONE)(role, own)),
+        "inbox"),
     "ev:drop": Row("ev:drop:{inbox}", owner_only(UPLOAD_GONE), "inbox"),
     "ev:sub": Row("ev:sub:{task}", updater, "task"),
     "ev:ok": Row("ev:ok:{evidence}", reviewer, "evidence"),

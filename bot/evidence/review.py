@@ -97,7 +97,7 @@ async def approve(session: AsyncSession, actor: Actor, evidence_id: int, now: da
         if rules.ready_to_close(
             task.evidence_required, counts[EvidenceStatus.APPROVED], counts[EvidenceStatus.PENDING]
         ):
-            await task_service.complete(session, actor, task.id, now)
+            await task_service.close_reviewed(session, actor, task, now)
             closed = True
     return Decision(evidence, task, True, reopened=False, closed=closed)
 
@@ -120,7 +120,7 @@ async def reject(
     )
     reopened = False
     if task.status is TaskStatus.SUBMITTED:
-        await task_service.start(session, actor, task.id, now)
+        await task_service.reopen_rejected(session, actor, task, now)
         reopened = True
     return Decision(evidence, task, False, reopened=reopened, closed=False)
 

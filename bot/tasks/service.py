@@ -157,6 +157,17 @@ async def complete(
     return task
 
 
+async def close_reviewed(session: AsyncSession, actor: Actor, task: Task, now: datetime) -> None:
+    """The last approval of a submitted task closes it. The review decides, so the
+    reviewer (a unit's leader, who does not change tasks otherwise) need not own it."""
+    await _set_status(session, actor, task, TaskStatus.DONE, now, "")
+
+
+async def reopen_rejected(session: AsyncSession, actor: Actor, task: Task, now: datetime) -> None:
+    """A rejection sends a submitted task back to work, by the reviewer's decision."""
+    await _set_status(session, actor, task, TaskStatus.IN_PROGRESS, now, "")
+
+
 async def submit(
     session: AsyncSession, actor: Actor, task_id: int, now: datetime, note: str = ""
 ) -> Task:

@@ -138,3 +138,34 @@ def task_list(
             for t in tasks]
     rows.append(page_buttons(texts, lang, page, lambda offset: callbacks.page("tasks", offset)))
     return "\n".join(lines), Keyboard.of(rows)
+
+
+ASSIGNED_SHOWN = 10
+
+
+def assignment_notice(
+    texts: Texts, lang: str, tasks: Sequence[Task], now: datetime, zone: ZoneInfo, *,
+    moved: bool,
+) -> tuple[str, Keyboard | None]:
+    """What a new owner is told: one task as its card with its buttons, several as a list
+    (by deadline) with a button to open each of the first ones."""
+    if len(tasks) == 1:
+        task = tasks[0]
+        head = texts.get(lang, "assign.moved" if moved else "assign.new")
+        return head + "\n\n" + task_card(texts, lang, task, now, zone), task_keyboard(
+            texts, lang, task)
+    lines = [texts.get(lang, "assign.many", count=len(tasks))]
+    shown = tasks[:ASSIGNED_SHOWN]
+    for task in shown:
+        title = clip(task.title, LIST_TITLE)
+        if task.due_at is None:
+            lines.append(texts.get(lang, "assign.line_undated", id=task.id, title=title))
+        else:
+            lines.append(texts.get(lang, "assign.line", id=task.id, title=title,
+                                   due=task.due_at.astimezone(zone).strftime("%Y-%m-%d")))
+    if len(tasks) > len(shown):
+        lines.append(texts.get(lang, "assign.more", count=len(tasks) - len(shown)))
+    lines.append(texts.get(lang, "assign.footer"))
+    rows = [[Button(f"#{t.id} {clip(t.title, BUTTON_TITLE)}", callbacks.task("open", t.id))]
+            for t in shown]
+    return "\n".join(lines), Keyboard.of(rows)

@@ -93,7 +93,7 @@ async def test_report_and_charts_are_sent_as_files(harness: BotHarness) -> None:
     await harness.process(harness.updates.text(leader, "/chart"))
     photos = harness.request.sent("sendPhoto")
     assert len(photos) == 2
-    assert "完成率" in photos[0].text and "燃尽" in photos[1].text
+    assert "完成率" in photos[0].text and "进度对比图" in photos[1].text
     await harness.process(harness.updates.text(leader, "/chart 饼图"))
     assert "用法：/chart" in harness.request.last_text()
 

@@ -32,6 +32,7 @@ _KIND_TEXTS = {
     "bulletin": "reminders.kind.bulletin",
     "evidence": "reminders.kind.evidence",
     "task.assigned": "reminders.kind.assignment",
+    "nudge": "reminders.kind.nudge",
 }
 # Telegram's refusals (lower case, as its descriptions read) → what they mean for the office.
 _REASONS = (

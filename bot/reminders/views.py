@@ -84,6 +84,18 @@ def owner_keyboard(texts: Texts, lang: str, task_id: int) -> Keyboard:
     ])
 
 
+def nudge_notice(
+    texts: Texts, lang: str, task: Task, leader: str, zone: ZoneInfo
+) -> tuple[str, Keyboard]:
+    """A leader's reminder to the owner, with the reminder's own buttons."""
+    params = {"leader": leader, "id": task.id, "title": task.title, "progress": task.progress}
+    if task.due_at is None:
+        text = texts.get(lang, "reminders.nudge.notice_undated", **params)
+    else:
+        text = texts.get(lang, "reminders.nudge.notice", when=_when(task.due_at, zone), **params)
+    return text, owner_keyboard(texts, lang, task.id)
+
+
 def escalation(
     texts: Texts, lang: str, task: Task, planned: Planned, now: datetime, zone: ZoneInfo, *,
     with_button: bool,

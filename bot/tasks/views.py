@@ -76,8 +76,11 @@ def task_keyboard(texts: Texts, lang: str, task: Task, *, can_act: bool = True
     """The card's buttons: its owner's (and the office's) actions, or, for someone who only
     oversees the task, a way to its evidence and nothing that changes it."""
     if not can_act:
-        return Keyboard.of([[Button(texts.plain(lang, "button.evidence"),
-                                    callbacks.evidence("view", task.id))]])
+        rows = [[Button(texts.plain(lang, "button.evidence"), callbacks.evidence("view", task.id))]]
+        if task.status.is_open:
+            rows.append([Button(texts.plain(lang, "button.nudge"),
+                                callbacks.build(callbacks.REMINDER, "nudge", task.id))])
+        return Keyboard.of(rows)
     if not task.status.is_open:
         return None
 

@@ -52,7 +52,8 @@ async def test_an_escalation_lets_a_leader_look_but_not_change(harness: BotHarne
     await harness.process(harness.updates.callback(chief, f"task:open:{task_id}"))
     card = harness.request.sent("sendMessage")[-1]
     assert f"任务 #{task_id}" in card.text
-    assert [data for _, data in card.buttons()] == [f"ev:view:{task_id}"]
+    assert [data for _, data in card.buttons()] == [f"ev:view:{task_id}",
+                                                    f"rem:nudge:{task_id}"]
 
     # The buttons of an owner's card, pressed by the unit's leader, change nothing.
     for data in (f"task:start:{task_id}", f"task:done:{task_id}", f"task:setp:{task_id}:50"):
@@ -70,7 +71,7 @@ async def test_an_escalation_lets_a_leader_look_but_not_change(harness: BotHarne
     leader = harness.updates.user(LEADER)
     await harness.process(harness.updates.callback(leader, f"task:open:{task_id}"))
     assert [d for _, d in harness.request.sent("sendMessage")[-1].buttons()] == [
-        f"ev:view:{task_id}"]
+        f"ev:view:{task_id}", f"rem:nudge:{task_id}"]
     await harness.process(harness.updates.callback(harness.updates.user(OWNER),
                                                    f"task:open:{task_id}"))
     owner_buttons = [d for _, d in harness.request.sent("sendMessage")[-1].buttons()]
@@ -80,3 +81,28 @@ async def test_an_escalation_lets_a_leader_look_but_not_change(harness: BotHarne
     async with harness.services.session() as s:
         task = await s.get(Task, task_id)
         assert task is not None and task.status is TaskStatus.IN_PROGRESS
+
+
+async def test_a_leader_reminds_the_owner_once_a_day(harness: BotHarness) -> None:
+    """"Leaders may view and remind": 📣 催办 on a leader's card queues a reminder to the
+    owner, with the owner's own buttons, at most once a day for each leader."""
+    task_id = await _late_task(harness)
+    chief = harness.updates.user(CHIEF)
+    await harness.process(harness.updates.callback(chief, f"rem:nudge:{task_id}"))
+    answer = harness.request.sent("answerCallbackQuery")[-1]
+    assert answer.params.get("text") == f"已提醒 张三 尽快办理任务 #{task_id}。"
+    async with harness.services.session() as s:
+        [nudge] = (await s.execute(select(OutboxMessage).where(
+            OutboxMessage.kind == "nudge"))).scalars().all()
+    assert nudge.chat_id == OWNER and nudge.text.startswith("📣 <b>刘局长催办</b>")
+    markup = json.loads(nudge.reply_markup or "{}")
+    assert f"task:done:{task_id}" in [b["callback_data"] for r in markup["inline_keyboard"]
+                                      for b in r]
+    await harness.process(harness.updates.callback(chief, f"rem:nudge:{task_id}"))
+    again = harness.request.sent("answerCallbackQuery")[-1]
+    assert again.params.get("text") == "今天已经催办过 张三 了。"
+    # The owner has nothing to remind themselves of.
+    await harness.process(harness.updates.callback(harness.updates.user(OWNER),
+                                                   f"rem:nudge:{task_id}"))
+    assert "这是您自己的任务" in str(
+        harness.request.sent("answerCallbackQuery")[-1].params.get("text"))

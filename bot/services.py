@@ -72,6 +72,7 @@ def build_services(config: AppConfig, *, clock: Clock | None = None) -> Services
     delivery = DeliveryFeature(core)
     reminders = Reminders(core, delivery.outbox)
     delivery.outbox.add_guard("reminder.", reminders.still_applies)
+    delivery.outbox.add_guard("nudge", reminders.nudge_applies)
     core.bus.subscribe(TasksChanged, reminders.on_task_change)
     quiz = QuizFeature(core, delivery.outbox)
     telegram, flood = config.telegram, config.flood
@@ -85,7 +86,7 @@ def build_services(config: AppConfig, *, clock: Clock | None = None) -> Services
                            period_seconds=flood.error_digest_minutes * 60,
                            redact=redactor.redact),
         onboarding=OnboardingFeature(),
-        tasks=TasksFeature(core),
+        tasks=TasksFeature(core, delivery.outbox),
         delivery=delivery,
         reminders=reminders,
         tables=TablesFeature(core),

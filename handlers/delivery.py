@@ -11,8 +11,9 @@ from bot.core.errors import InvalidInput
 from bot.core.keyboard import Keyboard
 from bot.core.paging import page_buttons, page_footer
 from bot.core.parsing import parse_task_id
-from bot.core.textfit import clip
 from bot.delivery import undelivered as undelivered_service
+from bot.delivery.feature import UNDELIVERED_WORDS
+from bot.texts import Label
 from db.models import Role
 from handlers import outgoing
 from handlers.common import actor_of, command_args, pressed, require, t
@@ -21,7 +22,6 @@ from handlers.groups import Group
 from handlers.outgoing import edit_or_reply, reply
 
 UNDELIVERED_PAGE = 10
-ERROR_SHOWN = 200  # Telegram's error texts are short; a stack of them is not
 
 
 async def undelivered(update: Update, context: AppContext) -> None:
@@ -29,7 +29,7 @@ async def undelivered(update: Update, context: AppContext) -> None:
     require(context, Role.ADMIN)
     args = command_args(context)
     services = context.services
-    if args and args[0] == "retry":
+    if args and UNDELIVERED_WORDS.canonical(args[0]) == "retry":
         if len(args) != 2:
             raise InvalidInput("reminders.undelivered.usage")
         message_id = parse_task_id(args[1])
@@ -52,10 +52,9 @@ async def _listing(update: Update, context: AppContext, offset: int) -> None:
     lines = [t(context, "reminders.undelivered.header", count=page.total)]
     for item in rows:
         row = item.message
-        who = item.recipient or str(row.chat_id)
-        lines.append(t(context, "reminders.undelivered.line", id=row.id, kind=row.kind,
-                       state=t(context, f"reminders.state.{row.state.value}"), who=who,
-                       error=clip(row.last_error or "", ERROR_SHOWN)))
+        lines.append(t(context, "reminders.undelivered.line", id=row.id, what=item.what,
+                       about=item.about, state=Label(f"reminders.state.{row.state.value}"),
+                       who=item.who, reason=item.reason))
     lang = actor_of(context).language
     footer = page_footer(services.texts, lang, page)
     if footer:

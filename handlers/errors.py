@@ -7,11 +7,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.date import DateTrigger
-from telegram import Update
+from telegram import Update, User
 from telegram.error import Forbidden, NetworkError, RetryAfter
 from telegram.ext import ApplicationHandlerStop
 
-from bot.core.errors import DomainError
+from bot.core.access import actor_by_telegram_id, languages_of
+from bot.core.errors import AlreadyDone, DomainError
 from bot.services import Services
 from handlers import outgoing
 from handlers.common import NotForUs, language_of
@@ -42,10 +43,11 @@ async def _report(update: object, context: AppContext) -> None:
     tg_update = update if isinstance(update, Update) else None
     user = tg_update.effective_user if tg_update else None
     texts = context.services.texts
-    lang = language_of(context, user)
+    lang = await _reader_language(context, user)
     if isinstance(error, DomainError):
         text = texts.get(lang, error.message_id, **error.params)
-        await _tell(tg_update, text, texts.plain(lang, error.message_id, **error.params))
+        await _tell(tg_update, text, texts.plain(lang, error.message_id, **error.params),
+                    alert=not isinstance(error, AlreadyDone))
         return
     if isinstance(error, (Forbidden, NetworkError, RetryAfter)):
         # Telegram's refusals, its flood control and the network: nothing for the office
@@ -57,6 +59,20 @@ async def _report(update: object, context: AppContext) -> None:
     await _tell(tg_update, texts.get(lang, "error.internal"), texts.plain(lang, "error.internal"))
     if error is not None:
         _count_for_digest(context, error)
+
+
+async def _reader_language(context: AppContext, user: User | None) -> str:
+    """The language the person chose, also here: the error handler gets a context of its
+    own, without the actor the gate found, and a linked person's /settings language
+    outranks their Telegram client's."""
+    if context.actor is None and user is not None:
+        try:
+            async with context.services.session() as session:
+                context.actor = await actor_by_telegram_id(session=session, telegram_id=user.id)
+        except Exception:
+            # The database may be the very fault being reported: the client's language will do.
+            log.warning("could not look up the language of the person an error is for")
+    return language_of(context, user)
 
 
 def _count_for_digest(context: AppContext, error: BaseException) -> None:
@@ -79,25 +95,36 @@ async def send_digest(app: AppType) -> None:
     if digest is None:
         return
     texts = services.texts
-    lines = [texts.get("zh", "error.digest_header", total=digest.total)]
-    lines += [texts.get("zh", "error.digest_line", summary=line.summary, count=line.count)
-              for line in digest.lines]
-    if digest.others:
-        lines.append(texts.get("zh", "error.digest_others", count=digest.others))
-    text = "\n".join(lines)
-    for admin_id in services.config.telegram.admin_ids:
+    admin_ids = services.config.telegram.admin_ids
+    try:
+        async with services.session() as session:
+            languages = await languages_of(session=session, telegram_ids=admin_ids,
+                                           default=services.config.bot.default_language)
+    except Exception:
+        log.warning("could not look up the admins' languages for the error digest")
+        languages = {}
+    for admin_id in admin_ids:
+        lang = languages.get(admin_id, services.config.bot.default_language)
+        # Each admin reads it in their own language; the fault summaries themselves are the
+        # exception's type and place, as the log has them.
+        lines = [texts.get(lang, "error.digest_header", total=digest.total)]
+        lines += [texts.get(lang, "error.digest_line", summary=line.summary, count=line.count)
+                  for line in digest.lines]
+        if digest.others:
+            lines.append(texts.get(lang, "error.digest_others", count=digest.others))
         try:
-            await outgoing.send(app.bot, admin_id, text)
+            await outgoing.send(app.bot, admin_id, "\n".join(lines))
         except Exception:
             log.warning("could not send the error digest to an admin")
 
 
-async def _tell(update: Update | None, html_text: str, plain_text: str) -> None:
+async def _tell(update: Update | None, html_text: str, plain_text: str, *,
+                alert: bool = True) -> None:
     if update is None:
         return
     try:
         if update.callback_query is not None:
-            await outgoing.answer(update.callback_query, plain_text, alert=True)
+            await outgoing.answer(update.callback_query, plain_text, alert=alert)
         elif update.effective_message is not None:
             await outgoing.reply(update, html_text)
     except Exception:

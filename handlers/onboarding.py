@@ -54,11 +54,16 @@ async def help_command(update: Update, context: AppContext) -> None:
     inc = incoming(update)
     lang = language_of(context, inc.user)
     actor = context.actor
-    lines = [context.services.texts.get(lang, "help.header")]
+    texts = context.services.texts
+    lines = [texts.get(lang, "help.header")]
     role = actor.role if actor else None
+    separator = texts.plain(lang, "help.separator")
     for spec in context.services.commands:
         if role in spec.roles:
-            lines.append(f"/{spec.name} — {context.services.texts.get(lang, spec.text_id)}")
+            lines.append(f"/{spec.name} — {texts.get(lang, spec.text_id)}")
+            if spec.words is not None:
+                lines.append(texts.get(lang, "help.words",
+                                       words=spec.words.listing(lang, separator)))
     await reply(update, "\n".join(lines))
 
 

@@ -12,9 +12,11 @@ from bot.core import callbacks
 from bot.core.access import Actor, require_admin
 from bot.core.errors import InvalidInput
 from bot.core.keyboard import Button, Keyboard
+from bot.core.roster import indicator_label
 from bot.reports import bulletin as bulletin_service
 from bot.reports import charts
 from bot.reports import service as reports
+from bot.reports.feature import BULLETIN_WORDS, CHART_WORDS
 from bot.reports.ledger import write_ledger
 from bot.reports.summary import scope_for
 from bot.reports.views import (
@@ -80,7 +82,8 @@ async def _indicator_list(
     texts, lang = services.texts, actor.language
     indicator = found.indicator
     key = "reports.indicator_header_veto" if indicator.veto else "reports.indicator_header"
-    header = texts.get(lang, key, code=indicator.code, name=indicator.name, count=found.total)
+    header = texts.get(lang, key, indicator=indicator_label(indicator.code, indicator.name),
+                       count=found.total)
     await edit_or_reply(
         update, list_text(texts, lang, header, found.lines, found.page, now, zone),
         list_keyboard(texts, lang, found.lines, found.page,
@@ -123,17 +126,17 @@ async def overdue_command(update: Update, context: AppContext) -> None:
 
 
 async def chart_command(update: Update, context: AppContext) -> None:
-    """/chart [completion|burndown]: the charts as photos (both by default)."""
+    """/chart [completion|progress] (完成率|进度对比): the charts as photos (both by
+    default)."""
     actor = actor_of(context)
     services = context.services
-    args = [a.lower() for a in command_args(context)]
-    wanted = {"completion", "burndown"}
+    args = command_args(context)
+    wanted = {"completion", "progress"}
     if args:
-        aliases = {"completion": "completion", "完成率": "completion", "burndown": "burndown",
-                   "燃尽": "burndown", "燃尽图": "burndown"}
-        if args[0] not in aliases:
+        chosen = CHART_WORDS.canonical(args[0])
+        if chosen is None:
             raise InvalidInput("reports.chart_usage")
-        wanted = {aliases[args[0]]}
+        wanted = {chosen}
     now, zone = services.clock.now(), services.config.zone
     async with services.session() as session:
         data = await reports.chart_data(session, actor, now, zone)
@@ -150,14 +153,14 @@ async def chart_command(update: Update, context: AppContext) -> None:
             context.bot, chat_id, "photo", InputFile(png, filename="completion.png"),
             texts.get(actor.language, "reports.chart_completion_caption"),
         )
-    if "burndown" in wanted:
+    if "progress" in wanted:
         series = charts.burndown_series(data.changes, today)
         plan = charts.plan_line(series, data.inspection)
         figure = charts.burndown_figure(series, plan, texts, style, inspection=data.inspection)
         png = await asyncio.to_thread(charts.render_png, figure)
         await outgoing.send_file(
-            context.bot, chat_id, "photo", InputFile(png, filename="burndown.png"),
-            texts.get(actor.language, "reports.chart_burndown_caption"),
+            context.bot, chat_id, "photo", InputFile(png, filename="progress.png"),
+            texts.get(actor.language, "reports.chart_progress_caption"),
         )
 
 
@@ -193,7 +196,7 @@ async def bulletin_command(update: Update, context: AppContext) -> None:
     actor = actor_of(context)
     require_admin(actor)
     args = command_args(context)
-    if args and args[0].lower() not in ("send", "发送"):
+    if args and BULLETIN_WORDS.canonical(args[0]) != "send":
         raise InvalidInput("reports.usage_bulletin")
     if args:
         await _send_bulletin(update, context)
@@ -219,7 +222,7 @@ async def _send_bulletin(update: Update, context: AppContext) -> None:
         raise InvalidInput("error.no_campaign")
     if outcome.status == "no_chat":
         raise InvalidInput("reports.bulletin_no_chat")
-    text = t(context, "reports.bulletin_queued", chat=outcome.chat_id)
+    text = t(context, "reports.bulletin_queued")
     if update.callback_query is not None:
         await outgoing.answer(update.callback_query)
         await outgoing.edit_markup(update.callback_query.message, None)

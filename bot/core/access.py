@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +58,18 @@ async def actor_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Ac
     return None if person is None else await actor_for(session=session, person=person)
 
 
+async def languages_of(
+    *, session: AsyncSession, telegram_ids: Sequence[int], default: str
+) -> dict[int, str]:
+    """Each account's reading language: the linked person's own, else `default`."""
+    found = {telegram_id: default for telegram_id in telegram_ids}
+    for telegram_id in telegram_ids:
+        person = await people_repo.person_by_telegram_id(session=session, telegram_id=telegram_id)
+        if person is not None:
+            found[telegram_id] = person.language
+    return found
+
+
 def require_role(actor: Actor, *roles: Role) -> None:
     if actor.role not in roles:
         raise PermissionDenied("error.forbidden")
@@ -75,8 +88,11 @@ def can_view_task(actor: Actor, task: Task) -> bool:
 
 
 def can_update_task(actor: Actor, task: Task) -> bool:
-    """Owners report on their tasks; the unit's leader and the office may act for them."""
-    return actor.is_admin or task.owner_id == actor.person_id or task.unit_id in actor.led_unit_ids
+    """Owners report on their tasks, and the office may act for them. Leaders — of the
+    leading group or of a unit — see the tasks they oversee and are told when one is late,
+    but do not change someone else's: what a task's status says must be what its owner
+    (or the office, on the record) reported."""
+    return actor.is_admin or task.owner_id == actor.person_id
 
 
 def require_task_update(actor: Actor, task: Task) -> None:

@@ -88,8 +88,8 @@ SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
         "ok": (ID,), "no": (ID,), "skip": (ID,), "view": (ID,),
     },
     # A reminder's own buttons: snooze for N minutes, or until tomorrow morning (its done
-    # and progress buttons are the task card's).
-    REMINDER: {"snz": (ID, MINUTES), "morn": (ID,)},
+    # and progress buttons are the task card's); nudge: a leader reminds the owner.
+    REMINDER: {"snz": (ID, MINUTES), "morn": (ID,), "nudge": (ID,)},
     # Summary drill-down: back to the summary, a unit, an indicator, the overdue list;
     # bsend sends the previewed bulletin of a campaign.
     REPORT: {

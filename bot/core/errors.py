@@ -31,3 +31,8 @@ class InvalidInput(DomainError):
 
 class Conflict(DomainError):
     pass
+
+
+class AlreadyDone(DomainError):
+    """What was asked for is so already (a second press, an old button): nothing is wrong,
+    so a button is answered with a passing note rather than an alert."""

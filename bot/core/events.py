@@ -12,14 +12,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Any], Awaitable[None]]
+InTransaction = Callable[[AsyncSession, "TasksChanged"], Awaitable[None]]
 
 
 class EventBus:
     def __init__(self) -> None:
         self._listeners: dict[type, list[Listener]] = {}
+        self._in_transaction: list[InTransaction] = []
 
     def subscribe(self, event_type: type, listener: Listener) -> None:
         self._listeners.setdefault(event_type, []).append(listener)
+
+    def before_commit(self, listener: InTransaction) -> None:
+        """Call `listener(session, changes)` inside a unit of work that changed tasks, just
+        before it commits: what it writes (a notice queued in the outbox) commits with the
+        change or not at all."""
+        self._in_transaction.append(listener)
+
+    async def settle(self, session: AsyncSession) -> None:
+        """Run the before-commit listeners on the changes noted so far in `session`."""
+        changes = session.info.get(_CHANGES)
+        if not changes:
+            return
+        noted = TasksChanged(tuple(changes))
+        for listener in self._in_transaction:
+            await listener(session, noted)
 
     async def publish(self, event: object) -> None:
         # A failing listener must not undo the committed change nor starve the others.

@@ -6,16 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.core.arguments import Words
 from db.models import Role
 
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """A command shown in the menu of the given roles; `text_id` describes it."""
+    """A command shown in the menu of the given roles; `text_id` describes it, and `words`
+    are the fixed words it takes (listed under it in /help)."""
 
     name: str
     text_id: str
     roles: frozenset[Role]
+    words: Words | None = None
 
 
 ALL_ROLES = frozenset(Role)

@@ -29,9 +29,11 @@ class Core:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work; task changes are published only once it has committed."""
+        """One unit of work; task changes are published only once it has committed (and
+        the bus's before-commit listeners run inside it, on the way out)."""
         async with self.db.session() as session:
             yield session
+            await self.bus.settle(session)
         changed = recorded_changes(session)
         if changed is not None:
             await self.bus.publish(changed)

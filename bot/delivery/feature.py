@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.core.arguments import Words
 from bot.core.feature import OFFICE, CommandSpec
 from bot.core.runtime import Core
 from bot.delivery.dispatcher import Dispatcher
@@ -12,12 +13,14 @@ from bot.delivery.outbox import Outbox
 
 API_URL = "https://api.telegram.org/bot"
 FILE_URL = "https://api.telegram.org/file/bot"
+UNDELIVERED_WORDS = Words({"retry": ("重发",)})
 
 
 class DeliveryFeature:
     """Owns the outbox and the dispatcher; the dispatcher runs only in the bot process."""
 
-    commands = (CommandSpec("undelivered", "reminders.cmd.undelivered", OFFICE),)
+    commands = (CommandSpec("undelivered", "reminders.cmd.undelivered", OFFICE,
+                            UNDELIVERED_WORDS),)
 
     def __init__(self, core: Core) -> None:
         config = core.config

@@ -89,3 +89,5 @@ class BatchOutcome:
     approved: int = 0
     pending: int = 0
     required: int = 0
+    # The task waits for review already: new files join it, no "submit" is asked for.
+    submitted: bool = False

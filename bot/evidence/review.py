@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor, require_task_view
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.errors import AlreadyDone, InvalidInput, NotFound, PermissionDenied
 from bot.evidence import rules
 from bot.tasks import service as task_service
+from bot.texts import Label
 from db.models import Evidence, EvidenceStatus, Role, Task, TaskStatus
 from db.repositories import evidence as repo
 from db.repositories import people as people_repo
@@ -76,9 +77,8 @@ async def _reviewable(session: AsyncSession, actor: Actor, evidence_id: int) -> 
     if not actor.is_admin and evidence.uploader_id == actor.person_id:
         raise PermissionDenied("evidence.error.own_upload")
     if evidence.status is not EvidenceStatus.PENDING:
-        raise InvalidInput(
-            "evidence.error.already_reviewed", evidence_id=evidence.id, status=evidence.status.value
-        )
+        raise AlreadyDone("evidence.error.already_reviewed", evidence_id=evidence.id,
+                          status=Label(f"evidence.status.{evidence.status.value}"))
     return evidence
 
 
@@ -97,7 +97,7 @@ async def approve(session: AsyncSession, actor: Actor, evidence_id: int, now: da
         if rules.ready_to_close(
             task.evidence_required, counts[EvidenceStatus.APPROVED], counts[EvidenceStatus.PENDING]
         ):
-            await task_service.complete(session, actor, task.id, now)
+            await task_service.close_reviewed(session, actor, task, now)
             closed = True
     return Decision(evidence, task, True, reopened=False, closed=closed)
 
@@ -120,7 +120,7 @@ async def reject(
     )
     reopened = False
     if task.status is TaskStatus.SUBMITTED:
-        await task_service.start(session, actor, task.id, now)
+        await task_service.reopen_rejected(session, actor, task, now)
         reopened = True
     return Decision(evidence, task, False, reopened=reopened, closed=False)
 

@@ -30,7 +30,7 @@ from bot.evidence.batch import (
 from bot.evidence.exif import ExifInfo
 from bot.evidence.store import EvidenceStore, StoredBlob
 from bot.tasks import service as task_service
-from db.models import EvidenceInbox, EvidenceKind, EvidenceStatus, Task
+from db.models import EvidenceInbox, EvidenceKind, EvidenceStatus, Task, TaskStatus
 from db.repositories import evidence as repo
 from db.repositories import people as people_repo
 
@@ -276,6 +276,7 @@ class EvidenceService:
         outcome.approved = counts[EvidenceStatus.APPROVED]
         outcome.pending = counts[EvidenceStatus.PENDING]
         outcome.required = task.evidence_required
+        outcome.submitted = task.status is TaskStatus.SUBMITTED
 
     async def leftover_batches(self) -> list[tuple[int, str]]:
         """After a restart: forget stale files, and list batches still to be answered."""

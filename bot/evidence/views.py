@@ -64,7 +64,7 @@ def upload_answer(
         keyboard = choice_keyboard(texts, lang, outcome.choice_row_id, outcome.choices, page)
     elif outcome.task_id is not None:
         lines.extend(_attached_lines(texts, outcome, zone))
-        if outcome.attached:
+        if outcome.attached and not outcome.submitted:
             keyboard = Keyboard.of([[Button(texts.plain(lang, "evidence.button.submit"),
                 callbacks.evidence("sub", outcome.task_id),
             )]])
@@ -103,7 +103,8 @@ def _attached_lines(texts: Texts, outcome: BatchOutcome, zone: ZoneInfo) -> list
     task_id = outcome.task_id
     if not outcome.attached:
         return [texts.get(lang, "evidence.upload.nothing_new", id=task_id, title=outcome.task_title)]
-    lines = [texts.get(lang, "evidence.upload.attached", id=task_id, title=outcome.task_title,
+    key = "evidence.upload.attached_submitted" if outcome.submitted else "evidence.upload.attached"
+    lines = [texts.get(lang, key, id=task_id, title=outcome.task_title,
                        count=len(outcome.attached))]
     for item in outcome.attached:
         lines.append(texts.get(lang, "evidence.upload.line", evidence_id=item.evidence_id,
@@ -118,7 +119,10 @@ def _attached_lines(texts: Texts, outcome: BatchOutcome, zone: ZoneInfo) -> list
     key = "evidence.upload.counts" if outcome.required else "evidence.upload.counts_free"
     lines.append(texts.get(lang, key, approved=outcome.approved, pending=outcome.pending,
                            required=outcome.required))
-    lines.append(texts.get(lang, "evidence.upload.submit_hint", id=task_id))
+    if outcome.submitted:
+        lines.append(texts.get(lang, "evidence.upload.submitted_hint"))
+    else:
+        lines.append(texts.get(lang, "evidence.upload.submit_hint", id=task_id))
     return lines
 
 

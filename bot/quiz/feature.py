@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.core.arguments import Words
 from bot.core.feature import ALL_ROLES, LEADERS, CommandSpec
 from bot.core.runtime import Core
 from bot.delivery.outbox import Outbox
@@ -13,6 +14,8 @@ from bot.quiz.readiness import ReadinessCache
 from bot.quiz.session import QuizRuntime
 
 READINESS_JOB = "quiz:readiness"
+RANK_WORDS = Words({"week": ("本周", "周"), "all": ("总体", "全部")})
+REVIEWTIME_WORDS = Words({"off": ("关闭", "关")})
 
 
 class QuizFeature:
@@ -20,11 +23,11 @@ class QuizFeature:
 
     commands = (
         CommandSpec("quiz", "quiz.cmd.quiz", ALL_ROLES),
-        CommandSpec("reviewtime", "quiz.cmd.reviewtime", ALL_ROLES),
+        CommandSpec("reviewtime", "quiz.cmd.reviewtime", ALL_ROLES, REVIEWTIME_WORDS),
         CommandSpec("drill", "quiz.cmd.drill", ALL_ROLES),
         CommandSpec("ask", "quiz.cmd.ask", ALL_ROLES),
         CommandSpec("stats", "quiz.cmd.stats", ALL_ROLES),
-        CommandSpec("rank", "quiz.cmd.rank", LEADERS),
+        CommandSpec("rank", "quiz.cmd.rank", LEADERS, RANK_WORDS),
     )
 
     def __init__(self, core: Core, outbox: Outbox, runtime: QuizRuntime | None = None) -> None:

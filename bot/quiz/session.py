@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from fsrs import Rating
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.errors import NotFound
+from bot.core.errors import AlreadyDone, NotFound
 from bot.quiz import srs as srs_service
 from bot.quiz import topics
 from bot.quiz.bank import MAX_QUESTION
@@ -220,6 +220,7 @@ async def skip(
         or quiz_session.current_question_id != question_id
     ):
         return None
+    quiz_session.skipped += 1
     for poll in await quiz_repo.unanswered_polls(session=session, session_id=session_id):
         if poll.question_id != question_id:
             continue
@@ -237,13 +238,22 @@ async def skip(
 async def stop(
     session: AsyncSession, *, person_id: int, session_id: int, now: datetime
 ) -> QuizSession | None:
+    """End the person's session; None when it is not theirs. A second press of ⏹ finds it
+    ended and says so once, instead of the summary again."""
     quiz_session = await quiz_repo.get_session(session=session, session_id=session_id)
     if quiz_session is None or quiz_session.person_id != person_id:
         return None
-    if quiz_session.ended_at is None:
-        quiz_session.ended_at = now
-        await session.flush()
+    if quiz_session.ended_at is not None:
+        raise AlreadyDone("quiz.already_stopped")
+    quiz_session.ended_at = now
+    await session.flush()
     return quiz_session
+
+
+def answered(quiz_session: QuizSession) -> int:
+    """Questions answered: asked, less those skipped and the one still waiting."""
+    waiting = 1 if quiz_session.current_question_id else 0
+    return max(0, quiz_session.asked - quiz_session.skipped - waiting)
 
 
 async def finish(session: AsyncSession, quiz_session: QuizSession, *, now: datetime) -> None:

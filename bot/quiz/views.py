@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from bot.core import callbacks
 from bot.core.keyboard import Button, Keyboard
 from bot.core.paging import Page, page_buttons, page_footer
+from bot.core.roster import indicator_label
 from bot.quiz.drill import DrillScore
 from bot.quiz.readiness import PersonReadiness, PersonStats, UnitReadiness
 from bot.quiz.search import Hit
@@ -40,8 +41,13 @@ def ask_text(
         doc = hit.doc
         if doc.kind == "indicator":
             veto = texts.plain(lang, "quiz.ask.veto") if doc.veto else ""
-            lines.append(texts.get(lang, "quiz.ask.indicator", code=doc.ref, name=doc.title,
-                                   veto=veto, description=doc.answer))
+            label = indicator_label(doc.ref, doc.title)
+            if doc.answer.strip():
+                lines.append(texts.get(lang, "quiz.ask.indicator", indicator=label, veto=veto,
+                                       description=doc.answer))
+            else:
+                lines.append(texts.get(lang, "quiz.ask.indicator_bare", indicator=label,
+                                       veto=veto))
             continue
         lines.append(texts.get(lang, "quiz.ask.question", title=doc.title, answer=doc.answer))
         if doc.note and doc.note != doc.answer:
@@ -64,9 +70,10 @@ def stats_text(texts: Texts, lang: str, name: str, stats: PersonStats) -> str:
         texts.get(lang, "quiz.stats.due", count=stats.due),
     ]
     for row in sorted(stats.indicators, key=lambda r: r.code):
-        lines.append(texts.get(lang, "quiz.stats.line", bar=bar(row.mastery), code=row.code,
-                               name=row.name, percent=percent(row.mastery)))
-    weakest = [f"{r.code} {r.name}" for r in stats.weakest() if r.mastery < 1]
+        lines.append(texts.get(lang, "quiz.stats.line", bar=bar(row.mastery),
+                               indicator=indicator_label(row.code, row.name),
+                               percent=percent(row.mastery)))
+    weakest = [indicator_label(r.code, r.name) for r in stats.weakest() if r.mastery < 1]
     if weakest:
         lines.append(texts.get(lang, "quiz.stats.weakest", names="、".join(weakest)))
     return "\n".join(lines)

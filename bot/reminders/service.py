@@ -21,8 +21,8 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.access import Actor, require_task_update
-from bot.core.errors import InvalidInput
+from bot.core.access import Actor, require_task_update, require_task_view
+from bot.core.errors import AlreadyDone, InvalidInput
 from bot.core.events import TasksChanged
 from bot.core.feature import ALL_ROLES, CommandSpec
 from bot.core.runtime import Core
@@ -39,8 +39,10 @@ from bot.reminders.policy import (
     next_time,
     plan_task,
 )
-from bot.reminders.views import escalation, owner_reminder
+from bot.reminders.settings import SETTINGS_WORDS
+from bot.reminders.views import escalation, nudge_notice, owner_reminder
 from bot.tasks.service import load_task
+from bot.texts import Label
 from db.models import OutboxMessage, Person, ReminderCursor, Task
 from db.repositories import reminders as repo
 from db.repositories.reminders import CAMPAIGN, PERSON, TASK
@@ -50,12 +52,13 @@ log = logging.getLogger(__name__)
 BATCH = 500
 JOB_SWEEP, JOB_NEXT, JOB_RECONCILE = "reminders:sweep", "reminders:next", "reminders:reconcile"
 RECONCILE_EVERY = timedelta(minutes=10)
+NUDGE = "nudge"
 
 
 class Reminders:
     """The reminders feature: cursors, sweeps and the jobs that run them."""
 
-    commands = (CommandSpec("settings", "reminders.cmd.settings", ALL_ROLES),)
+    commands = (CommandSpec("settings", "reminders.cmd.settings", ALL_ROLES, SETTINGS_WORDS),)
 
     def __init__(self, core: Core, outbox: Outbox) -> None:
         self.core = core
@@ -164,7 +167,8 @@ class Reminders:
                 return 0
         lang = person.language if person else texts.default
         if planned.kind == "escalate":
-            text, markup = escalation(texts, lang, task, planned, zone, with_button=bool(person))
+            text, markup = escalation(texts, lang, task, planned, now, zone,
+                                      with_button=bool(person))
             kind = "reminder.escalate"
         else:
             text, markup = owner_reminder(texts, lang, task, planned, now, zone)
@@ -231,6 +235,45 @@ class Reminders:
         await repo.touch(session=session, subject=TASK, ids=[task.id], now=now)
         self.soon()
         return until
+
+    async def nudge(
+        self, session: AsyncSession, actor: Actor, task_id: int, *, now: datetime
+    ) -> tuple[Task, str]:
+        """A leader reminds the task's owner (once a day each): queued like a reminder,
+        held back by the owner's quiet hours. Returns the task and the owner's name."""
+        task = await load_task(session, task_id)
+        require_task_view(actor, task)
+        owner = task.owner
+        if owner is None or owner.id == actor.person_id:
+            raise InvalidInput("reminders.nudge.own")
+        if not task.status.is_open:
+            raise AlreadyDone("reminders.nudge.closed", id=task.id,
+                              status=Label(f"status.{task.status.value}"))
+        if not owner.telegram_id or not owner.is_active or owner.unreachable_since:
+            raise InvalidInput("reminders.nudge.unreachable", name=owner.name)
+        look = Lookup(self.core.config)
+        await look.load_campaigns(session, {task.campaign_id})
+        _, policy, zone = look.campaigns[task.campaign_id]
+        text, keyboard = nudge_notice(self.core.texts, owner.language, task, actor.name, zone)
+        day = now.astimezone(zone).date().isoformat()
+        queued = await self.outbox.enqueue(
+            session, key=f"nudge:{task.id}:{actor.person_id}:{day}", chat_id=owner.telegram_id,
+            text=text, kind=NUDGE, person_id=owner.id, reply_markup=keyboard, task_id=task.id,
+            not_before=policy.quiet_for(owner.quiet_start, owner.quiet_end).defer(now, zone),
+        )
+        if not queued:
+            raise AlreadyDone("reminders.nudge.already", name=owner.name)
+        return task, owner.name
+
+    async def nudge_applies(
+        self, session: AsyncSession, message: OutboxMessage, now: datetime
+    ) -> bool:
+        """Delivery guard: a nudge held back overnight is dropped once the task is closed
+        or belongs to someone else."""
+        if message.task_id is None:
+            return False
+        task = (await repo.tasks_for(session=session, ids=[message.task_id])).get(message.task_id)
+        return task is not None and task.status.is_open and task.owner_id == message.person_id
 
     # Scheduling ---------------------------------------------------------------------
 

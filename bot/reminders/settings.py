@@ -7,6 +7,7 @@ from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.arguments import Words
 from bot.core.errors import InvalidInput, NotFound
 from bot.reminders.policy import Policy, parse_clock, parse_window
 from bot.texts import LANGUAGES
@@ -14,6 +15,12 @@ from db.models import Person
 
 # Quiet hours "off" are stored as an empty window (start == end).
 OFF = time(0, 0)
+
+SETTINGS_WORDS = Words({
+    "quiet": ("免打扰", "安静时段", "免打扰时段"), "digest": ("摘要", "摘要时间"),
+    "language": ("语言",), "off": ("关闭", "关"), "default": ("默认",),
+    "zh": ("中文", "汉语"), "en": ("英文", "英语", "English"),
+})
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,11 @@ async def person_of(session: AsyncSession, person_id: int) -> Person:
 
 
 async def change(session: AsyncSession, person_id: int, what: str, value: str) -> Person:
-    """Apply `/settings <what> <value>`; raises InvalidInput with a text id when unclear."""
+    """Apply `/settings <what> <value>` (in either language's words); raises InvalidInput
+    with a text id when unclear."""
     person = await person_of(session, person_id)
-    value = value.strip().lower()
+    what = SETTINGS_WORDS.canonical(what) or what
+    value = SETTINGS_WORDS.canonical(value) or value.strip().lower()
     try:
         if what == "quiet":
             if value == "default":

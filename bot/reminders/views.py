@@ -27,13 +27,29 @@ def _when(at: datetime, zone: ZoneInfo) -> str:
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+# (text, its length, the next smaller unit): a unit is used once the time left rounds to
+# at least one of it in the smaller unit's terms (23 h 40 min is a day, 59 min is not an
+# hour).
+_UNITS = (("days", 86400, 3600), ("hours", 3600, 60))
+
+
 def time_left(texts: Texts, lang: str, due: datetime, now: datetime) -> str:
-    seconds = (due - now).total_seconds()
-    if seconds >= 86400:
-        return texts.plain(lang, "reminders.left.days", n=int(seconds // 86400))
-    if seconds >= 3600:
-        return texts.plain(lang, "reminders.left.hours", n=int(seconds // 3600))
-    return texts.plain(lang, "reminders.left.minutes", n=max(1, int(seconds // 60)))
+    """The time left as people say it: to the nearest day, hour or minute.
+
+    A reminder goes out a few seconds after its time (the sweep's pace), so truncating
+    would turn the "3 days before" reminder into "2 days" and the "2 minutes" one into
+    "1 minute"; rounding to the nearest keeps the number the offset meant.
+    """
+    seconds = max(0.0, (due - now).total_seconds())
+    for key, unit, smaller in _UNITS:
+        if seconds >= unit - smaller / 2:
+            return texts.plain(lang, f"reminders.left.{key}", n=int(seconds / unit + 0.5))
+    return texts.plain(lang, "reminders.left.minutes", n=max(1, int(seconds / 60 + 0.5)))
+
+
+def days_late(due: datetime, now: datetime, zone: ZoneInfo) -> int:
+    """Local calendar days from the deadline's day to today."""
+    return max(0, (now.astimezone(zone).date() - due.astimezone(zone).date()).days)
 
 
 def owner_reminder(
@@ -48,8 +64,8 @@ def owner_reminder(
     elif planned.kind == "due" or now.astimezone(zone).date() == task.due_at.astimezone(zone).date():
         text = texts.get(lang, "reminders.owner.due", **params)
     else:
-        days = (now.astimezone(zone).date() - task.due_at.astimezone(zone).date()).days
-        text = texts.get(lang, "reminders.owner.overdue", days=days, **params)
+        text = texts.get(lang, "reminders.owner.overdue", days=days_late(task.due_at, now, zone),
+                         **params)
     if planned.late:
         text += "\n" + texts.get(lang, "reminders.late", at=_when(planned.at, zone))
     return text, owner_keyboard(texts, lang, task.id)
@@ -68,14 +84,31 @@ def owner_keyboard(texts: Texts, lang: str, task_id: int) -> Keyboard:
     ])
 
 
+def nudge_notice(
+    texts: Texts, lang: str, task: Task, leader: str, zone: ZoneInfo
+) -> tuple[str, Keyboard]:
+    """A leader's reminder to the owner, with the reminder's own buttons."""
+    params = {"leader": leader, "id": task.id, "title": task.title, "progress": task.progress}
+    if task.due_at is None:
+        text = texts.get(lang, "reminders.nudge.notice_undated", **params)
+    else:
+        text = texts.get(lang, "reminders.nudge.notice", when=_when(task.due_at, zone), **params)
+    return text, owner_keyboard(texts, lang, task.id)
+
+
 def escalation(
-    texts: Texts, lang: str, task: Task, planned: Planned, zone: ZoneInfo, *, with_button: bool
+    texts: Texts, lang: str, task: Task, planned: Planned, now: datetime, zone: ZoneInfo, *,
+    with_button: bool,
 ) -> tuple[str, Keyboard | None]:
+    """The follow-up to a leader: how late the task really is when it is queued (an
+    escalation sent late, or about a task that was already weeks late when it was
+    created, says so), and only a button to look at it: leaders do not act for owners."""
     assert task.due_at is not None
     text = texts.get(
         lang, "reminders.escalate", id=task.id, title=task.title,
         unit=task.unit.name if task.unit else "—", owner=task.owner.name if task.owner else "—",
-        days=planned.days_overdue, when=_when(task.due_at, zone), progress=task.progress,
+        days=max(planned.days_overdue, days_late(task.due_at, now, zone)),
+        when=_when(task.due_at, zone), progress=task.progress,
     )
     if planned.late:
         text += "\n" + texts.get(lang, "reminders.late", at=_when(planned.at, zone))
@@ -83,6 +116,22 @@ def escalation(
         return text, None
     button = Button(texts.plain(lang, "reminders.button.open"), callbacks.task("open", task.id))
     return text, Keyboard.of([[button]])
+
+
+PARTS_OF_DAY = ("morning", "noon", "afternoon", "evening")
+
+
+def part_of_day(now: datetime, zone: ZoneInfo) -> str:
+    """Which greeting fits the local time a message is sent: a digest held back by quiet
+    hours or an outage must not say good morning at noon."""
+    hour = now.astimezone(zone).hour
+    if 5 <= hour < 11:
+        return "morning"
+    if 11 <= hour < 13:
+        return "noon"
+    if 13 <= hour < 18:
+        return "afternoon"
+    return "evening"
 
 
 def digest(
@@ -101,7 +150,7 @@ def digest(
             groups["week"].append(task)
     if not any(groups.values()):
         return None
-    lines = [texts.get(lang, "reminders.digest.title", name=name)]
+    lines = [texts.get(lang, f"reminders.digest.title_{part_of_day(now, zone)}", name=name)]
     for group, items in groups.items():
         if not items:
             continue

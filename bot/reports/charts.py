@@ -238,7 +238,7 @@ def burndown_figure(
     axes.xaxis.set_major_locator(_date_locator())
     axes.xaxis.set_major_formatter(_date_formatter("%m-%d"))
     axes.set_ylabel(texts.plain(lang, "reports.chart_open_axis"), fontproperties=style.props(9))
-    axes.set_title(texts.plain(lang, "reports.chart_burndown_title"),
+    axes.set_title(texts.plain(lang, "reports.chart_progress_title"),
                    fontproperties=style.props(11))
     figure.autofmt_xdate()
     if series or plan:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from bot.core.arguments import Words
 from bot.core.feature import ALL_ROLES, LEADERS, OFFICE, CommandSpec
 from bot.core.runtime import Core
 from bot.delivery.outbox import Outbox
 from bot.indicators.certify import CertificationSource
 from bot.quiz.readiness import ReadinessCache
 from bot.reports import bulletin
+
+# "Burn-down" is a project manager's word; the office says 进度对比. Both still work.
+CHART_WORDS = Words({"completion": ("完成率",),
+                     "progress": ("进度对比", "进度对比图", "进度", "burndown", "燃尽", "燃尽图")})
+BULLETIN_WORDS = Words({"send": ("发送",)})
 
 
 class ReportsFeature:
@@ -16,9 +22,9 @@ class ReportsFeature:
     commands = (
         CommandSpec("summary", "reports.cmd.summary", ALL_ROLES),
         CommandSpec("overdue", "reports.cmd.overdue", ALL_ROLES),
-        CommandSpec("chart", "reports.cmd.chart", LEADERS),
+        CommandSpec("chart", "reports.cmd.chart", LEADERS, CHART_WORDS),
         CommandSpec("report", "reports.cmd.report", LEADERS),
-        CommandSpec("bulletin", "reports.cmd.bulletin", OFFICE),
+        CommandSpec("bulletin", "reports.cmd.bulletin", OFFICE, BULLETIN_WORDS),
     )
 
     def __init__(self, core: Core, outbox: Outbox, readiness: ReadinessCache,

@@ -10,6 +10,7 @@ from bot.core import callbacks
 from bot.core.deadlines import urgency
 from bot.core.keyboard import Button, Keyboard
 from bot.core.paging import Page, page_buttons, page_footer
+from bot.core.roster import indicator_label
 from bot.core.textfit import clip
 from bot.indicators.certify import BriefLine, CertificationBrief
 from bot.indicators.status import State
@@ -152,6 +153,19 @@ def certification_lines(
     return lines
 
 
+def _more_units(
+    texts: Texts, lang: str, shown: Sequence[Standing], rest: Sequence[Standing]
+) -> str:
+    """The units left out below the lowest ones: further along, or tied with the last one
+    shown (all at 0 % early in a campaign), said as it is."""
+    last = shown[-1].counts.completion or 0.0
+    rates = [s.counts.completion or 0.0 for s in rest]
+    if min(rates) > last:
+        return texts.get(lang, "reports.more_units", count=len(rest))
+    key = "reports.more_units_same" if max(rates) == last else "reports.more_units_at_least"
+    return texts.get(lang, key, count=len(rest), percent=percent(last))
+
+
 def summary_text(
     texts: Texts, lang: str, summary: Summary, now: datetime, zone: ZoneInfo
 ) -> str:
@@ -173,10 +187,11 @@ def summary_text(
         lang, "reports.overall", percent=percent(overall.completion), done=overall.done,
         active=overall.active, progress=percent((overall.mean_progress or 0) / 100),
     ))
-    lines.append(texts.get(
-        lang, "reports.overall_flags", overdue=overall.overdue, blocked=overall.blocked,
-        undated=overall.undated,
-    ))
+    flags = texts.get(lang, "reports.overall_flags", overdue=overall.overdue,
+                      blocked=overall.blocked)
+    if overall.undated:
+        flags += texts.get(lang, "reports.overall_undated", count=overall.undated)
+    lines.append(flags)
     lines.append("")
     if summary.risk_total:
         lines.append(texts.get(lang, "reports.risks_header", count=summary.risk_total))
@@ -197,7 +212,7 @@ def summary_text(
                          + _counts_line(texts, lang, "reports.unit_line", standing.name,
                                         standing.counts))
         if total > len(worst):
-            lines.append(texts.get(lang, "reports.more_units", count=total - len(worst)))
+            lines.append(_more_units(texts, lang, worst, list(reversed(summary.units))[len(worst):]))
         lines.append("")
     phases = [p for p in summary.phases if p.counts.total]
     if phases:
@@ -220,7 +235,8 @@ def summary_keyboard(texts: Texts, lang: str, summary: Summary) -> Keyboard | No
                             callbacks.page("veto", 0))])
     for indicator in summary.risky_indicators[:INDICATOR_BUTTONS]:
         label = texts.plain(
-            lang, "reports.button_indicator", code=indicator.code, name=indicator.name[:14],
+            lang, "reports.button_indicator",
+            indicator=indicator_label(indicator.code, indicator.name)[:20],
             count=indicator.counts.overdue + indicator.counts.blocked,
         )
         rows.append([Button(label, report_cb("ind", indicator.id or 0))])

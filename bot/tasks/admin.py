@@ -36,17 +36,18 @@ class NewTask:
     evidence_required: int = 0
 
 
-async def create_task(
-    session: AsyncSession, actor: Actor, spec: NewTask, *, now: datetime, create_people: bool
-) -> Task:
+async def create_task(session: AsyncSession, actor: Actor, spec: NewTask, *, now: datetime) -> Task:
+    """A task on the roster as it is: a unit or person it does not know is refused with the
+    nearest names, never created (a slip such as 教育局 for 县教育局 would otherwise
+    become a second unit that nobody leads)."""
     require_admin(actor)
     if len(spec.title) > TITLE_MAX:
         raise InvalidInput("error.title_too_long", limit=TITLE_MAX)
     campaign = await campaigns_repo.active_campaign(session=session)
     if campaign is None:
         raise InvalidInput("error.no_campaign")
-    unit = await roster.unit_named(session, spec.unit, create=True)
-    owner = await roster.person_named(session, spec.owner, unit, create=create_people)
+    unit = await roster.unit_named(session, spec.unit, create=False)
+    owner = await roster.person_named(session, spec.owner, unit, create=False)
     indicator = (
         await roster.indicator_coded(session, spec.indicator, create=False)
         if spec.indicator

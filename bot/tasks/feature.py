@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from bot.core.feature import ALL_ROLES, OFFICE, CommandSpec
 from bot.core.runtime import Core
+from bot.delivery.outbox import Outbox
+from bot.tasks import assignments
+from bot.tasks.assignments import AssignmentNotices
 
 
 class TasksFeature:
@@ -22,8 +25,12 @@ class TasksFeature:
         CommandSpec("cancel", "cmd.cancel", OFFICE),
     )
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, outbox: Outbox) -> None:
         self.core = core
+        # New owners are told in the unit of work that gave them the task.
+        self.assignments = AssignmentNotices(core, outbox)
+        core.bus.before_commit(self.assignments.on_changes)
+        outbox.add_guard(assignments.KIND, self.assignments.still_theirs)
 
     async def start(self) -> None:
         """Tasks keep no timers of their own."""

@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor, require_admin, require_task_update, require_task_view
-from bot.core.errors import InvalidInput, NotFound
+from bot.core.errors import AlreadyDone, InvalidInput, NotFound
 from bot.core.events import record_change
 from bot.core.paging import Page
 from bot.core.parsing import fold, parse_id, shown
 from bot.evidence.rules import evidence_needed, missing_approved
+from bot.texts import Label
 from db.models import EvidenceStatus, Person, Task, TaskStatus
 from db.repositories import evidence as evidence_repo
 from db.repositories import people as people_repo
@@ -95,9 +96,11 @@ async def _set_status(
     session: AsyncSession, actor: Actor, task: Task, status: TaskStatus, now: datetime, note: str
 ) -> None:
     if task.status is status:
-        raise InvalidInput("error.status_unchanged", task_id=task.id, status=status.value)
+        raise AlreadyDone("error.status_unchanged", task_id=task.id,
+                          status=Label(f"status.{status.value}"))
     if task.status not in _ALLOWED_FROM.get(status, ()):
-        raise InvalidInput("error.status_move", task_id=task.id, status=task.status.value)
+        raise InvalidInput("error.status_move", task_id=task.id,
+                           status=Label(f"status.{task.status.value}"))
     old = task.status
     task.status = status
     task.done_at = now if status is TaskStatus.DONE else None
@@ -154,12 +157,29 @@ async def complete(
     return task
 
 
+async def close_reviewed(session: AsyncSession, actor: Actor, task: Task, now: datetime) -> None:
+    """The last approval of a submitted task closes it. The review decides, so the
+    reviewer (a unit's leader, who does not change tasks otherwise) need not own it."""
+    await _set_status(session, actor, task, TaskStatus.DONE, now, "")
+
+
+async def reopen_rejected(session: AsyncSession, actor: Actor, task: Task, now: datetime) -> None:
+    """A rejection sends a submitted task back to work, by the reviewer's decision."""
+    await _set_status(session, actor, task, TaskStatus.IN_PROGRESS, now, "")
+
+
 async def submit(
     session: AsyncSession, actor: Actor, task_id: int, now: datetime, note: str = ""
 ) -> Task:
-    """The owner sends the task for review once its evidence is uploaded."""
+    """The owner sends the task for review once its evidence is uploaded; an old button
+    pressed again finds it submitted (or closed) already and says so."""
     task = await load_task(session, task_id)
     require_task_update(actor, task)
+    if task.status is TaskStatus.SUBMITTED:
+        raise AlreadyDone("evidence.submit.already", task_id=task.id)
+    if not task.status.is_open:
+        raise AlreadyDone("evidence.submit.closed", task_id=task.id,
+                          status=Label(f"status.{task.status.value}"))
     counts = await evidence_repo.status_counts(session=session, task_id=task.id)
     have = counts[EvidenceStatus.APPROVED] + counts[EvidenceStatus.PENDING]
     need = evidence_needed(task.evidence_required)
@@ -229,7 +249,8 @@ async def cancel(
     require_admin(actor)
     task = await load_task(session, task_id)
     if task.status is TaskStatus.CANCELLED:
-        raise InvalidInput("error.status_unchanged", task_id=task.id, status=task.status.value)
+        raise AlreadyDone("error.status_unchanged", task_id=task.id,
+                          status=Label("status.cancelled"))
     old = task.status
     task.status = TaskStatus.CANCELLED
     await record_event(

@@ -10,6 +10,7 @@ from bot.core import callbacks
 from bot.core.deadlines import urgency
 from bot.core.keyboard import Button, Keyboard
 from bot.core.paging import Page, page_buttons, page_footer
+from bot.core.roster import indicator_label
 from bot.core.textfit import clip
 from bot.texts import Markup, Texts
 from db.models import Task, TaskStatus
@@ -43,7 +44,8 @@ def task_card(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo
     indicator = ""
     if task.indicator is not None:
         key = "task.indicator_veto" if task.indicator.veto else "task.indicator"
-        indicator = texts.get(lang, key, code=task.indicator.code, name=task.indicator.name)
+        indicator = texts.get(lang, key, indicator=indicator_label(task.indicator.code,
+                                                                   task.indicator.name))
     lines = [
         texts.get(lang, "task.card_title", id=task.id, title=task.title),
         texts.get(lang, "task.unit", unit=task.unit.name if task.unit else "—"),
@@ -69,7 +71,16 @@ def task_card(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo
     return "\n".join(lines)
 
 
-def task_keyboard(texts: Texts, lang: str, task: Task) -> Keyboard | None:
+def task_keyboard(texts: Texts, lang: str, task: Task, *, can_act: bool = True
+                  ) -> Keyboard | None:
+    """The card's buttons: its owner's (and the office's) actions, or, for someone who only
+    oversees the task, a way to its evidence and nothing that changes it."""
+    if not can_act:
+        rows = [[Button(texts.plain(lang, "button.evidence"), callbacks.evidence("view", task.id))]]
+        if task.status.is_open:
+            rows.append([Button(texts.plain(lang, "button.nudge"),
+                                callbacks.build(callbacks.REMINDER, "nudge", task.id))])
+        return Keyboard.of(rows)
     if not task.status.is_open:
         return None
 
@@ -129,4 +140,35 @@ def task_list(
     rows = [[Button(f"#{t.id} {clip(t.title, BUTTON_TITLE)}", callbacks.task("open", t.id))]
             for t in tasks]
     rows.append(page_buttons(texts, lang, page, lambda offset: callbacks.page("tasks", offset)))
+    return "\n".join(lines), Keyboard.of(rows)
+
+
+ASSIGNED_SHOWN = 10
+
+
+def assignment_notice(
+    texts: Texts, lang: str, tasks: Sequence[Task], now: datetime, zone: ZoneInfo, *,
+    moved: bool,
+) -> tuple[str, Keyboard | None]:
+    """What a new owner is told: one task as its card with its buttons, several as a list
+    (by deadline) with a button to open each of the first ones."""
+    if len(tasks) == 1:
+        task = tasks[0]
+        head = texts.get(lang, "assign.moved" if moved else "assign.new")
+        return head + "\n\n" + task_card(texts, lang, task, now, zone), task_keyboard(
+            texts, lang, task)
+    lines = [texts.get(lang, "assign.many", count=len(tasks))]
+    shown = tasks[:ASSIGNED_SHOWN]
+    for task in shown:
+        title = clip(task.title, LIST_TITLE)
+        if task.due_at is None:
+            lines.append(texts.get(lang, "assign.line_undated", id=task.id, title=title))
+        else:
+            lines.append(texts.get(lang, "assign.line", id=task.id, title=title,
+                                   due=task.due_at.astimezone(zone).strftime("%Y-%m-%d")))
+    if len(tasks) > len(shown):
+        lines.append(texts.get(lang, "assign.more", count=len(tasks) - len(shown)))
+    lines.append(texts.get(lang, "assign.footer"))
+    rows = [[Button(f"#{t.id} {clip(t.title, BUTTON_TITLE)}", callbacks.task("open", t.id))]
+            for t in shown]
     return "\n".join(lines), Keyboard.of(rows)

@@ -3,6 +3,12 @@
 Each feature keeps its own `<lang>/<feature>.toml`; the loader merges them and refuses a
 key defined twice. Every message is HTML (the bot sends with parse_mode=HTML), so
 parameters are escaped unless wrapped in `Markup`.
+
+Two things a template may ask of a parameter:
+- `{days:plural:day|days}` is the word in the form the number needs (English has two;
+  Chinese has none and never uses it), so "1 day" and "3 days" come from one text;
+- a `Label("status.done")` parameter is another text of the catalog, shown in the
+  reader's language, so a rule can name a status without knowing who will read it.
 """
 
 from __future__ import annotations
@@ -25,10 +31,63 @@ class Markup(str):
     __slots__ = ()
 
 
+class Label:
+    """A parameter that is itself a catalog text, rendered in the reader's language."""
+
+    __slots__ = ("params", "text_id")
+
+    def __init__(self, text_id: str, /, **params: Any) -> None:
+        self.text_id = text_id
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"Label({self.text_id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Label) and (self.text_id, self.params) == (
+            other.text_id, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.text_id)
+
+
+PLURAL = "plural:"
+
+
 def escape(value: object) -> str:
     if isinstance(value, Markup):
         return value
     return html.escape(str(value), quote=False)
+
+
+def plural_form(value: object, forms: str) -> str:
+    """`forms` is "one|other": the first for exactly one, the second for any other count."""
+    one, _, other = forms.partition("|")
+    try:
+        count = float(str(value))
+    except ValueError:
+        return other or one
+    return one if count == 1 else (other or one)
+
+
+class _Formatter(string.Formatter):
+    """Renders one template for one reader: plural words, labels, escaping."""
+
+    def __init__(self, texts: Texts, language: str | None, *, html_out: bool) -> None:
+        super().__init__()
+        self.texts = texts
+        self.language = language
+        self.html_out = html_out
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec.startswith(PLURAL):
+            return plural_form(value, format_spec[len(PLURAL):])
+        if isinstance(value, Label):
+            value = self.texts.plain(self.language, value.text_id, **value.params)
+        if isinstance(value, Markup) and not format_spec:
+            return value
+        text = format(value, format_spec)
+        return html.escape(text, quote=False) if self.html_out else text
 
 
 def _flatten(prefix: str, tree: Mapping[str, Any], into: dict[str, str], origin: str) -> None:
@@ -81,9 +140,11 @@ class Texts:
         template = self.raw(language, key)
         if not params:
             return template
-        return string.Formatter().vformat(template, (), {k: escape(v) for k, v in params.items()})
+        return _Formatter(self, language, html_out=True).vformat(template, (), params)
 
     def plain(self, language: str | None, key: str, /, **params: Any) -> str:
         """The text without HTML escaping, for files, button labels and command menus."""
         template = self.raw(language, key)
-        return template.format(**params) if params else template
+        if not params:
+            return template
+        return _Formatter(self, language, html_out=False).vformat(template, (), params)

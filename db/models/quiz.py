@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -122,6 +123,8 @@ class QuizSession(Base):
     length: Mapped[int] = mapped_column(Integer)
     asked: Mapped[int] = mapped_column(Integer, default=0)
     correct: Mapped[int] = mapped_column(Integer, default=0)
+    # Questions passed over with "skip": asked, but neither right nor wrong.
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     asked_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     # The question awaiting an answer (a poll, or a drill's free-text reply).
     current_question_id: Mapped[int | None] = mapped_column(

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import OutboxMessage, OutboxState, Person
+from db.models import Campaign, OutboxMessage, OutboxState, Person
 from db.models.reminders import UNDELIVERED_STATES
 
 
@@ -285,3 +285,20 @@ async def people_named(*, session: AsyncSession, ids: Collection[int]) -> Sequen
     if not ids:
         return []
     return (await session.execute(select(Person).where(Person.id.in_(list(ids))))).scalars().all()
+
+
+async def people_reached_at(
+    *, session: AsyncSession, chat_ids: Collection[int]
+) -> Sequence[Person]:
+    """The people whose private chat these are."""
+    wanted = [c for c in chat_ids if c > 0]
+    if not wanted:
+        return []
+    stmt = select(Person).where(Person.telegram_id.in_(wanted))
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def leaders_chat_ids(*, session: AsyncSession) -> set[int]:
+    """The chats campaigns name as their leading group's."""
+    stmt = select(Campaign.leaders_chat_id).where(Campaign.leaders_chat_id.is_not(None))
+    return {int(c) for c in (await session.execute(stmt)).scalars().all() if c is not None}

@@ -109,3 +109,36 @@ async def latest_note(*, session: AsyncSession, task_id: int) -> TaskEvent | Non
 
 def status_values(statuses: Sequence[TaskStatus]) -> list[str]:
     return [s.value for s in statuses]
+
+
+# The history kinds that give a task to its owner; an import's "updated" does when the
+# field it changed is the owner (`note` holds the field's name).
+ASSIGNING_KINDS = ("created", "imported", "owner", "updated")
+
+
+async def fresh_tasks(*, session: AsyncSession, ids: Sequence[int]) -> Sequence[Task]:
+    """The tasks as they stand in this unit of work, their unit and owner read again (an
+    owner changed by id alone leaves the loaded relationship stale)."""
+    if not ids:
+        return []
+    await session.flush()
+    stmt = _with_refs(select(Task).where(Task.id.in_(list(ids)))).execution_options(
+        populate_existing=True)
+    return (await session.execute(stmt.order_by(Task.due_at, Task.id))).scalars().all()
+
+
+async def assignment_events(
+    *, session: AsyncSession, task_ids: Sequence[int]
+) -> Sequence[TaskEvent]:
+    """The latest change of each task (written at its `updated_at`) that may have given it
+    to its owner, oldest first. Call after a flush."""
+    if not task_ids:
+        return []
+    stmt = (
+        select(TaskEvent)
+        .join(Task, Task.id == TaskEvent.task_id)
+        .where(TaskEvent.task_id.in_(list(task_ids)), TaskEvent.kind.in_(ASSIGNING_KINDS),
+               TaskEvent.at == Task.updated_at)
+        .order_by(TaskEvent.id)
+    )
+    return (await session.execute(stmt)).scalars().all()

@@ -144,7 +144,8 @@ async def on_button(update: Update, context: AppContext) -> None:
         await outgoing.edit_markup(query.message, None)
         await reply(update, t(context, "evidence.upload.dropped", count=count))
     elif parsed.action == "sub":
-        await outgoing.answer(query)
+        # Answered only after submitting: an old button (the task submitted or closed
+        # since) is answered with what happened, which an earlier empty answer would hide.
         await submit(update, context, parsed.id)
     elif parsed.action == "view":
         await outgoing.answer(query)
@@ -198,6 +199,11 @@ async def submit(update: Update, context: AppContext, task_id: int) -> None:
             services.evidence.outbox, session,
             f"submit.{task.id}.{int(task.updated_at.timestamp())}", notices, task.id,
         )
+    query = update.callback_query
+    if query is not None:
+        await outgoing.answer(query, services.texts.plain(
+            actor.language, "evidence.submit.already", task_id=task.id))
+        await outgoing.edit_markup(query.message, None)
     await reply(update, t(context, "evidence.submit.done", task_id=task.id))
 
 

@@ -10,6 +10,7 @@ from bot.core.errors import InvalidInput
 from bot.core.paging import Page
 from bot.quiz import readiness
 from bot.quiz import search as knowledge_search
+from bot.quiz.feature import RANK_WORDS
 from bot.quiz.views import RANK_PEOPLE, RANK_UNITS, ask_text, rank_text, stats_text
 from handlers import outgoing
 from handlers.common import actor_of, command_args, pressed
@@ -65,12 +66,13 @@ async def stats_command(update: Update, context: AppContext) -> None:
 
 
 async def rank_command(update: Update, context: AppContext) -> None:
-    """/rank [week|all]: units and people, by this week's answers or overall mastery."""
+    """/rank [week|all] (本周|总体): units and people, by this week's answers or overall
+    mastery."""
     args = command_args(context)
-    choice = (args[0].lower() if args else "week")
-    if choice not in ("week", "all", "本周", "总体"):
+    choice = RANK_WORDS.canonical(args[0]) if args else "week"
+    if choice is None:
         raise InvalidInput("quiz.rank.usage")
-    await _rank(update, context, weekly=choice in ("week", "本周"), units_at=0, people_at=0)
+    await _rank(update, context, weekly=choice == "week", units_at=0, people_at=0)
 
 
 async def _rank(

@@ -18,9 +18,11 @@ from bot.core import callbacks
 from bot.core.errors import InvalidInput
 from bot.quiz import reminders as quiz_reminders
 from bot.quiz import session as quiz
+from bot.quiz.feature import REVIEWTIME_WORDS
 from bot.quiz.session import PollPlan
 from bot.quiz.views import poll_keyboard
 from bot.services import Services
+from bot.texts import Label
 from db.models import QuizSession
 from handlers import outgoing
 from handlers.common import actor_of, command_args, incoming, pressed, t
@@ -67,14 +69,19 @@ async def _next_or_finish(
         plan = await quiz.next_poll(session, fresh, now=now, rng=services.quiz.runtime.rng)
         if plan is None:
             await quiz.finish(session, fresh, now=now)
-        summary = (fresh.correct, fresh.asked - (1 if plan else 0))
     if plan is not None:
         await send_plan(bot, services, plan=plan, chat_id=fresh.chat_id,
                         person_id=fresh.person_id, lang=lang)
         return
-    await outgoing.send(
-        bot, fresh.chat_id,
-        services.texts.get(lang, "quiz.finished", correct=summary[0], asked=summary[1]),
+    await outgoing.send(bot, fresh.chat_id, _tally(services, lang, "quiz.finished", fresh))
+
+
+def _tally(services: Services, lang: str, text_id: str, quiz_session: QuizSession) -> str:
+    """"答对 3/4 题，跳过 1 题": skipped questions are neither answered nor wrong."""
+    skipped = quiz_session.skipped
+    return services.texts.get(
+        lang, text_id, correct=quiz_session.correct, answered=quiz.answered(quiz_session),
+        skipped=Label("quiz.skipped_part", count=skipped) if skipped else "",
     )
 
 
@@ -156,9 +163,7 @@ async def on_quiz_button(update: Update, context: AppContext) -> None:
             await _next_or_finish(context.bot, services, quiz_session, lang=lang)
             return
         await outgoing.answer(query)
-        answered = quiz_session.asked - (1 if quiz_session.current_question_id else 0)
-        await reply(update, services.texts.get(lang, "quiz.stopped", correct=quiz_session.correct,
-                                               asked=answered))
+        await reply(update, _tally(services, lang, "quiz.stopped", quiz_session))
 
 
 async def reviewtime_command(update: Update, context: AppContext) -> None:
@@ -177,7 +182,7 @@ async def reviewtime_command(update: Update, context: AppContext) -> None:
             await reply(update, t(context, "quiz.reviewtime.current",
                                   time=current.strftime("%H:%M")))
         return
-    off = args[0].lower() in ("off", "关闭", "关")
+    off = REVIEWTIME_WORDS.canonical(args[0]) == "off"
     at = None if off else quiz_reminders.parse_time(args[0])
     if not off and at is None:
         raise InvalidInput("quiz.reviewtime.bad_time")

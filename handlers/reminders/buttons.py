@@ -12,7 +12,8 @@ from handlers.context import AppContext, AppType
 
 
 async def on_reminder_button(update: Update, context: AppContext) -> None:
-    """Snooze buttons on a reminder: rem:snz:<task>:<minutes> and rem:morn:<task>."""
+    """Snooze buttons on a reminder: rem:snz:<task>:<minutes> and rem:morn:<task>; a
+    leader's rem:nudge:<task> on a task card."""
     button = await pressed(update, callbacks.REMINDER)
     if button is None:
         return
@@ -20,6 +21,12 @@ async def on_reminder_button(update: Update, context: AppContext) -> None:
     actor = actor_of(context)
     services = context.services
     now = services.clock.now()
+    if parsed.action == "nudge":
+        async with services.session() as session:
+            task, name = await services.reminders.nudge(session, actor, parsed.id, now=now)
+        await outgoing.answer(query, services.texts.plain(
+            actor.language, "reminders.nudge.sent", name=name, id=task.id))
+        return
     async with services.session() as session:
         until = await services.reminders.snooze(
             session, actor, parsed.id,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.core.access import require_admin
+from bot.core.deadlines import is_overdue
 from bot.core.errors import InvalidInput
 from bot.core.parsing import parse_deadline, parse_task_id
 from bot.tasks import service as task_service
@@ -33,11 +36,21 @@ async def new_task(update: Update, context: AppContext) -> None:
         unit=parts[0], title=parts[1], owner=parts[2], due_at=due,
         indicator=parts[4] if len(parts) > 4 and parts[4] else None,
     )
+    now = services.clock.now()
     async with services.session() as session:
-        task = await create_task(session, actor, spec, now=services.clock.now(),
-                                 create_people=services.config.import_.create_people)
+        task = await create_task(session, actor, spec, now=now)
     await reply(update, t(context, "admin.task_created", id=task.id))
+    await _warn_if_past(update, context, task.id, due, now)
     await show_card(update, context, task)
+
+
+async def _warn_if_past(
+    update: Update, context: AppContext, task_id: int, due: datetime, now: datetime
+) -> None:
+    """A deadline already past is kept (a late task is still a task), with a warning."""
+    if is_overdue(due, now):
+        when = due.astimezone(context.services.config.zone).strftime("%Y-%m-%d %H:%M")
+        await reply(update, t(context, "admin.past_deadline", id=task_id, when=when))
 
 
 async def reassign(update: Update, context: AppContext) -> None:
@@ -67,12 +80,12 @@ async def move_deadline(update: Update, context: AppContext) -> None:
     due = parse_deadline(
         " ".join(args[1:]), services.config.zone, services.config.campaign.default_due_time
     )
+    now = services.clock.now()
     async with services.session() as session:
-        task = await task_service.move_deadline(
-            session, actor, parse_task_id(args[0]), due, services.clock.now()
-        )
+        task = await task_service.move_deadline(session, actor, parse_task_id(args[0]), due, now)
     when = due.astimezone(services.config.zone).strftime("%Y-%m-%d %H:%M")
     await reply(update, t(context, "admin.deadline_moved", id=task.id, when=when))
+    await _warn_if_past(update, context, task.id, due, now)
 
 
 async def cancel(update: Update, context: AppContext) -> None:

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import callbacks
+from bot.core.access import can_update_task
 from bot.core.errors import InvalidInput
 from bot.core.keyboard import Keyboard
 from bot.core.parsing import parse_percent, parse_task_id, task_id_in
@@ -27,7 +28,8 @@ def _render(context: AppContext, task: Task) -> tuple[str, Keyboard | None]:
     services = context.services
     lang = actor_of(context).language
     text = task_card(services.texts, lang, task, services.clock.now(), services.config.zone)
-    return text, task_keyboard(services.texts, lang, task)
+    can_act = can_update_task(actor_of(context), task)
+    return text, task_keyboard(services.texts, lang, task, can_act=can_act)
 
 
 async def show_card(update: Update, context: AppContext, task: Task) -> None:
@@ -153,9 +155,11 @@ async def on_task_button(update: Update, context: AppContext) -> None:
     services = context.services
     lang = actor.language
     if parsed.action in ("open", "back"):
-        await outgoing.answer(query)
+        # Answered once the task is found: a refusal is the press's answer, not hidden
+        # behind an empty one.
         async with services.session() as session:
             task = await task_service.view_task(session, actor, parsed.id)
+        await outgoing.answer(query)
         if parsed.action == "back":
             await show_card(update, context, task)
         else:

@@ -231,7 +231,8 @@ async def test_blocked_person_and_exhausted_retries_reach_the_office(services: S
     assert person is not None and person.unreachable_since is not None
     told = [c.text for c in request.sent("sendMessage") if c.chat_id == 900]
     assert len(told) == 2 and any("王五" in t for t in told)
-    assert any(f"#{rows['b'].id}" in t for t in told)
+    # Said in words: what it was, and why (issue 13: no "#12 (kind) Bad Gateway").
+    assert any("没能送达" in t and "与 Telegram 的网络连接多次中断" in t for t in told)
 
 
 async def test_stop_gives_claimed_messages_back(services: Services) -> None:

@@ -117,7 +117,7 @@ async def test_unclear_task_is_asked_with_buttons(
     await zhang.press(question, callback_data=next(
         b.callback_data for row in question.buttons for b in row
         if b.callback_data and b.callback_data.endswith(f":{library}")))
-    await zhang.expect_message(contains=f"任务 #{library}「图书室借阅记录」收到 1 份")
+    await zhang.expect_message(contains=f"任务 #{library}「图书室借阅记录」已收到 1 份")
     assert [e.task_id for e in await _evidence(polling_bot)] == [library]
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.delivery.menus import publish_menus
-from db.models import Invite, Person, Role, Task, TaskStatus
+from db.models import Invite, Person, Role, Task, TaskStatus, Unit
 from tests.conftest import DEFAULT_NOW, BotHarness
 from tests.utils import factories as f
 from tests.utils.telegram import BOT_USERNAME
@@ -104,3 +104,54 @@ async def test_menus_are_published_per_language_and_scope(harness: BotHarness) -
     assert "invite" in [c["command"] for c in admin_menu.params["commands"]]
     leader_menu = next(c for k, c in scoped.items() if str(LEADER) in k)
     assert "invite" not in [c["command"] for c in leader_menu.params["commands"]]
+
+
+async def test_newtask_refuses_units_and_people_not_on_the_roster(harness: BotHarness) -> None:
+    """Issue 13: /newtask created 教育局 beside 县教育局 (its own usage example did) and a
+    person from a typo; it now refuses them and names the nearest ones on the roster."""
+    await _seed(harness)
+    admin = harness.updates.user(ADMIN)
+    u = harness.updates
+    await harness.process(u.text(admin, "/newtask 教育局 | 更新控辍保学台账 | 李四 | 2026-12-10"))
+    text = harness.request.last_text()
+    assert "名单中没有单位「教育局」，任务未创建" in text and "县教育局" in text
+    await harness.process(u.text(admin, "/newtask 县教肓局 | 更新控辍保学台账 | 李四 | 2026-12-10"))
+    assert "您要找的是不是：县教育局" in harness.request.last_text()
+    await harness.process(u.text(admin, "/newtask 县教育局 | 更新控辍保学台账 | 李 四 | 2026-12-10"))
+    text = harness.request.last_text()
+    assert "名单中没有人员「李 四」" in text and "李四" in text
+    await harness.process(u.text(admin, "/newtask 县人社局 | 核定教师编制 | 周六 | 2026-12-10"))
+    assert "新单位请先写入迎检工作设置文件" in harness.request.last_text()
+    async with harness.services.session() as s:
+        units = (await s.execute(select(Unit.name))).scalars().all()
+        people = (await s.execute(select(Person.name))).scalars().all()
+        tasks = (await s.execute(select(Task.title))).scalars().all()
+    assert sorted(units) == ["县教育局", "迎检办"]
+    assert "李 四" not in people and "周六" not in people
+    assert tasks == ["完善图书室台账"]
+    # The usage example itself names a unit that is on the roster.
+    await harness.process(u.text(admin, "/newtask"))
+    assert "例如：/newtask 县教育局 |" in harness.request.last_text()
+
+
+async def test_a_past_deadline_is_kept_with_a_warning(harness: BotHarness) -> None:
+    """Issue 13: past deadlines in /newtask and /deadline were taken without a word."""
+    task_id = await _seed(harness)
+    admin = harness.updates.user(ADMIN)
+    u = harness.updates
+    await harness.process(u.text(admin, "/newtask 县教育局 | 补报辍学台账 | 李四 | 2026-11-01"))
+    texts = harness.request.texts()
+    assert any("已新建任务" in t for t in texts)
+    warning = next(t for t in texts if "已经过去" in t)
+    assert "2026-11-01 17:30" in warning and "/deadline" in warning
+    harness.request.clear()
+    await harness.process(u.text(admin, f"/deadline {task_id} 2026-11-20"))
+    assert "已调整为 2026-11-20 17:30" in harness.request.texts()[0]
+    assert "已经过去" in harness.request.last_text()
+    harness.request.clear()
+    await harness.process(u.text(admin, f"/deadline {task_id} 2026-12-20"))
+    assert not any("已经过去" in t for t in harness.request.texts())
+    async with harness.services.session() as s:
+        moved = await s.get(Task, task_id)
+        assert moved is not None and moved.due_at is not None
+        assert moved.due_at.astimezone(ZoneInfo("Asia/Shanghai")).day == 20

@@ -62,6 +62,7 @@ UPLOAD_GONE, IMPORT_NOT_YOURS = "evidence.error.upload_gone", "tables.result.not
 STALE = "quiz.stale"
 LEADERS_ONLY, SCHOOL_FORBIDDEN = "indicators.leaders_only", "indicators.school_forbidden"
 NOT_YOUR_SCHOOL, OFFICE_ONLY = "indicators.not_your_school", "indicators.office_only"
+OWN_TASK = "reminders.nudge.own"
 # Every text that means "refused"; an OK cell shows none of them.
 REFUSALS = (FORBIDDEN, NOT_YOURS, NOT_REVIEWER, UPLOAD_GONE, IMPORT_NOT_YOURS, STALE,
             "evidence.error.own_upload", "error.not_linked", "error.internal",
@@ -86,8 +87,19 @@ def viewer(role: str, own: bool) -> str:
 
 
 def updater(role: str, own: bool) -> str:
-    """Whoever may change the task: the office, its owner, its unit's leader."""
-    return OK if own or role == "admin" else NOT_YOURS
+    """Whoever may change the task: the office and its owner. A unit's leader oversees the
+    unit's tasks ("own" for them) but does not change them (issue 13, docs/reminders.md)."""
+    return OK if role == "admin" or (own and role != "unit_leader") else NOT_YOURS
+
+
+def nudger(role: str, own: bool) -> str:
+    """Whoever may see the task may remind its owner of it, except the owner themselves; a
+    unit leader's "own" task is a colleague's."""
+    if role == "unit_leader":
+        return OK if own else NOT_YOURS
+    if own:
+        return OWN_TASK
+    return OK if role in ("admin", "leader") else NOT_YOURS
 
 
 def reviewer(role: str, own: bool) -> str:
@@ -179,7 +191,11 @@ CALLBACKS: dict[str, Row] = {
     "task:block": Row("task:block:{task}", anyone, "task"),
     "task:setp": Row("task:setp:{task}:60", updater, "task"),
     "ev:up": Row("ev:up:{task}", updater, "task"),
-    "ev:pick": Row("ev:pick:{inbox}:{task}", owner_only(UPLOAD_GONE), "inbox"),
+    # One's own waiting files, onto a task one may change: a unit leader's "own" task is
+    # a colleague's, which they oversee but do not change.
+    "ev:pick": Row("ev:pick:{inbox}:{task}", lambda role, own: (
+        NOT_YOURS if own and role == "unit_leader" else owner_only(UPLOAD_GONE)(role, own)),
+        "inbox"),
     "ev:drop": Row("ev:drop:{inbox}", owner_only(UPLOAD_GONE), "inbox"),
     "ev:sub": Row("ev:sub:{task}", updater, "task"),
     "ev:ok": Row("ev:ok:{evidence}", reviewer, "evidence"),
@@ -190,6 +206,7 @@ CALLBACKS: dict[str, Row] = {
     "ev:view": Row("ev:view:{task}", viewer, "task"),
     "rem:snz": Row("rem:snz:{task}:60", updater, "task"),
     "rem:morn": Row("rem:morn:{task}", updater, "task"),
+    "rem:nudge": Row("rem:nudge:{task}", nudger, "task"),
     "rep:sum": Row("rep:sum:0", anyone),
     "rep:ovd": Row("rep:ovd:0", anyone),
     "rep:unit": Row("rep:unit:{unit}", anyone, "unit"),

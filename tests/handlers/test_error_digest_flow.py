@@ -81,3 +81,20 @@ async def test_sixty_failures_make_one_digest_per_admin(refusing: BotHarness) ->
     assert "×60" in digests[0] and "Traceback" not in digests[0]
     await send_digest(h.app)
     assert len(to_admins()) == 2  # nothing new, nothing sent
+
+
+async def test_the_digest_is_in_each_admins_language(harness: BotHarness) -> None:
+    """Issue 13, decided: each admin reads the digest in their own language (their
+    /settings language when the admin account is linked, else the bot's default); the
+    fault lines stay as the log has them."""
+    async with harness.services.session() as s:
+        await f.person(s, "Wang", role=Role.ADMIN, telegram_id=ADMIN, language="en")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as error:
+        harness.services.errors.note(error)
+    await send_digest(harness.app)
+    sent = {c.chat_id: c.text for c in harness.request.sent("sendMessage")}
+    assert sent[ADMIN].startswith("⚠️ The bot failed 1 time ")
+    assert sent[ADMIN2].startswith("⚠️ 机器人出错 1 次")
+    assert "boom" in sent[ADMIN] and "boom" in sent[ADMIN2]

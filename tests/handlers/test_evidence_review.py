@@ -6,7 +6,18 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from db.models import Evidence, EvidenceStatus, OutboxMessage, Role, Task, TaskEvent, TaskStatus
+from db.models import (
+    Campaign,
+    Evidence,
+    EvidenceStatus,
+    OutboxMessage,
+    Person,
+    Role,
+    Task,
+    TaskEvent,
+    TaskStatus,
+    Unit,
+)
 from tests.conftest import DEFAULT_NOW, BotHarness
 from tests.utils import factories as f
 from tests.utils.evidence_files import jpeg
@@ -131,10 +142,24 @@ async def test_uploader_cannot_review_own_file_and_strangers_cannot_review(
 ) -> None:
     task_id = await _seed(harness, required=1)
     u = harness.updates
-    # The unit leader uploads on the owner's behalf, then tries to approve it.
+    # The unit leader does not upload for the owner (leaders do not change a colleague's
+    # task, issue 13), but uploads for a task of their own, then tries to approve it.
     harness.request.files["lead"] = jpeg(color=(5, 5, 200))
     await harness.process(u.document(u.user(WANG), "lead", "x.jpg", "image/jpeg",
                                      caption=f"#{task_id}"))
+    assert "不在您的职责范围内" in harness.request.last_text()
+    async with harness.services.session() as s:
+        own = await s.get(Task, task_id)
+        assert own is not None
+        wang = (await s.execute(select(Person).where(Person.telegram_id == WANG))).scalar_one()
+        campaign = await s.get(Campaign, own.campaign_id)
+        assert campaign is not None
+        unit = await s.get(Unit, own.unit_id)
+        assert unit is not None
+        wang_task = await f.task(s, campaign, unit=unit, owner=wang, title="局长本人任务",
+                                 evidence_required=1)
+    await harness.process(u.document(u.user(WANG), "lead", "x.jpg", "image/jpeg",
+                                     caption=f"#{wang_task.id}"))
     await harness.process(u.callback(u.user(WANG), "ev:ok:1"))
     assert "不能审核自己上传的材料" in harness.request.sent("answerCallbackQuery")[-1].params["text"]
     await harness.process(u.callback(u.user(ZHAO), "ev:ok:1"))

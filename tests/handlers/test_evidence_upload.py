@@ -205,3 +205,31 @@ async def test_capture_before_campaign_is_flagged(harness: BotHarness) -> None:
                                                    caption=f"#{lab}"))
 
     assert "早于迎检工作开始（2026-09-01）" in harness.request.last_text()
+
+
+async def test_an_upload_is_not_called_waiting_for_review_before_submit(
+    harness: BotHarness,
+) -> None:
+    """Issue 13: "收到 1 份佐证材料，等待审核" came before anything was submitted; nobody
+    reviews it until the owner submits, and the answer says so."""
+    lab, _ = await _seed(harness)
+    harness.request.files["doc-9"] = jpeg()
+    zhang = harness.updates.user(ZHANG)
+    await harness.process(harness.updates.document(
+        zhang, "doc-9", "IMG_1.jpg", "image/jpeg", caption=f"#{lab} 门牌", file_size=100))
+    answer = harness.request.last_text()
+    assert "已收到 1 份佐证材料" in answer and "等待审核" not in answer
+    assert "提交审核后，审核人才会收到通知" in answer
+    assert ("📤 提交审核", f"ev:sub:{lab}") in harness.request.sent("sendMessage")[-1].buttons()
+
+    # Once submitted, a further file joins what waits for review; no second "submit".
+    harness.request.files["doc-11"] = jpeg(taken=datetime(2026, 11, 20, 9, 0))
+    await harness.process(harness.updates.document(
+        zhang, "doc-11", "IMG_3.jpg", "image/jpeg", caption=f"#{lab} 正面", file_size=100))
+    await harness.process(harness.updates.text(zhang, f"/submit {lab}"))
+    assert "已提交审核" in harness.request.last_text()
+    harness.request.files["doc-10"] = jpeg(taken=datetime(2026, 11, 21, 9, 0))
+    await harness.process(harness.updates.document(
+        zhang, "doc-10", "IMG_2.jpg", "image/jpeg", caption=f"#{lab} 侧面", file_size=100))
+    later = harness.request.sent("sendMessage")[-1]
+    assert "将与已提交的材料一并审核" in later.text and later.buttons() == []

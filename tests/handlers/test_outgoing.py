@@ -353,16 +353,21 @@ async def test_undelivered_messages_page_by_page(harness: BotHarness) -> None:
 
     await _people(harness)
     async with harness.services.session() as s:
-        for n in range(23):
-            s.add(OutboxMessage(key=f"k{n}", kind="reminder.due", chat_id=7000 + n, text="x",
-                                not_before=DEFAULT_NOW, state=OutboxState.FAILED,
-                                last_error="Bad Request: chat not found", created_at=DEFAULT_NOW))
+        rows = [OutboxMessage(key=f"k{n}", kind="reminder.due", chat_id=7000 + n, text="x",
+                              not_before=DEFAULT_NOW, state=OutboxState.FAILED,
+                              last_error="Bad Request: chat not found", created_at=DEFAULT_NOW)
+                for n in range(23)]
+        s.add_all(rows)
+        await s.flush()
+        ids = [row.id for row in rows]
     u, office = harness.updates, harness.updates.user(ADMIN)
     await harness.process(u.text(office, "/undelivered"))
     seen = set()
     call = harness.request.sent("sendMessage")[-1]
     while True:
-        seen |= {n for n in range(23) if f"{7000 + n}" in call.text}
+        # Listed by the number /undelivered 重发 takes, never by a raw chat id (issue 13).
+        seen |= {n for n in range(23) if f"#{ids[n]} · " in call.text}
+        assert "7000" not in call.text
         nexts = [d for label, d in call.buttons() if d.startswith("page:undl:") and "▶" in label]
         if not nexts:
             break

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from telegram import Chat
+from telegram import Chat, User
 
 from bot.app import build_application
 from bot.config import AppConfig
@@ -100,6 +100,51 @@ async def test_the_session_ends_with_a_summary(quiz_harness: BotHarness) -> None
     assert len(correct_ids(multiple)) == 2
 
 
+async def test_a_second_stop_says_the_quiz_has_ended(quiz_harness: BotHarness) -> None:
+    """Issue 13: a second press of ⏹ sent the summary again."""
+    h = quiz_harness
+    await _seed(h)
+    user = h.updates.user(ZHANG)
+    await h.process(h.updates.text(user, "/quiz"))
+    stop_data = _request(h).polls()[-1].buttons()[1][1]
+    await h.process(h.updates.callback(user, stop_data))
+    assert "已结束答题" in h.request.last_text()
+    h.request.clear()
+    await h.process(h.updates.callback(user, stop_data))
+    answers = h.request.sent("answerCallbackQuery")
+    assert [a.params.get("text") for a in answers] == ["这一轮答题已经结束了。"]
+    assert not answers[0].params.get("show_alert")  # a passing note, nothing is wrong
+    assert h.request.sent("sendMessage") == []
+
+
+async def test_the_summary_counts_skipped_questions_apart(quiz_harness: BotHarness) -> None:
+    """Issue 13: the end of a quiz counted skipped questions as asked ("答对 3/4 题" after
+    three right answers and a skip)."""
+    h = quiz_harness
+    await _seed(h)
+    user = h.updates.user(ZHANG)
+    await h.process(h.updates.text(user, "/quiz"))
+    for n in range(4):
+        call = _request(h).polls()[-1]
+        if n == 1:
+            await h.process(h.updates.callback(user, call.buttons()[0][1]))
+        else:
+            await h.process(poll_answer(user, _request(h).poll_id(), correct_ids(call)))
+    assert "本轮结束：答对 3/3 题，跳过 1 题。" in h.request.last_text()
+    english = await _english(h)
+    await h.process(h.updates.text(english, "/quiz"))
+    call = _request(h).polls()[-1]
+    await h.process(h.updates.callback(english, call.buttons()[0][1]))
+    await h.process(h.updates.callback(english, _request(h).polls()[-1].buttons()[1][1]))
+    assert "Quiz stopped: 0/0 correct, 1 skipped." in h.request.last_text()
+
+
+async def _english(h: BotHarness) -> User:
+    async with h.services.session() as s:
+        await f.person(s, "Li Si", telegram_id=ZHANG + 10, role=Role.STAFF, language="en")
+    return h.updates.user(ZHANG + 10)
+
+
 async def test_an_answer_after_a_restart_is_scored(
     quiz_harness: BotHarness, config: AppConfig, clock: FrozenClock
 ) -> None:
@@ -139,7 +184,8 @@ async def test_skip_and_stop(quiz_harness: BotHarness) -> None:
     assert len(_request(h).polls()) == 2
     stop_data = _request(h).polls()[-1].buttons()[1][1]
     await h.process(h.updates.callback(user, stop_data))
-    assert "已结束答题：答对 0/1 题" in h.request.last_text()
+    # The skipped question was not answered (issue 13): it is counted on its own.
+    assert "已结束答题：答对 0/0 题，跳过 1 题。" in h.request.last_text()
     async with h.services.session() as s:
         review = (await s.execute(select(QuizReview))).scalar_one()
         session = (await s.execute(select(QuizSession))).scalar_one()

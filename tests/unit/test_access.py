@@ -22,7 +22,9 @@ def _task(owner_id: int, unit_id: int) -> Task:
         (_actor(Role.LEADER), True, False),
         (_actor(Role.RESPONSIBLE, person_id=7), True, True),  # the owner
         (_actor(Role.RESPONSIBLE, person_id=8), False, False),
-        (_actor(Role.RESPONSIBLE, person_id=8, led=frozenset({20, 21})), True, True),  # unit leader
+        # A unit's leader oversees its tasks: sees them, does not change them (issue 13).
+        (_actor(Role.RESPONSIBLE, person_id=8, led=frozenset({20, 21})), True, False),
+        (_actor(Role.LEADER, person_id=8, led=frozenset({21})), True, False),
         (_actor(Role.STAFF, person_id=8), False, False),
     ],
 )

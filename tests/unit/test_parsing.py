@@ -5,8 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.arguments import Words
 from bot.core.errors import InvalidInput
 from bot.core.parsing import as_deadline, parse_date, parse_deadline, parse_percent, parse_task_id
+from bot.core.roster import nearest_names
 
 ZONE = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(17, 30)
@@ -106,3 +108,30 @@ def test_dates_far_outside_a_campaign_are_refused(text: str) -> None:
 def test_unicode_digits_are_not_a_date() -> None:
     with pytest.raises(InvalidInput):
         parse_date("٢٠٢٦-١٢-١٥")
+
+
+@pytest.mark.parametrize(
+    ("typed", "roster", "offered"),
+    [
+        ("教育局", ["县教育局", "县财政局", "城关镇中心小学"], ["县教育局"]),
+        ("县教肓局", ["县财政局", "县教育局", "迎检办"], ["县教育局"]),
+        ("王小明", ["王晓明", "王明"], ["王明", "王晓明"]),
+        ("李 四", ["张三", "李四", "王五"], ["李四"]),
+        ("县人社局", ["城关镇中心小学", "迎检办"], []),
+        ("县教育局", ["县教育局"], []),  # the same name is found, not suggested
+    ],
+)
+def test_the_nearest_names_on_the_roster(typed: str, roster: list[str],
+                                          offered: list[str]) -> None:
+    assert nearest_names(typed, roster) == offered
+
+
+def test_a_commands_words_in_either_language() -> None:
+    words = Words({"week": ("本周", "周"), "all": ("总体", "全部")})
+    assert [words.canonical(w) for w in ("week", "WEEK", " 本周 ", "周", "总体", "all")] == [
+        "week", "week", "week", "week", "all", "all"]
+    assert words.canonical("month") is None and words.canonical("") is None
+    assert words.listing("zh", "、") == "本周（week）、总体（all）"
+    assert words.listing("en", ", ") == "week (本周), all (总体)"
+    with pytest.raises(ValueError, match="would mean both"):
+        Words({"on": ("开",), "off": ("开",)})

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.callbacks import SHAPES, TASK
+from bot.reminders.views import PARTS_OF_DAY
 from bot.reports.ledger import LEDGER_COLUMNS, SUMMARY_COLUMNS
 from bot.texts import LANGUAGES, load_catalog
 from db.models import EvidenceStatus, Role, TaskStatus
@@ -50,6 +51,7 @@ TEMPLATE_VALUES: dict[str, Iterable[str]] = {
     "ack.{}": sorted(set(SHAPES[TASK]) - {"open", "back", "prog", "note", "block"}),
     "reports.ledger_col.{}": [key for key, _ in LEDGER_COLUMNS],
     "reports.ledger_sum.{}": [key for key, _ in SUMMARY_COLUMNS],
+    "reminders.digest.title_{}": PARTS_OF_DAY,
 }
 # Attributes that carry an id made elsewhere (and checked there) to the catalog.
 CARRIED = {"message_id", "text_id"}
@@ -314,7 +316,9 @@ def _domain_errors(modules: list[Module]) -> set[str]:
 
 
 def _doors(modules: list[Module]) -> list[Sink]:
-    doors = [Sink("texts", _texts_method, (Param(1, "key"),))]
+    doors = [Sink("texts", _texts_method, (Param(1, "key"),)),
+             # A parameter rendered as another text of the catalog (`bot.texts.Label`).
+             Sink("Label", _by_name("Label"), (Param(0, "text_id"),))]
     errors = _domain_errors(modules)
     for module in modules:
         for node in ast.walk(module.tree):

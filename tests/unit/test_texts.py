@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
 import pytest
 
-from bot.texts import LANGUAGES, Markup, Texts, load_catalog
+from bot.texts import LANGUAGES, Label, Markup, Texts, load_catalog
 
 
 def _fields(template: str) -> set[str]:
@@ -40,3 +41,39 @@ def test_a_key_defined_twice_is_refused(tmp_path: Path) -> None:
     (tmp_path / "zh" / "b.toml").write_text('[x]\ny = "2"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="defined twice"):
         load_catalog("zh", tmp_path)
+
+
+def test_plural_words_follow_the_number() -> None:
+    texts = Texts({"zh": {"x": "{n} 天"}, "en": {"x": "{n} {n:plural:day|days} <b>left</b>"}})
+    assert texts.get("en", "x", n=1) == "1 day <b>left</b>"
+    assert texts.get("en", "x", n=3) == "3 days <b>left</b>"
+    assert texts.get("en", "x", n=0) == "0 days <b>left</b>"
+    assert texts.plain("en", "x", n=1) == "1 day <b>left</b>"
+    assert texts.get("zh", "x", n=1) == "1 天"
+
+
+def test_a_label_parameter_is_shown_in_the_readers_language() -> None:
+    texts = Texts({"zh": {"s": "已通过", "x": "已审核（{status}）"},
+                   "en": {"s": "approved & kept", "x": "reviewed ({status})"}})
+    assert texts.get("zh", "x", status=Label("s")) == "已审核（已通过）"
+    assert texts.get("en", "x", status=Label("s")) == "reviewed (approved &amp; kept)"
+    assert texts.plain("en", "x", status=Label("s")) == "reviewed (approved & kept)"
+
+
+_COUNTED = re.compile(
+    r"\{(\w+)\} (?:new |more |open |other )?(days?|hours?|minutes?|tasks?|units?|people|persons?"
+    r"|files?|pieces?|questions?|errors?|items?|answers?|cards?|options?|rows?|indicators?"
+    r"|phases?|times)\b"
+)
+
+
+def test_english_counts_agree_with_their_number() -> None:
+    """No "day(s)" and no "{count} tasks" that would read "1 tasks": each counted noun
+    takes its form from the number (`{n:plural:task|tasks}`)."""
+    english = load_catalog("en")
+    lazy = {key: text for key, text in english.items() if "(s)" in text}
+    assert not lazy
+    # The indicators' texts belong to the indicator data work and are checked there.
+    fixed = {key: [m.group(0) for m in _COUNTED.finditer(text)]
+             for key, text in english.items() if not key.startswith("indicators.")}
+    assert {key: found for key, found in fixed.items() if found} == {}

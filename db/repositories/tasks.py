@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Task, TaskEvent, TaskStatus
+from db.models import Task, TaskEvent, TaskPartner, TaskStatus
 from db.models.core import OPEN_STATUSES
 
 
@@ -23,7 +23,11 @@ def _with_refs(stmt: Select[Task]) -> Select[Task]:
 
 
 async def get_task(*, session: AsyncSession, task_id: int) -> Task | None:
-    stmt = _with_refs(select(Task).where(Task.id == task_id))
+    """One task with everything its card names (the lists load only what they show)."""
+    stmt = _with_refs(select(Task).where(Task.id == task_id)).options(
+        selectinload(Task.leader),
+        selectinload(Task.partners).selectinload(TaskPartner.unit),
+    )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

@@ -145,6 +145,10 @@ class BotConfig(_Section):
 class ImportConfig(_Section):
     # false = strict roster: every owner must already exist (typos don't create people).
     create_people: bool = True
+    # false = a unit name not on the roster is a row error naming the closest known unit
+    # (县教肓局 → 县教育局); units come from the campaign file. true = such a name creates
+    # a unit, as tables did before.
+    create_units: bool = False
     max_rows: int = Field(default=20000, ge=1)
 
 

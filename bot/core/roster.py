@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import InvalidInput
@@ -15,6 +19,16 @@ _KIND_HINTS = (
     ("局", UnitKind.DEPARTMENT), ("办", UnitKind.DEPARTMENT), ("委", UnitKind.DEPARTMENT),
     ("县", UnitKind.COUNTY), ("区", UnitKind.COUNTY),
 )
+
+
+def nearest_name(name: str, names: Iterable[str]) -> str | None:
+    """The known name a typo most likely meant (县教肓局 → 县教育局), or None.
+
+    Within a third of the name's length in edits (at least one), so two characters of a
+    four-character unit name never count as "the same"."""
+    found = process.extractOne(name, list(names), scorer=Levenshtein.distance,
+                               score_cutoff=max(1, len(name) // 3))
+    return None if found is None else str(found[0])
 
 
 def guess_unit_kind(name: str) -> UnitKind:

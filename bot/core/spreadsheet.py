@@ -289,7 +289,7 @@ class Sheet:
             elif value is None:
                 if look is not None:
                     add(f'<c r="{ref}"{_s(self._style(column, look))}/>')
-            elif kind is int or kind is float and math.isfinite(value):
+            elif kind is int or (kind is float and math.isfinite(value)):
                 style = 0 if look is None and column in plain else self._style(column, look)
                 add(f'<c r="{ref}"{_s(style)}><v>{value!r}</v></c>')
             elif kind is datetime or kind is date:

@@ -21,15 +21,18 @@ from bot.core.errors import InvalidInput
 class Column(enum.StrEnum):
     KEY = "key"
     UNIT = "unit"
+    PARTNERS = "partners"
     PARENT_UNIT = "parent_unit"
     TASK = "task"
     INDICATOR = "indicator"
     INDICATOR_NAME = "indicator_name"
     VETO = "veto"
     OWNER = "owner"
+    LEADER = "leader"
     DEADLINE = "deadline"
     PHASE = "phase"
     EVIDENCE = "evidence"
+    EVIDENCE_LIST = "evidence_list"
     DESCRIPTION = "description"
     PRIORITY = "priority"
     # Written by the export for the reader; the importer reads but never applies them, since
@@ -42,16 +45,24 @@ class Column(enum.StrEnum):
 ALIASES: dict[Column, tuple[str, ...]] = {
     Column.KEY: ("编号", "任务编号", "key", "id"),
     Column.UNIT: ("单位", "责任单位", "牵头单位", "承办单位", "unit"),
+    Column.PARTNERS: ("配合单位", "协办单位", "会同单位", "协同单位", "配合部门", "co-units",
+                      "partners", "cooperating units"),
     Column.PARENT_UNIT: ("上级单位", "主管单位", "parent unit", "parent"),
-    Column.TASK: ("任务", "工作任务", "任务内容", "整改任务", "任务名称", "task", "title"),
+    Column.TASK: ("任务", "工作任务", "任务内容", "整改任务", "任务名称", "存在问题", "问题",
+                  "task", "title", "problem"),
     Column.INDICATOR: ("指标", "指标编码", "评估指标", "指标编号", "indicator", "indicator code"),
     Column.INDICATOR_NAME: ("指标名称", "indicator name"),
     Column.VETO: ("一票否决", "veto"),
     Column.OWNER: ("责任人", "负责人", "指标负责人", "owner", "responsible"),
+    Column.LEADER: ("责任领导", "分管领导", "牵头领导", "包保领导", "leader",
+                    "responsible leader"),
     Column.DEADLINE: ("截止时间", "完成时限", "截止日期", "完成时间", "deadline", "due"),
     Column.PHASE: ("阶段", "所属阶段", "phase"),
     Column.EVIDENCE: ("佐证材料", "佐证数量", "佐证材料数量", "evidence"),
-    Column.DESCRIPTION: ("说明", "备注", "工作要求", "具体要求", "description", "notes"),
+    Column.EVIDENCE_LIST: ("佐证材料清单", "佐证材料名称", "所需佐证材料", "材料清单",
+                           "evidence list", "evidence items"),
+    Column.DESCRIPTION: ("说明", "备注", "工作要求", "具体要求", "整改措施", "description",
+                         "notes", "measures"),
     Column.PRIORITY: ("优先级", "priority"),
     Column.STATUS: ("状态", "status"),
     Column.PROGRESS: ("进度", "progress"),

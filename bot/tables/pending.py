@@ -54,7 +54,7 @@ async def receive(
     """Preview the table; when it would change anything, keep it for confirmation."""
     require_admin(actor)
     kind = file_kind(file_name)
-    preview = await preview_import(session, data, file_name, options)
+    preview = await preview_import(session, data, file_name, options, now=now)
     if not preview.needs_writing:
         return Received(preview, None)
     token = secrets.token_hex(12)

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Task, TaskEvent, TaskPartner, TaskStatus
+from db.models import Task, TaskEvent, TaskPartner, TaskStatus, Unit
 from db.models.core import OPEN_STATUSES
 
 
@@ -113,3 +113,23 @@ async def latest_note(*, session: AsyncSession, task_id: int) -> TaskEvent | Non
 
 def status_values(statuses: Sequence[TaskStatus]) -> list[str]:
     return [s.value for s in statuses]
+
+
+async def partner_names(
+    *, session: AsyncSession, campaign_id: int, separator: str = "、"
+) -> dict[int, str]:
+    """Each task's co-operating units as one line (only tasks that have some).
+
+    Read once for a whole export: few tasks have partners, and a join per row would
+    repeat the task's row for each partner."""
+    stmt = (
+        select(TaskPartner.task_id, Unit.name)
+        .join(Task, Task.id == TaskPartner.task_id)
+        .join(Unit, Unit.id == TaskPartner.unit_id)
+        .where(Task.campaign_id == campaign_id)
+        .order_by(TaskPartner.task_id, TaskPartner.position)
+    )
+    found: dict[int, list[str]] = {}
+    for task_id, name in (await session.execute(stmt)).all():
+        found.setdefault(task_id, []).append(name)
+    return {task_id: separator.join(names) for task_id, names in found.items()}

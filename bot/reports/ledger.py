@@ -1,7 +1,14 @@
-"""The rectification ledger (整改台账) as an XLSX workbook.
+"""The rectification ledger (整改台账) as an XLSX workbook, laid out as offices keep it.
 
-Rows stream from the database into openpyxl's write-only mode, which writes each row to
-disk as it comes, so 200,000 tasks need no more memory than a few thousand.
+One row per problem: 序号, 问题, 整改措施, 责任单位, 配合单位, 责任领导, 责任人, 完成时限,
+完成情况, 销号 (the date it was closed), then what the bot knows besides (indicator, phase,
+evidence handed in against what is asked for, by name, the last note a person wrote, days
+overdue). A second sheet ranks the units. Both print on landscape A4, one page wide, with
+the header row on every page.
+
+Rows stream from the database in batches; each batch is written by the shared XLSX writer
+(`bot.core.spreadsheet`) in a worker thread, so the event loop keeps answering other people
+while a 200,000-row ledger is built, and memory stays flat.
 """
 
 from __future__ import annotations
@@ -13,37 +20,47 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.deadlines import is_overdue, urgency
+from bot.core.spreadsheet import (
+    DATE,
+    DATE_TIME,
+    HIGHLIGHT_RED,
+    PERCENT,
+    ColumnSpec,
+    Look,
+    PrintSetup,
+    Sheet,
+    Workbook,
+)
 from bot.reports.summary import rank_units
 from bot.texts import Texts
-from db.models import Campaign
+from db.models import Campaign, TaskStatus
 from db.repositories import reports as reports_repo
 from db.repositories.reports import TaskScope
 from db.repositories.reports import ledger as ledger_repo
 from db.repositories.reports.ledger import LedgerRow
 
-LEDGER_COLUMNS = (
-    ("id", 8), ("unit", 22), ("indicator_code", 10), ("indicator", 22), ("veto", 8),
-    ("phase", 12), ("title", 40), ("owner", 12), ("due", 17), ("status", 10),
-    ("progress", 8), ("evidence", 10), ("evidence_required", 10), ("updated", 17),
-    ("note", 40), ("days_late", 9),
+# (text id under reports.ledger_col, width, number format, wrapped)
+LEDGER_COLUMNS: tuple[tuple[str, float, str | None, bool], ...] = (
+    ("number", 6, None, False), ("id", 7, None, False), ("title", 34, None, True),
+    ("measures", 40, None, True), ("unit", 16, None, True), ("partners", 16, None, True),
+    ("leader", 9, None, False), ("owner", 9, None, False), ("due", 16, DATE_TIME, False),
+    ("state", 14, None, False), ("closed", 11, DATE, False),
+    ("indicator", 18, None, True), ("veto", 6, None, False), ("phase", 10, None, False),
+    ("evidence", 8, None, False), ("evidence_required", 8, None, False),
+    ("evidence_items", 24, None, True), ("note", 30, None, True), ("days_late", 8, None, False),
+    ("updated", 16, DATE_TIME, False),
 )
-SUMMARY_COLUMNS = (
-    ("rank", 6), ("unit", 24), ("active", 10), ("done", 10), ("completion", 10),
-    ("open", 10), ("overdue", 10), ("blocked", 10), ("progress", 10),
+SUMMARY_COLUMNS: tuple[tuple[str, float, str | None, bool], ...] = (
+    ("rank", 6, None, False), ("unit", 24, None, False), ("active", 10, None, False),
+    ("done", 10, None, False), ("completion", 10, PERCENT, False), ("open", 10, None, False),
+    ("overdue", 10, None, False), ("blocked", 10, None, False),
+    ("progress", 10, PERCENT, False),
 )
-DATE_FORMAT = "yyyy-mm-dd hh:mm"
-YIELD_EVERY = 200
-PERCENT_FORMAT = "0%"
-OVERDUE_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
-HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
-HEADER_FONT = Font(bold=True)
+BATCH = 1000
+OVERDUE = Look(fill=HIGHLIGHT_RED)
 
 
 @dataclass(frozen=True)
@@ -58,56 +75,47 @@ def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
     return None if value is None else value.astimezone(zone).replace(tzinfo=None)
 
 
-def _header(sheet: Any, texts: Texts, lang: str, prefix: str, columns: tuple[tuple[str, int], ...]
-            ) -> None:
-    for index, (_, width) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    cells = []
-    for key, _ in columns:
-        cell = WriteOnlyCell(sheet, value=texts.plain(lang, f"{prefix}.{key}"))
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cells.append(cell)
-    sheet.append(cells)
+def _columns(texts: Texts, lang: str, prefix: str,
+             columns: tuple[tuple[str, float, str | None, bool], ...]) -> list[ColumnSpec]:
+    return [ColumnSpec(texts.plain(lang, f"{prefix}.{key}"), width, fmt, wrap)
+            for key, width, fmt, wrap in columns]
+
+
+def completion_state(row: LedgerRow, texts: Texts, lang: str, now: datetime,
+                     zone: ZoneInfo) -> str:
+    """完成情况 as an office writes it: 已完成, 进行中（60%）, 逾期 3 天（40%）, 受阻 …"""
+    status = texts.plain(lang, f"status.{row.status.value}")
+    if not row.status.is_open:
+        return status
+    u = urgency(row.due_at, now, zone)
+    if u is not None and u.overdue:
+        return texts.plain(lang, "reports.ledger.state_late", days=u.days, progress=row.progress)
+    return texts.plain(lang, "reports.ledger.state_open", status=status, progress=row.progress)
 
 
 def ledger_values(
-    row: LedgerRow, texts: Texts, lang: str, now: datetime, zone: ZoneInfo
+    number: int, row: LedgerRow, texts: Texts, lang: str, now: datetime, zone: ZoneInfo
 ) -> list[Any]:
-    """One task's row, in LEDGER_COLUMNS order (plain values; styling is applied apart)."""
+    """One task's row, in LEDGER_COLUMNS order (plain values; the row's look is apart)."""
     u = urgency(row.due_at, now, zone) if row.status.is_open else None
+    indicator = " ".join(p for p in (row.indicator_code, row.indicator_name) if p) or None
+    closed = (_local(row.done_at, zone) if row.status is TaskStatus.DONE else None)
     # Missing values are empty cells (None), so Excel's filters offer "(blanks)".
     return [
-        row.id, row.unit_name, row.indicator_code, row.indicator_name,
-        texts.plain(lang, "reports.ledger.yes") if row.indicator_veto else None,
-        row.phase_name, row.title, row.owner_name, _local(row.due_at, zone),
-        texts.plain(lang, f"status.{row.status.value}"), row.progress, row.evidence_count,
-        row.evidence_required, _local(row.updated_at, zone), row.latest_note or None,
-        u.days if u is not None and u.overdue else None,
+        number, row.id, row.title, row.description or None, row.unit_name,
+        row.partners or None, row.leader_name, row.owner_name, _local(row.due_at, zone),
+        completion_state(row, texts, lang, now, zone), closed.date() if closed else None,
+        indicator, texts.plain(lang, "reports.ledger.yes") if row.indicator_veto else None,
+        row.phase_name, row.evidence_count, row.evidence_required,
+        texts.plain(lang, "reports.ledger.list_sep").join(row.evidence_items) or None,
+        row.latest_note or None, u.days if u is not None and u.overdue else None,
+        _local(row.updated_at, zone),
     ]
 
 
-_DATE_COLUMNS = {i for i, (key, _) in enumerate(LEDGER_COLUMNS) if key in ("due", "updated")}
-
-
-def _styled(sheet: Any, values: list[Any], overdue: bool) -> list[Any]:
-    if not overdue:
-        cells: list[Any] = list(values)
-        for i in _DATE_COLUMNS:
-            if values[i] is not None:
-                cell = WriteOnlyCell(sheet, value=values[i])
-                cell.number_format = DATE_FORMAT
-                cells[i] = cell
-        return cells
-    styled = []
-    for i, value in enumerate(values):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.fill = OVERDUE_FILL
-        if i in _DATE_COLUMNS:
-            cell.number_format = DATE_FORMAT
-        styled.append(cell)
-    return styled
+def _append_all(sheet: Sheet, rows: list[tuple[list[Any], bool]]) -> None:
+    for values, late in rows:
+        sheet.append(values, look=OVERDUE if late else None)
 
 
 async def write_ledger(
@@ -121,45 +129,48 @@ async def write_ledger(
     lang: str,
     path: Path,
 ) -> LedgerStats:
-    """Write the ledger workbook to `path`: the task sheet, then the summary by unit."""
-    workbook = Workbook(write_only=True)
-    tasks_sheet = workbook.create_sheet(texts.plain(lang, "reports.ledger.sheet_tasks"))
-    _header(tasks_sheet, texts, lang, "reports.ledger_col", LEDGER_COLUMNS)
-    count = overdue = 0
-    async for row in ledger_repo.ledger_rows(session=session, campaign_id=campaign.id,
-                                              scope=scope):
-        late = row.status.is_open and is_overdue(row.due_at, now)
-        tasks_sheet.append(_styled(tasks_sheet, ledger_values(row, texts, lang, now, zone), late))
-        count += 1
-        overdue += late
-        if count % YIELD_EVERY == 0:
-            # openpyxl costs ~0.2 ms a row: let other updates through now and then.
-            await asyncio.sleep(0)
-    last_column = get_column_letter(len(LEDGER_COLUMNS))
-    tasks_sheet.auto_filter.ref = f"A1:{last_column}{count + 1}"
-
-    summary_sheet = workbook.create_sheet(texts.plain(lang, "reports.ledger.sheet_units"))
-    _header(summary_sheet, texts, lang, "reports.ledger_sum", SUMMARY_COLUMNS)
-    tallies = await reports_repo.tallies(
-        session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
-    )
-    ranked = rank_units(tallies["unit"], await reports_repo.units(session=session))
-    for rank, standing in enumerate(ranked, start=1):
-        c = standing.counts
-        values: list[Any] = [rank, standing.name, c.active, c.done, c.completion, c.open,
-                             c.overdue, c.blocked, (c.mean_progress or 0) / 100]
-        cells: list[Any] = []
-        for i, value in enumerate(values):
-            cell = WriteOnlyCell(summary_sheet, value=value)
-            if SUMMARY_COLUMNS[i][0] in ("completion", "progress"):
-                cell.number_format = PERCENT_FORMAT
-            if c.overdue and SUMMARY_COLUMNS[i][0] == "overdue":
-                cell.fill = OVERDUE_FILL
-            cells.append(cell)
-        summary_sheet.append(cells)
-    summary_last = get_column_letter(len(SUMMARY_COLUMNS))
-    summary_sheet.auto_filter.ref = f"A1:{summary_last}{len(ranked) + 1}"
+    """Write the ledger workbook to `path`: the problems, then the units ranked."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Zipping the sheets is the one long CPU step: keep it off the event loop.
-    await asyncio.to_thread(workbook.save, str(path))
+    footer = texts.plain(lang, "reports.ledger.footer")
+    setup = PrintSetup(footer=footer)
+    book = await asyncio.to_thread(Workbook, path)
+    try:
+        sheet = await asyncio.to_thread(
+            book.add_sheet, texts.plain(lang, "reports.ledger.sheet_tasks"),
+            _columns(texts, lang, "reports.ledger_col", LEDGER_COLUMNS), setup=setup,
+        )
+        count = overdue = 0
+        batch: list[tuple[list[Any], bool]] = []
+        async for row in ledger_repo.ledger_rows(session=session, campaign_id=campaign.id,
+                                                  scope=scope):
+            late = row.status.is_open and is_overdue(row.due_at, now)
+            count += 1
+            overdue += late
+            batch.append((ledger_values(count, row, texts, lang, now, zone), late))
+            if len(batch) >= BATCH:
+                await asyncio.to_thread(_append_all, sheet, batch)
+                batch = []
+        await asyncio.to_thread(_append_all, sheet, batch)
+
+        tallies = await reports_repo.tallies(
+            session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
+        )
+        ranked = rank_units(tallies["unit"], await reports_repo.units(session=session))
+        units = await asyncio.to_thread(
+            book.add_sheet, texts.plain(lang, "reports.ledger.sheet_units"),
+            _columns(texts, lang, "reports.ledger_sum", SUMMARY_COLUMNS), setup=setup,
+        )
+        summary: list[tuple[list[Any], bool]] = []
+        for rank, standing in enumerate(ranked, start=1):
+            c = standing.counts
+            summary.append(([rank, standing.name, c.active, c.done, c.completion, c.open,
+                             c.overdue, c.blocked, (c.mean_progress or 0) / 100],
+                            bool(c.overdue)))
+        await asyncio.to_thread(_append_all, units, summary)
+        # Zipping the last parts is the one long step left: keep it off the event loop too.
+        await asyncio.to_thread(book.close)
+    except BaseException:
+        await asyncio.to_thread(book.abort)
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        raise
     return LedgerStats(rows=count, overdue=overdue, units=len(ranked))

@@ -48,8 +48,8 @@ TEMPLATE_VALUES: dict[str, Iterable[str]] = {
     # Card buttons that reach handlers/tasks/cards.py `_apply`: open/back/prog redraw the
     # card and note/block ask for text first.
     "ack.{}": sorted(set(SHAPES[TASK]) - {"open", "back", "prog", "note", "block"}),
-    "reports.ledger_col.{}": [key for key, _ in LEDGER_COLUMNS],
-    "reports.ledger_sum.{}": [key for key, _ in SUMMARY_COLUMNS],
+    "reports.ledger_col.{}": [key for key, *_ in LEDGER_COLUMNS],
+    "reports.ledger_sum.{}": [key for key, *_ in SUMMARY_COLUMNS],
 }
 # Attributes that carry an id made elsewhere (and checked there) to the catalog.
 CARRIED = {"message_id", "text_id"}

@@ -69,6 +69,8 @@ class StringList(TypeDecorator[list[str]]):
     def process_result_value(self, value: Any, dialect: Dialect) -> list[str] | None:
         if value is None:
             return None
+        if value == "[]":
+            return []  # nearly every task: not worth a JSON parse each
         found = json.loads(value) if isinstance(value, str) and value else []
         return [str(item) for item in found] if isinstance(found, list) else []
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.deadlines import is_overdue, urgency
+from bot.core.deadlines import urgency
 from bot.core.spreadsheet import (
     DATE,
     DATE_TIME,
@@ -38,9 +38,10 @@ from bot.reports.summary import rank_units
 from bot.texts import Texts
 from db.models import Campaign, TaskStatus
 from db.repositories import reports as reports_repo
+from db.repositories import tasks as tasks_repo
 from db.repositories.reports import TaskScope
 from db.repositories.reports import ledger as ledger_repo
-from db.repositories.reports.ledger import LedgerRow
+from db.repositories.reports.ledger import LedgerRow, as_utc
 
 # (text id under reports.ledger_col, width, number format, wrapped)
 LEDGER_COLUMNS: tuple[tuple[str, float, str | None, bool], ...] = (
@@ -72,7 +73,8 @@ class LedgerStats:
 
 def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
     # Excel has no time zones: write the campaign's wall-clock time.
-    return None if value is None else value.astimezone(zone).replace(tzinfo=None)
+    found = as_utc(value)
+    return None if found is None else found.astimezone(zone).replace(tzinfo=None)
 
 
 def _columns(texts: Texts, lang: str, prefix: str,
@@ -81,41 +83,84 @@ def _columns(texts: Texts, lang: str, prefix: str,
             for key, width, fmt, wrap in columns]
 
 
-def completion_state(row: LedgerRow, texts: Texts, lang: str, now: datetime,
-                     zone: ZoneInfo) -> str:
-    """完成情况 as an office writes it: 已完成, 进行中（60%）, 逾期 3 天（40%）, 受阻 …"""
-    status = texts.plain(lang, f"status.{row.status.value}")
-    if not row.status.is_open:
-        return status
-    u = urgency(row.due_at, now, zone)
-    if u is not None and u.overdue:
-        return texts.plain(lang, "reports.ledger.state_late", days=u.days, progress=row.progress)
-    return texts.plain(lang, "reports.ledger.state_open", status=status, progress=row.progress)
+@dataclass(frozen=True)
+class LedgerWords:
+    """The ledger's words in one language, looked up once rather than per row."""
+
+    status: dict[TaskStatus, str]
+    state_open: str
+    state_late: str
+    yes: str
+    separator: str
+
+    @classmethod
+    def of(cls, texts: Texts, lang: str) -> LedgerWords:
+        return cls(
+            status={s: texts.plain(lang, f"status.{s.value}") for s in TaskStatus},
+            state_open=texts.raw(lang, "reports.ledger.state_open"),
+            state_late=texts.raw(lang, "reports.ledger.state_late"),
+            yes=texts.plain(lang, "reports.ledger.yes"),
+            separator=texts.plain(lang, "reports.ledger.list_sep"),
+        )
 
 
 def ledger_values(
-    number: int, row: LedgerRow, texts: Texts, lang: str, now: datetime, zone: ZoneInfo
-) -> list[Any]:
-    """One task's row, in LEDGER_COLUMNS order (plain values; the row's look is apart)."""
-    u = urgency(row.due_at, now, zone) if row.status.is_open else None
-    indicator = " ".join(p for p in (row.indicator_code, row.indicator_name) if p) or None
-    closed = (_local(row.done_at, zone) if row.status is TaskStatus.DONE else None)
+    number: int, row: LedgerRow, words: LedgerWords, now: datetime, zone: ZoneInfo,
+    partners: str = "",
+) -> tuple[list[Any], bool]:
+    """One task's row in LEDGER_COLUMNS order, and whether it is overdue (the row's look).
+
+    完成情况 as an office writes it: 已完成, 进行中（60%）, 逾期 3 天（40%）."""
+    status = row.status
+    u = urgency(as_utc(row.due_at), now, zone) if status.is_open else None
+    late = u is not None and u.overdue
+    label = words.status[status]
+    if not status.is_open:
+        state = label
+    elif late and u is not None:
+        state = words.state_late.format(days=u.days, progress=row.progress)
+    else:
+        state = words.state_open.format(status=label, progress=row.progress)
+    code, name = row.indicator_code, row.indicator_name
+    indicator = f"{code} {name}" if code and name else code or name or None
+    closed = _local(row.done_at, zone) if status is TaskStatus.DONE else None
     # Missing values are empty cells (None), so Excel's filters offer "(blanks)".
     return [
-        number, row.id, row.title, row.description or None, row.unit_name,
-        row.partners or None, row.leader_name, row.owner_name, _local(row.due_at, zone),
-        completion_state(row, texts, lang, now, zone), closed.date() if closed else None,
-        indicator, texts.plain(lang, "reports.ledger.yes") if row.indicator_veto else None,
-        row.phase_name, row.evidence_count, row.evidence_required,
-        texts.plain(lang, "reports.ledger.list_sep").join(row.evidence_items) or None,
-        row.latest_note or None, u.days if u is not None and u.overdue else None,
+        number, row.id, row.title, row.description or None, row.unit_name, partners or None,
+        row.leader_name, row.owner_name, _local(row.due_at, zone), state,
+        closed.date() if closed else None, indicator, words.yes if row.indicator_veto else None,
+        row.phase_name, row.evidence_count or 0, row.evidence_required,
+        words.separator.join(row.evidence_items) if row.evidence_items else None,
+        row.latest_note or None, u.days if late and u is not None else None,
         _local(row.updated_at, zone),
-    ]
+    ], late
 
 
 def _append_all(sheet: Sheet, rows: list[tuple[list[Any], bool]]) -> None:
     for values, late in rows:
         sheet.append(values, look=OVERDUE if late else None)
+
+
+@dataclass
+class _TaskSheet:
+    """Turns the database's rows into the ledger's and writes them (in a worker thread)."""
+
+    sheet: Sheet
+    words: LedgerWords
+    partners: dict[int, str]
+    now: datetime
+    zone: ZoneInfo
+    count: int = 0
+    overdue: int = 0
+
+    def write(self, rows: list[LedgerRow]) -> None:
+        append, partners = self.sheet.append, self.partners
+        for row in rows:
+            self.count += 1
+            values, late = ledger_values(self.count, row, self.words, self.now, self.zone,
+                                         partners.get(row.id, ""))
+            self.overdue += late
+            append(values, look=OVERDUE if late else None)
 
 
 async def write_ledger(
@@ -139,18 +184,15 @@ async def write_ledger(
             book.add_sheet, texts.plain(lang, "reports.ledger.sheet_tasks"),
             _columns(texts, lang, "reports.ledger_col", LEDGER_COLUMNS), setup=setup,
         )
-        count = overdue = 0
-        batch: list[tuple[list[Any], bool]] = []
-        async for row in ledger_repo.ledger_rows(session=session, campaign_id=campaign.id,
-                                                  scope=scope):
-            late = row.status.is_open and is_overdue(row.due_at, now)
-            count += 1
-            overdue += late
-            batch.append((ledger_values(count, row, texts, lang, now, zone), late))
-            if len(batch) >= BATCH:
-                await asyncio.to_thread(_append_all, sheet, batch)
-                batch = []
-        await asyncio.to_thread(_append_all, sheet, batch)
+        partners = await tasks_repo.partner_names(
+            session=session, campaign_id=campaign.id,
+            separator=texts.plain(lang, "reports.ledger.list_sep"),
+        )
+        tasks = _TaskSheet(sheet, LedgerWords.of(texts, lang), partners, now, zone)
+        async for batch in ledger_repo.ledger_rows(session=session, campaign_id=campaign.id,
+                                                    scope=scope, chunk=BATCH):
+            # The loop only fetches; building and writing the rows is the worker's.
+            await asyncio.to_thread(tasks.write, batch)
 
         tallies = await reports_repo.tallies(
             session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
@@ -173,4 +215,4 @@ async def write_ledger(
         await asyncio.to_thread(book.abort)
         await asyncio.to_thread(path.unlink, missing_ok=True)
         raise
-    return LedgerStats(rows=count, overdue=overdue, units=len(ranked))
+    return LedgerStats(rows=tasks.count, overdue=tasks.overdue, units=len(ranked))

@@ -150,6 +150,11 @@ class ImportConfig(_Section):
     # a unit, as tables did before.
     create_units: bool = False
     max_rows: int = Field(default=20000, ge=1)
+    # Limits for reading a table someone sent (a hostile file is refused, not endured):
+    # columns holding values, XML unpacked from an .xlsx, seconds of reading.
+    max_columns: int = Field(default=200, ge=10, le=16384)
+    max_unpacked_mb: int = Field(default=64, ge=1, le=4096)
+    max_seconds: float = Field(default=20, gt=0, le=600)
 
 
 class EvidenceConfig(_Section):

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.errors import InvalidInput
 from bot.core.events import record_change
 from bot.core.roster import guess_unit_kind
-from bot.tables.parse import Column, read_table
+from bot.tables.parse import Column, read_table_off_loop
 from bot.tables.planner import (
     ImportOptions,
     ImportPlan,
@@ -36,7 +36,8 @@ async def preview_import(
 ) -> ImportPreview:
     """Read and check the table; writes nothing. Given `now`, deadlines it would set in
     the past are warned about."""
-    sheet = read_table(data, file_name, max_rows=options.max_rows)
+    sheet = await read_table_off_loop(data, file_name, max_rows=options.max_rows,
+                                      limits=options.limits)
     snap = await load_snapshot(session)
     return plan_import(snap, sheet, options, now).preview(file_name, snap.campaign.id)
 
@@ -57,7 +58,8 @@ async def apply_import(
     the active one since, the table is not applied to it. Only flushes: the caller's unit
     of work commits it all or rolls it all back.
     """
-    sheet = read_table(data, file_name, max_rows=options.max_rows)
+    sheet = await read_table_off_loop(data, file_name, max_rows=options.max_rows,
+                                      limits=options.limits)
     snap = await load_snapshot(session)
     if campaign_id is not None and snap.campaign.id != campaign_id:
         raise InvalidInput("tables.result.gone")

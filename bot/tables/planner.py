@@ -20,6 +20,7 @@ from bot.core.errors import InvalidInput
 from bot.core.roster import nearest_name
 from bot.tables.parse import Column, Sheet
 from bot.tables.rows import PRIORITY_LABELS, RowError, TableRow, convert_row, text_of
+from bot.tables.xlsx import MB, ReadLimits
 from db.models import Campaign, Indicator, Person, Phase, Role, Task, TaskStatus, Unit
 from db.repositories import campaigns as campaigns_repo
 from db.repositories import people as people_repo
@@ -38,6 +39,8 @@ class ImportOptions:
     # A unit name not on the roster: a new unit (True) or a row error with the nearest
     # known name (False, the default: a typo must not create a unit nobody belongs to).
     create_units: bool = False
+    # How much of the file may be read (columns, unpacked bytes, seconds); rows: max_rows.
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
     @classmethod
     def from_config(cls, config: AppConfig) -> ImportOptions:
@@ -47,6 +50,11 @@ class ImportOptions:
             create_people=config.import_.create_people,
             max_rows=config.import_.max_rows,
             create_units=config.import_.create_units,
+            limits=ReadLimits(
+                rows=config.import_.max_rows, columns=config.import_.max_columns,
+                bytes=config.import_.max_unpacked_mb * MB,
+                seconds=config.import_.max_seconds,
+            ),
         )
 
 

@@ -67,7 +67,8 @@ def xlsx(sheet: str, *, shared: str | None = None, styles: str | None = None,
     return buffer.getvalue()
 
 
-HEADER = [("A1", "单位"), ("B1", "任务"), ("C1", "责任人"), ("D1", "截止时间")]
+HEADER: list[tuple[str, object]] = [("A1", "单位"), ("B1", "任务"), ("C1", "责任人"),
+                                   ("D1", "截止时间")]
 
 
 def dimension_bomb(*, far_value: bool) -> bytes:

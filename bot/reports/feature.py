@@ -20,19 +20,28 @@ class ReportsFeature:
         CommandSpec("bulletin", "reports.cmd.bulletin", OFFICE),
     )
 
-    def __init__(self, core: Core, outbox: Outbox, readiness: ReadinessCache) -> None:
+    def __init__(self, core: Core, outbox: Outbox, readiness: ReadinessCache,
+                 bulletin_status: bulletin.StatusHook | None = None) -> None:
         self.core = core
         self.outbox = outbox
         self.readiness = readiness
+        # The section at the top of every bulletin that another feature renders (the
+        # certification status from the indicator data); None leaves it out.
+        self.bulletin_status = bulletin_status
+
+    @property
+    def bulletin_rules(self) -> bulletin.BulletinRules:
+        return bulletin.rules_of(self.core)
 
     async def post_bulletin(self, *, manual: bool) -> bulletin.Outcome:
-        """Queue the active campaign's bulletin for the leaders' chat."""
+        """Queue the active campaign's bulletin (text and DOCX) for the leaders' chat."""
         return await bulletin.post_for_active_campaign(
-            self.core, self.outbox, self.readiness, manual=manual
+            self.core, self.outbox, self.readiness, manual=manual, status=self.bulletin_status
         )
 
     async def start(self) -> None:
-        bulletin.schedule_bulletins(self.core, self.outbox, self.readiness)
+        bulletin.schedule_bulletins(self.core, self.outbox, self.readiness,
+                                    self.bulletin_status)
 
     async def stop(self) -> None:
         """The job stops with the scheduler; the bulletin log is in the database."""

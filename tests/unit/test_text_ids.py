@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.callbacks import SHAPES, TASK
+from bot.reports.bulletin import GROUPS
 from bot.reports.ledger import LEDGER_COLUMNS, SUMMARY_COLUMNS
 from bot.texts import LANGUAGES, load_catalog
 from db.models import EvidenceStatus, Role, TaskStatus
@@ -50,6 +51,7 @@ TEMPLATE_VALUES: dict[str, Iterable[str]] = {
     "ack.{}": sorted(set(SHAPES[TASK]) - {"open", "back", "prog", "note", "block"}),
     "reports.ledger_col.{}": [key for key, *_ in LEDGER_COLUMNS],
     "reports.ledger_sum.{}": [key for key, *_ in SUMMARY_COLUMNS],
+    "reports.bulletin_group.{}": list(GROUPS),
 }
 # Attributes that carry an id made elsewhere (and checked there) to the catalog.
 CARRIED = {"message_id", "text_id"}

@@ -75,10 +75,11 @@ async def test_post_queues_the_text_then_the_docx_and_numbers_the_issues(
                               "青岚县教育督导室　　　　2026年11月22日"]
     assert "综合差异系数 0.48 <达标>" in paragraphs  # printed as written, no escaping
     assert not any("<b>" in p or "⚠️" in p for p in paragraphs)
-    headings = [p.text for p in printed.paragraphs if p.style.name == "Heading 1"]
+    headings = [p.text for p in printed.paragraphs
+                if p.style is not None and p.style.name == "Heading 1"]
     assert headings[0] == "认定情况" and headings[-1] == "七、下步工作要求"
     # The ranking prints as tables, one per peer group, the header row repeated.
-    assert [[c.text for c in t.rows[0].cells] for t in printed.tables][0] == [
+    assert [c.text for c in printed.tables[0].rows[0].cells] == [
         "名次", "单位", "到期任务", "按时完成", "按时完成率", "逾期未完成", "总体完成率"]
     assert len(printed.tables) == 2
     fonts = printed.styles["Normal"].element.rPr.find(qn("w:rFonts"))

@@ -3,6 +3,7 @@
     .venv/bin/python -m bench indicators
     .venv/bin/python -m bench.indicators [--counties 40] [--schools 50] [--years 10]
                                          [--planner-schools 60] [--repeat 3]
+                                         [--only province|planner|database]
 
 province  `--counties` × `--schools` schools (two nine-year schools per county, split
           into their two parts) over `--years` school years, as plain rows (dicts of
@@ -17,26 +18,46 @@ planner   A county of `--planner-schools` schools (two thirds primary) whose coe
           `plan_improvements` timed as the median of `--repeat` runs, with the count,
           whether count and cost are proven, the nodes searched, and the ratio to
           building that county's records from its rows.
+database  The same province stored as the bot stores it (a migrated SQLite file: school
+          units under county units, `schools`, one `school_figures` row per school part,
+          year and figure), and the planner's counties beside it. Per county and year:
+          reading its rows through the repository the bot uses (the baseline), then the
+          computation — building the records (nine-year schools split) and the
+          certification status under both national sets. Per planner county: reading
+          its rows, then `plan_improvements`. Medians, 95th percentile and maximum, each
+          as a ratio to the read measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, insert
 
 from bot.indicators.balance import county_balance
 from bot.indicators.certification import CertificationInputs, certification_status
+from bot.indicators.data import build_records as records_of
+from bot.indicators.data import figures_of, school_infos
 from bot.indicators.funding import BudgetYear, DisabledEnrolment
 from bot.indicators.library import load_library
+from bot.indicators.names import resources_of
 from bot.indicators.planner import plan_improvements
 from bot.indicators.records import Level, SchoolRecord, make_record, split_nine_year
 from bot.indicators.satisfaction import GroupResult
 from bot.indicators.standards import SetKind, StandardSet
+from db.migrate import upgrade
+from db.models import FigurePart, School, SchoolFigure, SchoolLevel, Unit, UnitKind
+from db.repositories import indicators as repo
+from db.session import Database
 
 Row = dict[str, Any]
 
@@ -204,6 +225,147 @@ def bench_planner(args: argparse.Namespace) -> None:
               f"({base:.2f} ms); plan {levels}")
 
 
+# The province in the database ------------------------------------------------------------
+SHARED = tuple(k for k in PER_STUDENT if k not in TEACHER_KINDS)
+
+
+def _figure_rows(unit_id: int, row: Row) -> list[dict[str, Any]]:
+    """One plain row (as `province_rows` makes them) as the bot stores it."""
+    year = row["year"]
+
+    def figures(part: FigurePart, values: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"unit_id": unit_id, "year": year, "part": part, "resource": k,
+                 "amount": Decimal(v)} for k, v in values.items()]
+
+    if row["level"] != "nine_year":
+        return figures(FigurePart(row["level"]),
+                       {"students": row["students"], **{k: row[k] for k in PER_STUDENT}})
+    found = figures(FigurePart.WHOLE, {k: row[k] for k in SHARED})
+    for level in Level:
+        found += figures(FigurePart(level.value), {
+            "students": row[level.value], **{k: row[f"{level.value}_{k}"] for k in TEACHER_KINDS}})
+    return found
+
+
+def _store(url: str, counties: dict[str, list[Row]]) -> tuple[dict[str, list[int]], int]:
+    """County name → its school unit ids; and how many figure rows were written."""
+    engine = create_engine(url)
+    next_id = 1
+    ids: dict[str, list[int]] = {}
+    written = 0
+    with engine.begin() as conn:
+        for county, rows in counties.items():
+            county_id, next_id = next_id, next_id + 1
+            conn.execute(insert(Unit), [{"id": county_id, "name": county, "kind": UnitKind.COUNTY}])
+            by_school: dict[str, int] = {}
+            for row in rows:
+                if row["school_id"] not in by_school:
+                    by_school[row["school_id"]] = next_id
+                    conn.execute(insert(Unit), [{"id": next_id, "name": f"{county}{row['name']}",
+                                                 "kind": UnitKind.SCHOOL, "parent_id": county_id}])
+                    conn.execute(insert(School), [{"unit_id": next_id,
+                                                   "level": SchoolLevel(row["level"]),
+                                                   "teaching_point": False}])
+                    next_id += 1
+            figures = [f for row in rows for f in _figure_rows(by_school[row["school_id"]], row)]
+            for start in range(0, len(figures), 20000):
+                conn.execute(insert(SchoolFigure), figures[start:start + 20000])
+            written += len(figures)
+            ids[county] = list(by_school.values())
+    engine.dispose()
+    return ids, written
+
+
+async def _read(db: Database, unit_ids: list[int], year: int) -> tuple[Any, Any]:
+    async with db.session() as session:
+        schools = await school_infos(session, unit_ids)
+        rows = await repo.figures(session=session, year=year, unit_ids=unit_ids)
+    return schools, figures_of(rows)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _spread(label: str, values: list[float], base: float) -> None:
+    values = sorted(values)
+    p95 = values[max(0, int(len(values) * 0.95) - 1)]
+    for name, value in (("median", statistics.median(values)), ("p95", p95), ("max", values[-1])):
+        print(f"  {label:<28} {name:<6} {value:8.1f} ms  {value / base:6.1f}× the read")
+
+
+async def _bench_database(args: argparse.Namespace, url: str) -> None:
+    library = load_library()
+    sets = [library.standard("basic-balance-2012"), library.standard("quality-balance-2017")]
+    resources = resources_of(sets)
+    province: dict[str, list[Row]] = {}
+    for row in province_rows(args.counties, args.schools, args.years):
+        province.setdefault(f"县{row['county']:02d}", []).append(row)
+    planner_sets = (("basic-balance-2012", 1), ("basic-balance-2012", 3),
+                    ("quality-balance-2017", 1), ("quality-balance-2017", 2))
+    planners = {f"规划县{n}": _planner_county(args.planner_schools, library.standard(set_id), seed)
+                for n, (set_id, seed) in enumerate(planner_sets)}
+    started = time.perf_counter()
+    ids, written = await asyncio.to_thread(_store, url, {**province, **planners})
+    print(f"database: {args.counties} counties × {args.schools} schools × {args.years} years, "
+          f"{written:,} figure rows (with the planner counties), stored in "
+          f"{(time.perf_counter() - started):.0f} s")
+    db = Database(url)
+    try:
+        years = sorted({row["year"] for rows in province.values() for row in rows})
+        await _read(db, ids[next(iter(province))], years[0])  # warm the engine
+        reads: list[float] = []
+        computes: list[float] = []
+        for county in province:
+            for year in years:
+                started = time.perf_counter()
+                schools, figures = await _read(db, ids[county], year)
+                reads.append(_ms(started))
+                started = time.perf_counter()
+                for standard in sets:
+                    records, _ = records_of(standard, schools, figures, year, resources)
+                    certification_status(standard, records, INPUTS)
+                computes.append(_ms(started))
+        base = statistics.median(reads)
+        print(f"  per county-year ({len(reads)}): read its rows (baseline) median {base:.1f} ms")
+        _spread("records + both sets' status", computes, base)
+
+        print(f"\nplanner from the database: {args.planner_schools} schools, "
+              f"median of {args.repeat}")
+        for (county, rows), (set_id, seed) in zip(planners.items(), planner_sets, strict=True):
+            standard = library.standard(set_id)
+            year = rows[0]["year"]
+            samples = []
+            for _ in range(max(args.repeat, 5)):
+                started = time.perf_counter()
+                schools, figures = await _read(db, ids[county], year)
+                samples.append(_ms(started))
+            read = statistics.median(samples)
+            records, _ = records_of(standard, schools, figures, year, resources)
+            took = []
+            plan = None
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                plan = plan_improvements(standard, records)
+                took.append(_ms(started))
+            assert plan is not None
+            median = statistics.median(took)
+            count = "proven" if all(lp.count_proven for lp in plan.levels) else "open"
+            cost = "proven" if all(lp.cost_proven for lp in plan.levels) else "best found"
+            print(f"  {set_id} seed {seed}: read {read:5.1f} ms; plan {median:7.1f} ms "
+                  f"{median / read:6.0f}× the read; {plan.count} improvements "
+                  f"(count {count}, cost {cost})")
+    finally:
+        await db.dispose()
+
+
+def bench_database(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'province.db'}"
+        upgrade(url)
+        asyncio.run(_bench_database(args, url))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counties", type=int, default=40)
@@ -211,9 +373,14 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--planner-schools", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=("province", "planner", "database"))
     args = parser.parse_args()
-    bench_province(args)
-    bench_planner(args)
+    if args.only in (None, "province"):
+        bench_province(args)
+    if args.only in (None, "planner"):
+        bench_planner(args)
+    if args.only in (None, "database"):
+        bench_database(args)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from bot.core import logs
 from bot.core.cli import ensure_data_dir
 from bot.demo import cli as demo_cli
 from bot.evidence import cli as evidence_cli
+from bot.indicators import cli as indicators_cli
 from bot.quiz import cli as quiz_cli
 from bot.reports import cli as reports_cli
 from bot.tables import cli as tables_cli
@@ -33,7 +34,7 @@ Handler = Callable[[AppConfig, argparse.Namespace], int]
 
 # Order is the order of `inspectbot --help`.
 _FEATURES: tuple[ModuleType, ...] = (core_cli, demo_cli, tables_cli, quiz_cli, evidence_cli,
-                                     reports_cli)
+                                     reports_cli, indicators_cli)
 
 NO_TOKEN = (
     "没有配置 Telegram 令牌：请在 config.toml 的 [telegram] token 中填写，或设置环境变量 "

@@ -20,6 +20,7 @@ from bot.core.runtime import Core
 from bot.core.scheduler import Scheduler
 from bot.delivery.feature import DeliveryFeature
 from bot.evidence.feature import EvidenceFeature
+from bot.indicators.feature import IndicatorsFeature
 from bot.quiz.feature import QuizFeature
 from bot.reminders.service import Reminders
 from bot.reports.feature import ReportsFeature
@@ -45,17 +46,18 @@ class Services(Core):
     evidence: EvidenceFeature
     quiz: QuizFeature
     reports: ReportsFeature
+    indicators: IndicatorsFeature
 
     def features(self) -> tuple[Feature, ...]:
         """In start-up order: delivery first, so whatever the others queue is sent."""
         return (self.delivery, self.flood, self.onboarding, self.tasks, self.reminders,
-                self.tables, self.evidence, self.quiz, self.reports)
+                self.tables, self.evidence, self.quiz, self.indicators, self.reports)
 
     @property
     def commands(self) -> list[CommandSpec]:
         """Every feature's commands, in the order the menu and /help list them."""
         order = (self.onboarding, self.tasks, self.reminders, self.tables, self.evidence,
-                 self.quiz, self.reports, self.delivery)
+                 self.quiz, self.reports, self.indicators, self.delivery)
         return [spec for feature in order for spec in feature.commands]
 
 
@@ -74,6 +76,7 @@ def build_services(config: AppConfig, *, clock: Clock | None = None) -> Services
     quiz = QuizFeature(core, delivery.outbox)
     telegram, flood = config.telegram, config.flood
     redactor = Redactor((telegram.token.get_secret_value(), telegram.webhook_secret_value))
+    indicators = IndicatorsFeature(core)
     return Services(
         config=core.config, db=core.db, texts=core.texts, clock=core.clock,
         scheduler=core.scheduler, bus=core.bus,
@@ -88,5 +91,6 @@ def build_services(config: AppConfig, *, clock: Clock | None = None) -> Services
         tables=TablesFeature(core),
         evidence=EvidenceFeature(core, delivery.outbox),
         quiz=quiz,
-        reports=ReportsFeature(core, delivery.outbox, quiz.readiness),
+        reports=ReportsFeature(core, delivery.outbox, quiz.readiness, indicators.certification),
+        indicators=indicators,
     )

@@ -9,6 +9,7 @@ from handlers import (
     evidence,
     flood,
     gate,
+    indicators,
     onboarding,
     quiz,
     reminders,
@@ -27,10 +28,11 @@ def register_all(app: AppType) -> None:
     button prefixes) come before the catch-all ones (a plain photo or document), and the
     order below is the order of that claim: the office's table import before evidence
     files, evidence before quiz answers, and the error handler last. Flood control, the
-    gate and the group-chat rule come first: their groups run before any feature's.
+    gate and the group-chat rule come first: their groups run before any feature's. The
+    county's data workbook has a group of its own, before the table import's.
     """
-    for feature in (flood, gate, chats, onboarding, tasks, delivery, reminders, tables,
-                    evidence, quiz, reports, errors):
+    for feature in (flood, gate, chats, onboarding, tasks, delivery, reminders, indicators,
+                    tables, evidence, quiz, reports, errors):
         feature.register(app)
 
 

@@ -17,6 +17,9 @@ class Group(IntEnum):
     GATE = -10
     # In a group chat only the few commands that reveal nothing go on.
     CHATS = -9
+    # An admin's spreadsheet that is the county's data workbook (recognised by its content)
+    # is imported here and stops; any other spreadsheet goes on to the breakdown table.
+    OFFICE_DATA = -2
     # An admin's plain spreadsheet is a breakdown table and stops here; everyone else's
     # file goes on to the evidence handlers.
     OFFICE_FILES = -1

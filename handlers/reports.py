@@ -37,7 +37,8 @@ async def _summary(update: Update, context: AppContext) -> None:
     services = context.services
     now, zone = services.clock.now(), services.config.zone
     async with services.session() as session:
-        summary = await reports.summary(session, actor, now, zone, services.reports.readiness)
+        summary = await reports.summary(session, actor, now, zone, services.reports.readiness,
+                                        services.reports.certification)
     texts, lang = services.texts, actor.language
     await edit_or_reply(
         update, summary_text(texts, lang, summary, now, zone),

@@ -69,6 +69,10 @@ IMPORT = "import"
 QUIZ = "quiz"
 SETTINGS = "set"
 PAGE = "page"
+INDICATORS = "ind"
+
+PART = Number(0, 2)  # a school's part: 0 primary, 1 junior, 2 what a nine-year school shares
+FIELD = Number(0, 99)  # a figure, by its place in the feature's resource list
 
 # prefix → action → fields. The single source of truth for every button's data.
 SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
@@ -96,6 +100,15 @@ SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
     IMPORT: {"ok": (ID,), "no": (ID,)},
     # Under a quiz poll: skip this question (session, question), stop the session.
     QUIZ: {"skip": (ID, ID), "stop": (ID,)},
+    # Indicator data: iok/ino confirm or cancel a school-data import; school opens a
+    # school's figures, edit lists its fields and field (school, part, figure) asks for one;
+    # chart and plan from the certification view; tasks previews a plan's tasks (plan id)
+    # and tok/tno confirm or cancel making them.
+    INDICATORS: {
+        "iok": (ID,), "ino": (ID,), "school": (ID,), "edit": (ID,),
+        "field": (ID, PART, FIELD), "chart": (ID_OR_NONE,), "plan": (ID_OR_NONE,),
+        "tasks": (ID,), "tok": (ID,), "tno": (ID,),
+    },
     # /settings buttons.
     SETTINGS: {
         "language": (Word(frozenset({"zh", "en"})),),
@@ -105,13 +118,14 @@ SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
     # tasks: my open tasks · ovd: overdue · veto: one-vote-veto risks · unit / ind: a unit's
     # or an indicator's tasks · pick: tasks to choose for a waiting file (inbox row) ·
     # ev: a task's evidence from the offset on · rku / rkp: quiz standings of units / people
-    # (week or all) · ask: more /ask results · undl: undelivered messages.
+    # (week or all) · ask: more /ask results · undl: undelivered messages · sch: the schools
+    # to open with /school.
     PAGE: {
         "tasks": (OFFSET,), "ovd": (OFFSET,), "veto": (OFFSET,),
         "unit": (ID, OFFSET), "ind": (ID, OFFSET), "pick": (ID, OFFSET), "ev": (ID, OFFSET),
         "rku": (Word(frozenset({"week", "all"})), OFFSET),
         "rkp": (Word(frozenset({"week", "all"})), OFFSET),
-        "ask": (OFFSET,), "undl": (OFFSET,),
+        "ask": (OFFSET,), "undl": (OFFSET,), "sch": (OFFSET,),
     },
 }
 

@@ -266,9 +266,23 @@ class Sheet:
                 quote_prefix=quote))
         return found
 
-    def append(self, values: Sequence[Any], *, look: Look | None = None) -> None:
+    def append(self, values: Sequence[Any], *, look: Look | None = None,
+               looks: Sequence[Look | None] | None = None) -> None:
         """One row. None is an empty cell; str is always text; bool, int, float, date and
-        naive datetime are typed cells. `look` (a fill, bold) applies to the whole row."""
+        naive datetime are typed cells. `look` (a fill, bold) applies to the whole row;
+        `looks`, one per cell, to each (a few rows of a small sheet: not the fast path)."""
+        if looks is not None:
+            if self._closed:
+                raise RuntimeError("this sheet is finished")
+            self.rows += 1
+            row = str(self.rows)
+            self._write("".join([
+                f'<row r="{row}">',
+                *(self._cell(column, row, value, cell_look)
+                  for column, (value, cell_look) in enumerate(zip(values, looks, strict=False))),
+                "</row>",
+            ]))
+            return
         if self._closed:
             raise RuntimeError("this sheet is finished")
         if self.rows >= _MAX_ROWS:
@@ -306,6 +320,23 @@ class Sheet:
                 add(self._string(ref, column, str(value), look))
         add("</row>")
         self._write("".join(cells))
+
+    def _cell(self, column: int, row: str, value: Any, look: Look | None) -> str:
+        """One cell with a look of its own (the slow path, for small sheets)."""
+        ref = column_letter(column) + row
+        if type(value) is str:
+            return self._string(ref, column, value, look)
+        if value is None:
+            return f'<c r="{ref}"{_s(self._style(column, look))}/>' if look is not None else ""
+        if type(value) is bool:
+            return f'<c r="{ref}"{_s(self._style(column, look))} t="b"><v>{int(value)}</v></c>'
+        if type(value) in (int, float) and math.isfinite(value):
+            return f'<c r="{ref}"{_s(self._style(column, look))}><v>{value!r}</v></c>'
+        if isinstance(value, datetime | date):
+            fmt = DATE_TIME if isinstance(value, datetime) else DATE
+            return (f'<c r="{ref}"{_s(self._style(column, look, number_format=fmt))}>'
+                    f"<v>{excel_serial(value)!r}</v></c>")
+        return self._string(ref, column, str(value), look)
 
     def _string(self, ref: str, column: int, text: str, look: Look | None) -> str:
         quote = text.startswith(FORMULA_START)

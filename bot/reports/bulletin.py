@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.runtime import Core
 from bot.core.textfit import clip, plain_text, split_html
 from bot.delivery.outbox import Outbox
+from bot.indicators.certify import CertificationSource
 from bot.quiz.readiness import ReadinessCache
 from bot.reports.summary import (
     Counts,
@@ -50,7 +51,8 @@ from bot.reports.summary import (
     days_until,
     gather_readiness,
 )
-from bot.texts import Texts, escape
+from bot.reports.views import certification_lines
+from bot.texts import Texts
 from db.models import BulletinLog, Campaign, Phase, UnitKind
 from db.repositories import campaigns as campaigns_repo
 from db.repositories import reports as reports_repo
@@ -93,16 +95,32 @@ class BulletinRules:
 @dataclass(frozen=True)
 class StatusSection:
     """A section rendered by another feature for the top of the bulletin (the certification
-    status from the indicator data): a heading and its lines, plain text in the bulletin's
-    language, the most important first. The chat escapes them; the DOCX prints them."""
+    status from the indicator data): a heading and its lines in the bulletin's language,
+    the most important first, as chat HTML (parameters escaped, as every catalog text is).
+    The chat shows them as they are; the DOCX prints them without the tags."""
 
     heading: str
     lines: tuple[str, ...]
 
 
 # Given the session, the campaign, the time and the bulletin's language: the section, or
-# None when there is nothing to say. Handed to the reports feature at build time.
+# None when there is nothing to say. The reports feature builds it from what it is given.
 StatusHook = Callable[[AsyncSession, Campaign, datetime, str], Awaitable[StatusSection | None]]
+
+
+def certification_status(source: CertificationSource, texts: Texts) -> StatusHook:
+    """The certification status (bot.indicators) as the bulletin's first section: the
+    verdict as its heading, the vetoes and thresholds as its lines."""
+
+    async def section(session: AsyncSession, campaign: Campaign, now: datetime,
+                      language: str) -> StatusSection | None:
+        brief = await source.brief(session, campaign.id, now)
+        lines = certification_lines(texts, language, brief)
+        if not lines:
+            return None
+        return StatusSection(lines[0], tuple(line for line in lines[1:] if line))
+
+    return section
 
 
 @dataclass(frozen=True)
@@ -370,14 +388,15 @@ def word_bulletin(texts: Texts, lang: str, b: Bulletin, zone: ZoneInfo, issuer: 
         # For print: no tags, no entities, no emoji in front of a line.
         return text if html else _LEADING_SYMBOLS.sub("", plain_text(text))
 
-    def plain(text: str) -> str:
-        return escape(text) if html else text
+    def rendered(text: str) -> str:
+        return text if html else _LEADING_SYMBOLS.sub("", plain_text(text))
 
     local = b.until.astimezone(zone)
     when = say("reports.bulletin_date", year=local.year, month=local.month, day=local.day)
     sections: list[Section] = []
-    if b.status is not None and b.status.lines:
-        sections.append(Section(plain(b.status.heading), [plain(x) for x in b.status.lines]))
+    if b.status is not None:
+        sections.append(Section(rendered(b.status.heading),
+                                [rendered(x) for x in b.status.lines]))
 
     overall = [say("reports.bulletin_overall", date=when, active=b.overall.active,
                    done=b.overall.done, percent=_percent(b.overall.completion), due=b.due,
@@ -522,10 +541,16 @@ def render_bulletin(texts: Texts, lang: str, bulletin: Bulletin, zone: ZoneInfo,
     w = word_bulletin(texts, lang, bulletin, zone, issuer_of(texts, lang, issuer), html=True,
                       chat=True)
     lines = [w.title, w.issue, w.masthead]
+    sections = w.sections
     if bulletin.overall.total == 0:
-        return "\n".join([*lines, "", texts.get(lang, "reports.empty")])
-    for section in w.sections:
-        lines += ["", f"<b>{section.heading}</b>", *section.lines]
+        # No tasks yet: the certification status (if any) is still worth reading.
+        sections = sections[:1] if bulletin.status is not None else []
+    for section in sections:
+        # A heading rendered elsewhere (the certification verdict) may carry its own tags.
+        heading = section.heading if "<" in section.heading else f"<b>{section.heading}</b>"
+        lines += ["", heading, *section.lines]
+    if bulletin.overall.total == 0:
+        lines += ["", texts.get(lang, "reports.empty")]
     return "\n".join(lines)
 
 

@@ -91,7 +91,8 @@ def cmd_summary(config: AppConfig, args: argparse.Namespace) -> int:
         now = services.clock.now()
         async with services.session() as session:
             summary = await build_summary(
-                session, campaign, EVERYTHING, now, config.zone, readiness=services.reports.readiness
+                session, campaign, EVERYTHING, now, config.zone, readiness=services.reports.readiness,
+                certification=services.reports.certification,
             )
         print(plain(summary_text(services.texts, args.lang, summary, now, config.zone)))
         return 0

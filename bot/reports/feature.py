@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.feature import ALL_ROLES, LEADERS, OFFICE, CommandSpec
 from bot.core.runtime import Core
 from bot.delivery.outbox import Outbox
+from bot.indicators.certify import CertificationSource
 from bot.quiz.readiness import ReadinessCache
 from bot.reports import bulletin
 
@@ -21,17 +22,23 @@ class ReportsFeature:
     )
 
     def __init__(self, core: Core, outbox: Outbox, readiness: ReadinessCache,
-                 bulletin_status: bulletin.StatusHook | None = None) -> None:
+                 certification: CertificationSource | None = None) -> None:
         self.core = core
         self.outbox = outbox
         self.readiness = readiness
-        # The section at the top of every bulletin that another feature renders (the
-        # certification status from the indicator data); None leaves it out.
-        self.bulletin_status = bulletin_status
+        self.certification = certification
 
     @property
     def bulletin_rules(self) -> bulletin.BulletinRules:
         return bulletin.rules_of(self.core)
+
+    @property
+    def bulletin_status(self) -> bulletin.StatusHook | None:
+        """The section at the top of every bulletin: the certification status, when the
+        indicators feature provides it."""
+        if self.certification is None:
+            return None
+        return bulletin.certification_status(self.certification, self.core.texts)
 
     async def post_bulletin(self, *, manual: bool) -> bulletin.Outcome:
         """Queue the active campaign's bulletin (text and DOCX) for the leaders' chat."""

@@ -34,6 +34,7 @@ from bot.core.spreadsheet import (
     Sheet,
     Workbook,
 )
+from bot.indicators.problems import LedgerProblem, indicator_problems, write_standard_sheets
 from bot.reports.summary import rank_units
 from bot.texts import Texts
 from db.models import Campaign, TaskStatus
@@ -136,6 +137,60 @@ def ledger_values(
     ], late
 
 
+def problem_values(number: int, problem: LedgerProblem, words: LedgerWords, state: str
+                   ) -> list[Any]:
+    """A problem the indicator data shows, as a ledger row: no task behind it yet (the
+    unit's leader answers for it; the measure is what the data asks for)."""
+    code, name = problem.indicator_code, problem.indicator_name
+    indicator = f"{code} {name}" if code and name else code or name or None
+    return [
+        number, None, problem.problem, problem.measure or None, problem.unit or None, None,
+        problem.leader, None, None, state, None, indicator,
+        words.yes if problem.veto else None, None, None, None, None, None, None, None,
+    ]
+
+
+class _Cells:
+    """A sheet as `write_standard_sheets` (the indicators feature) writes it: openpyxl's
+    write-only cells, appended row by row; each cell's value, bold and fill are kept.
+    `parent` is an empty openpyxl workbook: the cells keep their styles in it."""
+
+    def __init__(self, sheet: Sheet, styles: Any) -> None:
+        self.sheet = sheet
+        self.parent = styles
+
+    def append(self, cells: list[Any]) -> None:
+        values = [getattr(cell, "value", cell) for cell in cells]
+        looks = [_look_of(cell) for cell in cells]
+        self.sheet.append(values, looks=looks)
+
+
+def _look_of(cell: Any) -> Look | None:
+    font, fill = getattr(cell, "font", None), getattr(cell, "fill", None)
+    bold = bool(font is not None and font.b)
+    color = None
+    if fill is not None and fill.fill_type == "solid":
+        color = str(fill.fgColor.rgb)[-6:]
+    return Look(bold=bold, fill=color) if bold or color else None
+
+
+class _Book:
+    """What `write_standard_sheets` expects of a workbook: `create_sheet(title)`."""
+
+    def __init__(self, book: Workbook) -> None:
+        from openpyxl import Workbook as StyleBook
+
+        self.book = book
+        self.styles = StyleBook(write_only=True)
+
+    def create_sheet(self, title: str) -> _Cells:
+        return _Cells(self.book.add_sheet(title, (), freeze_header=False, autofilter=False,
+                                          setup=PrintSetup(footer=PAGE_FOOTER)), self.styles)
+
+
+PAGE_FOOTER = "第 &P 页，共 &N 页"
+
+
 def _append_all(sheet: Sheet, rows: list[tuple[list[Any], bool]]) -> None:
     for values, late in rows:
         sheet.append(values, look=OVERDUE if late else None)
@@ -176,8 +231,7 @@ async def write_ledger(
 ) -> LedgerStats:
     """Write the ledger workbook to `path`: the problems, then the units ranked."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    footer = texts.plain(lang, "reports.ledger.footer")
-    setup = PrintSetup(footer=footer)
+    setup = PrintSetup(footer=texts.plain(lang, "reports.ledger.footer"))
     book = await asyncio.to_thread(Workbook, path)
     try:
         sheet = await asyncio.to_thread(
@@ -193,6 +247,15 @@ async def write_ledger(
                                                     scope=scope, chunk=BATCH):
             # The loop only fetches; building and writing the rows is the worker's.
             await asyncio.to_thread(tasks.write, batch)
+        # After the tasks: the problems the indicator data shows that no task covers yet.
+        units_seen = None if scope.everything else scope.unit_ids
+        problems = await indicator_problems(session, campaign_id=campaign.id, now=now,
+                                            texts=texts, lang=lang, unit_ids=units_seen)
+        state = texts.plain(lang, "indicators.ledger.status")
+        await asyncio.to_thread(_append_all, sheet, [
+            (problem_values(tasks.count + n, problem, tasks.words, state), False)
+            for n, problem in enumerate(problems, start=1)
+        ])
 
         tallies = await reports_repo.tallies(
             session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
@@ -209,6 +272,9 @@ async def write_ledger(
                              c.overdue, c.blocked, (c.mean_progress or 0) / 100],
                             bool(c.overdue)))
         await asyncio.to_thread(_append_all, units, summary)
+        # One sheet per standard set with each school's figures (the indicators feature).
+        await write_standard_sheets(_Book(book), session, campaign_id=campaign.id,
+                                    texts=texts, lang=lang, unit_ids=units_seen)
         # Zipping the last parts is the one long step left: keep it off the event loop too.
         await asyncio.to_thread(book.close)
     except BaseException:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.access import Actor
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.paging import Page
+from bot.indicators.certify import CertificationSource
 from bot.quiz.readiness import ReadinessCache
 from bot.reports import bulletin as bulletin_service
 from bot.reports.summary import Standing, Summary, build_summary, rank_units, scope_for
@@ -35,10 +36,11 @@ async def summary(
     now: datetime,
     zone: ZoneInfo,
     readiness: ReadinessCache | None,
+    certification: CertificationSource | None = None,
 ) -> Summary:
     campaign = await active_campaign(session)
     return await build_summary(session, campaign, scope_for(actor), now, zone,
-                               readiness=readiness)
+                               readiness=readiness, certification=certification)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor
+from bot.indicators.certify import CertificationBrief, CertificationSource
 from db.models import Campaign, Phase
 from db.repositories import reports as reports_repo
 from db.repositories.reports import (
@@ -228,6 +229,8 @@ class Summary:
     units: list[Standing]
     phases: list[Standing]
     readiness: Readiness | None = None
+    # Will the county pass: shown first, to those who see the whole campaign.
+    certification: CertificationBrief | None = None
 
     @property
     def empty(self) -> bool:
@@ -249,7 +252,7 @@ class Aggregates:
 
 def assemble(
     campaign: Campaign, phases: Sequence[Phase], data: Aggregates, today: date,
-    readiness: Readiness | None = None,
+    readiness: Readiness | None = None, certification: CertificationBrief | None = None,
 ) -> Summary:
     """The summary of one campaign as of `today` (local date), from aggregate rows."""
     phase = current_phase(phases, today)
@@ -267,6 +270,7 @@ def assemble(
         units=rank_units(data.by_unit, data.units),
         phases=phase_standings(data.by_phase, phases),
         readiness=readiness,
+        certification=certification,
     )
 
 
@@ -298,9 +302,14 @@ async def gather(
 async def build_summary(
     session: AsyncSession, campaign: Campaign, scope: TaskScope, now: datetime, zone: ZoneInfo,
     *, readiness: ReadinessCache | None = None,
+    certification: CertificationSource | None = None,
 ) -> Summary:
-    """The summary for `scope`; given a readiness source it includes quiz readiness."""
+    """The summary for `scope`; given a readiness source it includes quiz readiness, given
+    a certification source (and a reader who sees everything) the certification status."""
     phases = await reports_repo.phases(session=session, campaign_id=campaign.id)
     data = await gather(session, campaign.id, scope, now)
     section = None if readiness is None else await gather_readiness(session, scope, now, readiness)
-    return assemble(campaign, phases, data, now.astimezone(zone).date(), section)
+    brief = None
+    if certification is not None and scope.everything:
+        brief = await certification.brief(session, campaign.id, now)
+    return assemble(campaign, phases, data, now.astimezone(zone).date(), section, brief)

@@ -11,6 +11,8 @@ from bot.core.deadlines import urgency
 from bot.core.keyboard import Button, Keyboard
 from bot.core.paging import Page, page_buttons, page_footer
 from bot.core.textfit import clip
+from bot.indicators.certify import BriefLine, CertificationBrief
+from bot.indicators.status import State
 from bot.reports.summary import Counts, Readiness, Standing, Summary
 from bot.texts import Markup, Texts
 from db.models import TaskStatus
@@ -23,6 +25,7 @@ LIST_PAGE = 10
 # A list line shows the start of a title (the card shows all of it), so a page fits.
 LIST_TITLE = 80
 BUTTON_TITLE = 24
+CERTIFICATION_LINES = 6
 
 
 def report_cb(action: str, arg: int = 0) -> str:
@@ -98,6 +101,57 @@ def readiness_lines(texts: Texts, lang: str, readiness: Readiness | None) -> lis
     return lines
 
 
+def _brief_line(texts: Texts, lang: str, line: BriefLine) -> list[str]:
+    if line.veto:
+        key = ("indicators.brief.veto_not_met" if line.state is State.NOT_MET
+               else "indicators.brief.veto_unknown")
+        found = [texts.get(lang, key, name=line.name)]
+    elif line.state is State.MET:
+        found = [texts.get(lang, "indicators.brief.met", name=line.name, value=line.value,
+                           limit=line.limit)]
+    elif line.state is State.NOT_MET:
+        found = [texts.get(lang, "indicators.brief.not_met", name=line.name, value=line.value,
+                           limit=line.limit, margin=line.margin)]
+    else:
+        key = ("indicators.brief.unknown" if line.key.startswith("coefficient:")
+               else "indicators.brief.no_data")
+        found = [texts.get(lang, key, name=line.name)]
+    if line.driver and line.state is State.NOT_MET:
+        key = "indicators.brief.driver_above" if line.driver_above else "indicators.brief.driver_below"
+        found.append(texts.get(lang, key, school=line.driver, share=line.driver_share or ""))
+    if line.tasks is not None and line.tasks.total and line.state is not State.MET:
+        found.append(texts.get(lang, "indicators.brief.tasks", code=line.tasks.code,
+                               done=line.tasks.done, total=line.tasks.total,
+                               overdue=line.tasks.overdue))
+    return found
+
+
+def certification_lines(
+    texts: Texts, lang: str, brief: CertificationBrief | None, *,
+    limit: int = CERTIFICATION_LINES,
+) -> list[str]:
+    """Certification first: the verdict, vetoes not cleared, then thresholds, the failing
+    ones with the school that pulls them up most."""
+    if brief is None:
+        return []
+    key = ("indicators.brief.title_met" if brief.state is State.MET
+           else "indicators.brief.title_not_met" if brief.state is State.NOT_MET
+           else "indicators.brief.title_unknown")
+    lines = [texts.get(lang, key, standard=brief.standard, year=brief.year or "—")]
+    lines.append(texts.get(
+        lang, "indicators.brief.vetoes", total=len(brief.vetoes),
+        failed=brief.count(State.NOT_MET, veto=True),
+        unknown=brief.count(State.UNKNOWN, veto=True)))
+    shown = [line for line in brief.lines if not (line.veto and line.state is State.MET)
+             and not (line.veto and line.state is State.UNKNOWN)]
+    shown += [line for line in brief.vetoes if line.state is State.UNKNOWN]
+    for line in shown[:limit]:
+        lines.extend(_brief_line(texts, lang, line))
+    if len(shown) > limit:
+        lines.append(texts.get(lang, "indicators.brief.more", count=len(shown) - limit))
+    return lines
+
+
 def summary_text(
     texts: Texts, lang: str, summary: Summary, now: datetime, zone: ZoneInfo
 ) -> str:
@@ -105,6 +159,9 @@ def summary_text(
     lines.append(_countdown(texts, lang, summary))
     if summary.current_phase:
         lines.append(texts.get(lang, "reports.current_phase", phase=summary.current_phase))
+    certification = certification_lines(texts, lang, summary.certification)
+    if certification:
+        lines += ["", *certification, ""]
     readiness = readiness_lines(texts, lang, summary.readiness)
     if summary.empty:
         lines.append(texts.get(lang, "reports.empty"))

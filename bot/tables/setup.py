@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import TimeZoneName
 from bot.core.errors import InvalidInput
 from bot.core.roster import guess_unit_kind
+from bot.indicators.settings import IndicatorDataSpec, apply_spec
 from db.models import Campaign, Indicator, Person, Phase, Role, Unit, UnitKind
 from db.repositories import people as people_repo
 from db.repositories import tables as imports_repo
@@ -76,6 +77,8 @@ class SetupFile(_Strict):
     units: list[UnitSpec] = []
     people: list[PersonSpec] = []
     indicators: list[IndicatorSpec] = []
+    # The standard set and check links of the indicator data (bot/indicators/settings.py).
+    indicator_data: IndicatorDataSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,12 @@ def parse_setup(text: str, file: str) -> SetupFile:
         if phase.starts_on and phase.ends_on and phase.ends_on < phase.starts_on:
             raise SetupError("tables.setup.phase_dates", file=file, phase=phase.name)
     _check_no_cycle(file, {u.name: u.parent for u in spec.units})
+    data = spec.indicator_data
+    if data is not None and data.standard_file and not Path(data.standard_file).is_absolute():
+        # Relative to the campaign file, whichever directory the command runs in.
+        resolved = str(Path(file).resolve().parent / data.standard_file)
+        spec = spec.model_copy(update={"indicator_data": data.model_copy(
+            update={"standard_file": resolved})})
     return spec
 
 
@@ -175,6 +184,8 @@ async def apply_setup(session: AsyncSession, spec: SetupFile, file: str) -> Setu
     indicators = {i.code: i for i in await people_repo.all_indicators(session=session)}
     new_indicators = await _indicators(session, spec.indicators, indicators, file)
     await session.flush()
+    if spec.indicator_data is not None:
+        await apply_spec(session, campaign.id, spec.indicator_data)
     return SetupResult(
         name=campaign.name,
         phases=len(spec.phases),

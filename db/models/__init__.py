@@ -16,6 +16,22 @@ from db.models.core import (
     UnitKind,
 )
 from db.models.evidence import Evidence, EvidenceInbox, EvidenceKind, EvidenceStatus, UploadTarget
+from db.models.indicators import (
+    BudgetFigures,
+    DisabledEnrolmentFigures,
+    FigurePart,
+    ImprovementPlan,
+    IndicatorImport,
+    IndicatorLink,
+    IndicatorSettings,
+    School,
+    SchoolEditPrompt,
+    SchoolFigure,
+    SchoolFigureChange,
+    SchoolLevel,
+    SelfAssessmentMark,
+    SurveyResult,
+)
 from db.models.quiz import (
     Question,
     QuestionKind,
@@ -73,3 +89,19 @@ __all__ += [
     "ReminderSnooze",
 ]
 __all__ += ["BulletinLog"]
+__all__ += [
+    "BudgetFigures",
+    "DisabledEnrolmentFigures",
+    "FigurePart",
+    "ImprovementPlan",
+    "IndicatorImport",
+    "IndicatorLink",
+    "IndicatorSettings",
+    "School",
+    "SchoolEditPrompt",
+    "SchoolFigure",
+    "SchoolFigureChange",
+    "SchoolLevel",
+    "SelfAssessmentMark",
+    "SurveyResult",
+]

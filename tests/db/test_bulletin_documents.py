@@ -30,7 +30,7 @@ async def _kinds(services: Services, w: World) -> None:
 
 async def _certification(session: AsyncSession, campaign: Campaign, now: datetime,
                          language: str) -> bulletin_service.StatusSection:
-    return bulletin_service.StatusSection("认定情况", ("综合差异系数 0.48 <达标>",))
+    return bulletin_service.StatusSection("认定情况", ("综合差异系数 0.48 &lt;达标&gt;",))
 
 
 async def test_post_queues_the_text_then_the_docx_and_numbers_the_issues(

@@ -32,7 +32,7 @@ def test_import_asks_first_and_writes_only_when_told(
     assert "请先运行 inspectbot setup" in capsys.readouterr().err
 
     assert _run(cli_config, "setup", str(EXAMPLES / "campaign.toml")) == 0
-    assert "新建 23" in capsys.readouterr().out
+    assert "单位 26 个（新建 26）" in capsys.readouterr().out
 
     # Not a terminal and no --yes: the preview, then a refusal to write.
     assert _run(cli_config, "import", str(EXAMPLES / "breakdown.csv")) == 1

@@ -112,9 +112,12 @@ async def test_a_flood_does_not_slow_anyone_else(
     answered = len(await noisy.messages(from_bot=True))
     cfg = bot.config.flood
     if flooder == "linked":
-        # The burst, then one every 2 s; nothing else was answered or even processed.
-        assert answered <= cfg.burst + cfg.per_minute / 60 * (took + 3)
+        # The burst, then one every 2 s; nothing else was answered or even processed (some
+        # replies of what was let through may still be on their way at the chat's pace).
+        allowed = cfg.burst + cfg.per_minute / 60 * (took + 3)
+        assert answered <= allowed
     else:
+        allowed = 1
         assert answered == 1  # one polite explanation for 300 messages
-    assert bot.services.flood.dropped >= FLOOD_MESSAGES - answered - 5
+    assert bot.services.flood.dropped >= FLOOD_MESSAGES - allowed - 5
     assert len(await admin.messages(from_bot=True)) <= 1  # at most one digest

@@ -60,11 +60,14 @@ FORBIDDEN, NOT_YOURS = "error.forbidden", "error.not_your_task"
 NOT_REVIEWER = "evidence.error.not_reviewer"
 UPLOAD_GONE, IMPORT_NOT_YOURS = "evidence.error.upload_gone", "tables.result.not_yours"
 STALE = "quiz.stale"
+LEADERS_ONLY, SCHOOL_FORBIDDEN = "indicators.leaders_only", "indicators.school_forbidden"
+NOT_YOUR_SCHOOL, OFFICE_ONLY = "indicators.not_your_school", "indicators.office_only"
 # Every text that means "refused"; an OK cell shows none of them.
 REFUSALS = (FORBIDDEN, NOT_YOURS, NOT_REVIEWER, UPLOAD_GONE, IMPORT_NOT_YOURS, STALE,
             "evidence.error.own_upload", "error.not_linked", "error.internal",
             "gate.unknown_user", "gate.unknown_user_short", "gate.private_only",
-            "gate.private_only_short", "tables.result.gone")
+            "gate.private_only_short", "tables.result.gone", LEADERS_ONLY, SCHOOL_FORBIDDEN,
+            NOT_YOUR_SCHOOL, OFFICE_ONLY, "indicators.import.not_yours")
 
 Rule = Callable[[str, bool], str]
 
@@ -94,6 +97,14 @@ def reviewer(role: str, own: bool) -> str:
 
 def owner_only(refusal: str) -> Rule:
     return lambda role, own: OK if own else refusal
+
+
+def school_editor(role: str, own: bool) -> str:
+    """The office corrects any school; leaders see schools but correct none; a principal
+    corrects their own (the matrix's unit leader leads a department, not a school)."""
+    if role == "admin":
+        return OK
+    return NOT_YOUR_SCHOOL if role == "leader" else SCHOOL_FORBIDDEN
 
 
 def importer(role: str, own: bool) -> str:
@@ -146,6 +157,14 @@ COMMANDS: dict[str, Row] = {
     "report": Row("/report", anyone),
     "bulletin": Row("/bulletin", only("admin")),
     "settings": Row("/settings", anyone),
+    # Indicator data: the county's picture is the leading group's and the office's; a
+    # school's figures also its principal's (without indicator data each allowed cell is
+    # answered that no standard set is chosen yet).
+    "certify": Row("/certify", only("admin", "leader", refusal=LEADERS_ONLY)),
+    "school": Row("/school", only("admin", "leader", refusal=SCHOOL_FORBIDDEN)),
+    "whatif": Row("/whatif 石门镇中心小学 图书 +3", only("admin", "leader", refusal=LEADERS_ONLY)),
+    "plan": Row("/plan", only("admin", "leader", refusal=LEADERS_ONLY)),
+    "indicators": Row("/indicators", only("admin", refusal=OFFICE_ONLY)),
 }
 
 CALLBACKS: dict[str, Row] = {
@@ -194,6 +213,19 @@ CALLBACKS: dict[str, Row] = {
     "page:rkp": Row("page:rkp:week:10", only("admin", "leader", "unit_leader")),
     "page:ask": Row("page:ask:10", anyone),
     "page:undl": Row("page:undl:10", only("admin")),
+    "page:sch": Row("page:sch:10", only("admin", "leader", refusal=SCHOOL_FORBIDDEN)),
+    # A data workbook or a plan that is not there is "gone" for the office, refused to others.
+    "ind:iok": Row("ind:iok:1", only("admin")),
+    "ind:ino": Row("ind:ino:1", only("admin")),
+    "ind:school": Row("ind:school:{unit}", only("admin", "leader", refusal=SCHOOL_FORBIDDEN),
+                      "unit"),
+    "ind:edit": Row("ind:edit:{unit}", school_editor, "unit"),
+    "ind:field": Row("ind:field:{unit}:0:0", school_editor, "unit"),
+    "ind:chart": Row("ind:chart:0", only("admin", "leader", refusal=LEADERS_ONLY)),
+    "ind:plan": Row("ind:plan:0", only("admin", "leader", refusal=LEADERS_ONLY)),
+    "ind:tasks": Row("ind:tasks:1", only("admin")),
+    "ind:tok": Row("ind:tok:1", only("admin")),
+    "ind:tno": Row("ind:tno:1", only("admin")),
 }
 
 

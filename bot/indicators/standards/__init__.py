@@ -83,6 +83,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise StandardFileError(path, [FileProblem("(file)", f"cannot be read: {exc.strerror}")]) from None
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path | str = "(memory)") -> dict[str, Any]:
+    """A file's text as its top-level mapping, numbers as exact decimals."""
     try:
         data = yaml.load(text, Loader=_DecimalLoader)
     except yaml.YAMLError as exc:

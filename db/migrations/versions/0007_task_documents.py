@@ -1,15 +1,15 @@
 """task documents: a task's co-operating units, its responsible leader, named evidence
 
-Revision ID: 0006_task_documents
-Revises: 0005_reports
+Revision ID: 0007_task_documents
+Revises: 0006_indicators
 Create Date: 2026-11-29 09:00:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0006_task_documents'
-down_revision: str | None = '0005_reports'
+revision: str = '0007_task_documents'
+down_revision: str | None = '0006_indicators'
 
 
 def upgrade() -> None:

@@ -26,7 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -301,10 +301,11 @@ def _methods() -> tuple[str, ...]:
     return LEDGER_METHODS
 
 
-async def _measure_ledger(url: str, workdir: Path, repeat: int) -> None:
+async def _measure_ledger(url: str, workdir: Path, repeat: int,
+                         only: Sequence[str] = ()) -> None:
     """Each method in a fresh process (its peak RSS is its own), interleaved `repeat` times;
     the ratios are to the openpyxl baseline measured in the same run."""
-    methods = _methods()
+    methods = tuple(m for m in _methods() if not only or m in only or m == "openpyxl")
     runs: dict[str, list[tuple[int, float, float, int, int, int]]] = {m: [] for m in methods}
     for _ in range(repeat):
         for method in methods:
@@ -371,7 +372,8 @@ async def _count(db: Database) -> object:
         return (await session.execute(stmt)).scalar_one()
 
 
-async def _run(sizes: list[int], repeat: int, workdir: Path, ledger_repeat: int) -> None:
+async def _run(sizes: list[int], repeat: int, workdir: Path, ledger_repeat: int,
+               methods: Sequence[str] = ()) -> None:
     path = workdir / "bench.db"
     url = f"sqlite:///{path}"
     _seed_roster(url)
@@ -388,7 +390,7 @@ async def _run(sizes: list[int], repeat: int, workdir: Path, ledger_repeat: int)
             for label, took, ratio in await _measure_summary(db, repeat):
                 print(f"  /summary {label:<32} {took:8.1f} ms   {ratio:6.1f}x count(*)")
             if size == sizes[-1] and ledger_repeat:
-                await _measure_ledger(url, workdir, ledger_repeat)
+                await _measure_ledger(url, workdir, ledger_repeat, methods)
         finally:
             await db.dispose()
 
@@ -399,6 +401,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--ledger-repeat", type=int, default=1,
                         help="runs of each ledger method at the largest size (0: none)")
+    parser.add_argument("--ledger-methods", default="",
+                        help=f"some of {','.join(LEDGER_METHODS)} (the baseline always runs)")
     parser.add_argument("--export", nargs=3, metavar=("METHOD", "URL", "OUT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -407,7 +411,8 @@ def main() -> None:
         return
     sizes = sorted(int(s) for s in args.sizes.split(","))
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
-        asyncio.run(_run(sizes, args.repeat, Path(tmp), args.ledger_repeat))
+        methods = [m for m in args.ledger_methods.split(",") if m]
+        asyncio.run(_run(sizes, args.repeat, Path(tmp), args.ledger_repeat, methods))
 
 
 if __name__ == "__main__":

@@ -6,21 +6,27 @@ Builds one campaign with 2,000 units and 20,000 people, grows it to each task co
 Core bulk inserts, and times `build_summary` for a leader (everything), a township leader
 (a subtree of ~20 units) and a responsible person. Each figure is also given as a ratio to
 a baseline measured in the same process right before it: `SELECT count(*)` over the
-campaign's tasks, the cheapest possible full look at them. At the largest size it exports
-the ledger in a fresh process and reports its time and that process's peak RSS.
+campaign's tasks, the cheapest possible full look at them. At the largest size it writes
+the ledger with each method — the bot's (`write_ledger`), the previous openpyxl path kept
+here as the baseline, XlsxWriter's constant-memory mode (when installed) and plain CSV —
+each in a fresh process, and reports wall and CPU time as ratios to the baseline of the
+same run, and each process's peak RSS:
+
+    .venv/bin/python -m bench.reports --sizes 200000 --repeat 3 --ledger-repeat 2
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import random
 import resource
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,8 +34,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, func, insert, select
 
-from bot.quiz.readiness import ReadinessCache
-from bot.reports.ledger import write_ledger
+from bot.reports.ledger import LEDGER_COLUMNS, LedgerWords, ledger_values, write_ledger
 from bot.reports.summary import build_summary
 from bot.texts import Texts
 from db.base import Base
@@ -45,7 +50,9 @@ from db.models import (
     Unit,
     UnitKind,
 )
+from db.repositories import tasks as tasks_repo
 from db.repositories.reports import EVERYTHING, TaskScope
+from db.repositories.reports import ledger as ledger_repo
 from db.session import Database
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -141,6 +148,9 @@ async def _median_ms(repeat: int, action: Callable[[], Awaitable[object]]) -> fl
 
 
 async def _measure_summary(db: Database, repeat: int) -> list[tuple[str, float, float]]:
+    # Here, not at the top: the export processes below stay free of the quizzes' imports.
+    from bot.quiz.readiness import ReadinessCache
+
     # Township #3 and the schools under it, as `Actor.led_unit_ids` would hold them.
     township = frozenset({3} | {i for i in range(101, UNITS + 1) if 2 + (i % 99) == 3})
     scopes = {
@@ -169,31 +179,160 @@ async def _measure_summary(db: Database, repeat: int) -> list[tuple[str, float, 
     return results
 
 
-async def _export(db: Database, path: Path) -> int:
+LEDGER_METHODS = ("openpyxl", "ledger", "xlsxwriter", "csv")
+
+
+async def _rows(db: Database) -> AsyncIterator[list[list[Any]]]:
+    """The ledger's rows as cell values (the same for every method), in batches; each row
+    ends with whether it is overdue."""
+    texts = Texts.load()
+    words = LedgerWords.of(texts, "zh")
+    number = 0
     async with db.session() as session:
-        campaign = await session.get(Campaign, 1)
-        assert campaign is not None
-        stats = await write_ledger(session, campaign=campaign, scope=EVERYTHING, now=NOW,
-                                   zone=ZONE, texts=Texts.load(), lang="zh", path=path)
-    return stats.rows
+        partners = await tasks_repo.partner_names(session=session, campaign_id=1)
+        async for batch in ledger_repo.ledger_rows(session=session, campaign_id=1,
+                                                    scope=EVERYTHING):
+            values = []
+            for row in batch:
+                number += 1
+                cells, late = ledger_values(number, row, words, NOW, ZONE,
+                                            partners.get(row.id, ""))
+                values.append([*cells, late])
+            yield values
 
 
-async def _measure_ledger(db: Database, url: str, workdir: Path) -> None:
-    """Export in a fresh process, so its peak RSS is the export's and not the loader's."""
-    baseline = await _median_ms(3, lambda: _count(db))
-    out = workdir / "ledger.xlsx"
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.reports", "--export", url, str(out),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    stdout, _ = await child.communicate()
-    assert child.returncode == 0, "the export process failed"
-    rows, took, before_kb, peak_kb = stdout.decode().split()
-    seconds = float(took)
-    print(f"  ledger export: {int(rows):,} rows in {seconds:.1f} s "
-          f"({seconds * 1000 / baseline:,.0f}x count(*)), {out.stat().st_size / 1e6:.1f} MB file; "
-          f"peak RSS {int(peak_kb) / 1024:.0f} MB ({int(before_kb) / 1024:.0f} MB of it "
-          f"before the export started)")
+async def _openpyxl_ledger(db: Database, path: Path) -> int:
+    """The previous ledger, kept as the baseline: openpyxl's write-only mode, row by row on
+    the event loop, dates and overdue rows styled with WriteOnlyCell, zipped in a thread."""
+    from openpyxl import Workbook as OpenpyxlBook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    red = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
+    book = OpenpyxlBook(write_only=True)
+    sheet = book.create_sheet("整改台账")
+    sheet.freeze_panes = "A2"
+    header = []
+    for key, *_ in LEDGER_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=key)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    dated = {i for i, (key, *_) in enumerate(LEDGER_COLUMNS) if key in ("due", "updated")}
+    count = 0
+    async for batch in _rows(db):
+        for *values, late in batch:
+            cells: list[Any] = []
+            for i, value in enumerate(values):
+                if late or (i in dated and value is not None):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    if late:
+                        cell.fill = red
+                    if i in dated:
+                        cell.number_format = "yyyy-mm-dd hh:mm"
+                    cells.append(cell)
+                else:
+                    cells.append(value)
+            sheet.append(cells)
+            count += 1
+            if count % 200 == 0:
+                await asyncio.sleep(0)
+    await asyncio.to_thread(book.save, str(path))
+    return count
+
+
+async def _xlsxwriter_ledger(db: Database, path: Path) -> int:
+    """XlsxWriter in constant-memory mode, for comparison (not a dependency of the bot)."""
+    import xlsxwriter  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("整改台账")
+    red = book.add_format({"bg_color": "#FFC7CE"})
+    dated = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    count = 0
+    async for batch in _rows(db):
+        for *values, late in batch:
+            count += 1
+            for column, value in enumerate(values):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    sheet.write_string(count, column, value, red if late else None)
+                elif isinstance(value, datetime | date):
+                    sheet.write_datetime(count, column, value, dated)
+                else:
+                    sheet.write_number(count, column, value, red if late else None)
+    await asyncio.to_thread(book.close)
+    return count
+
+
+async def _csv_ledger(db: Database, path: Path) -> int:
+    """The same rows as CSV: the floor any spreadsheet writer is compared with."""
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        async for batch in _rows(db):
+            for *values, _late in batch:
+                writer.writerow(values)
+                count += 1
+    return count
+
+
+async def _export(db: Database, method: str, path: Path) -> int:
+    if method == "ledger":
+        async with db.session() as session:
+            campaign = await session.get(Campaign, 1)
+            assert campaign is not None
+            stats = await write_ledger(session, campaign=campaign, scope=EVERYTHING, now=NOW,
+                                       zone=ZONE, texts=Texts.load(), lang="zh", path=path)
+        return stats.rows
+    if method == "openpyxl":
+        return await _openpyxl_ledger(db, path)
+    if method == "xlsxwriter":
+        return await _xlsxwriter_ledger(db, path)
+    return await _csv_ledger(db, path)
+
+
+def _methods() -> tuple[str, ...]:
+    try:
+        import xlsxwriter  # type: ignore[import-not-found, import-untyped, unused-ignore]  # noqa: F401
+    except ImportError:
+        return tuple(m for m in LEDGER_METHODS if m != "xlsxwriter")
+    return LEDGER_METHODS
+
+
+async def _measure_ledger(url: str, workdir: Path, repeat: int,
+                         only: Sequence[str] = ()) -> None:
+    """Each method in a fresh process (its peak RSS is its own), interleaved `repeat` times;
+    the ratios are to the openpyxl baseline measured in the same run."""
+    methods = tuple(m for m in _methods() if not only or m in only or m == "openpyxl")
+    runs: dict[str, list[tuple[int, float, float, int, int, int]]] = {m: [] for m in methods}
+    for _ in range(repeat):
+        for method in methods:
+            out = workdir / f"ledger-{method}.{'csv' if method == 'csv' else 'xlsx'}"
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.reports", "--export", method, url, str(out),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            stdout, _ = await child.communicate()
+            assert child.returncode == 0, f"the {method} export failed"
+            rows, took, used, before_kb, peak_kb = stdout.decode().split()
+            runs[method].append((int(rows), float(took), float(used), int(before_kb),
+                                 int(peak_kb), out.stat().st_size))
+            out.unlink()
+    base_wall = statistics.median(r[1] for r in runs["openpyxl"])
+    base_cpu = statistics.median(r[2] for r in runs["openpyxl"])
+    print(f"  ledger at {runs['ledger'][0][0]:,} rows (medians of {repeat}; "
+          "ratio = openpyxl baseline / method, same run):")
+    for method, found in runs.items():
+        wall = statistics.median(r[1] for r in found)
+        cpu = statistics.median(r[2] for r in found)
+        peak = max(r[4] for r in found) / 1024
+        before = max(r[3] for r in found) / 1024
+        size = found[-1][5] / 1e6
+        print(f"    {method:<10} {wall:7.1f} s wall ({base_wall / wall:4.1f}x)  "
+              f"{cpu:6.1f} s CPU ({base_cpu / cpu:4.1f}x)  peak RSS {peak:4.0f} MB "
+              f"({before:.0f} MB before)  {size:5.1f} MB file")
 
 
 def _high_water_kb() -> int:
@@ -205,20 +344,24 @@ def _high_water_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _export_main(url: str, out: Path) -> None:
-    """`--export URL OUT`: rows, seconds, RSS before and peak RSS (KB), for the parent."""
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _export_main(method: str, url: str, out: Path) -> None:
+    """`--export METHOD URL OUT`: rows, seconds, CPU seconds, RSS before and peak (KB)."""
 
     async def run() -> None:
         db = Database(url)
         before = _high_water_kb()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         try:
-            rows = await _export(db, out)
+            rows = await _export(db, method, out)
         finally:
             await db.dispose()
-        took = time.perf_counter() - started
-        peak = _high_water_kb()
-        print(rows, f"{took:.3f}", before, peak)
+        took, used = time.perf_counter() - started, _cpu() - cpu
+        print(rows, f"{took:.3f}", f"{used:.3f}", before, _high_water_kb())
 
     asyncio.run(run())
 
@@ -229,7 +372,8 @@ async def _count(db: Database) -> object:
         return (await session.execute(stmt)).scalar_one()
 
 
-async def _run(sizes: list[int], repeat: int, workdir: Path) -> None:
+async def _run(sizes: list[int], repeat: int, workdir: Path, ledger_repeat: int,
+               methods: Sequence[str] = ()) -> None:
     path = workdir / "bench.db"
     url = f"sqlite:///{path}"
     _seed_roster(url)
@@ -245,8 +389,8 @@ async def _run(sizes: list[int], repeat: int, workdir: Path) -> None:
         try:
             for label, took, ratio in await _measure_summary(db, repeat):
                 print(f"  /summary {label:<32} {took:8.1f} ms   {ratio:6.1f}x count(*)")
-            if size == sizes[-1]:
-                await _measure_ledger(db, url, workdir)
+            if size == sizes[-1] and ledger_repeat:
+                await _measure_ledger(url, workdir, ledger_repeat, methods)
         finally:
             await db.dispose()
 
@@ -255,14 +399,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,50000,200000")
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--export", nargs=2, metavar=("URL", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--ledger-repeat", type=int, default=1,
+                        help="runs of each ledger method at the largest size (0: none)")
+    parser.add_argument("--ledger-methods", default="",
+                        help=f"some of {','.join(LEDGER_METHODS)} (the baseline always runs)")
+    parser.add_argument("--export", nargs=3, metavar=("METHOD", "URL", "OUT"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export:
-        _export_main(args.export[0], Path(args.export[1]))
+        _export_main(args.export[0], args.export[1], Path(args.export[2]))
         return
     sizes = sorted(int(s) for s in args.sizes.split(","))
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
-        asyncio.run(_run(sizes, args.repeat, Path(tmp)))
+        methods = [m for m in args.ledger_methods.split(",") if m]
+        asyncio.run(_run(sizes, args.repeat, Path(tmp), args.ledger_repeat, methods))
 
 
 if __name__ == "__main__":

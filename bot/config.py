@@ -145,7 +145,16 @@ class BotConfig(_Section):
 class ImportConfig(_Section):
     # false = strict roster: every owner must already exist (typos don't create people).
     create_people: bool = True
+    # false = a unit name not on the roster is a row error naming the closest known unit
+    # (县教肓局 → 县教育局); units come from the campaign file. true = such a name creates
+    # a unit, as tables did before.
+    create_units: bool = False
     max_rows: int = Field(default=20000, ge=1)
+    # Limits for reading a table someone sent (a hostile file is refused, not endured):
+    # columns holding values, XML unpacked from an .xlsx, seconds of reading.
+    max_columns: int = Field(default=200, ge=10, le=16384)
+    max_unpacked_mb: int = Field(default=64, ge=1, le=4096)
+    max_seconds: float = Field(default=20, gt=0, le=600)
 
 
 class EvidenceConfig(_Section):
@@ -248,6 +257,13 @@ class ReportsConfig(_Section):
     leaders_chat_id: int | None = None
     # Language of the bulletin posted to the group: "zh" or "en".
     bulletin_language: Literal["zh", "en"] = "zh"
+    # Who issues the bulletin (印发单位), printed under its title; "" = 迎检工作领导小组办公室.
+    bulletin_issuer: str = Field(default="", max_length=60)
+    # Praise (表扬): at least this many tasks due, every one done by its deadline.
+    praise_min_due: int = Field(default=3, ge=1, le=1000)
+    # Criticism (通报批评): a task open this many days past its deadline (or any open task of
+    # a one-vote-veto indicator past its deadline).
+    criticise_after_days: int = Field(default=7, ge=0, le=365)
     # A font file with Chinese glyphs for charts; "" finds one (Noto Sans CJK, WenQuanYi,
     # Source Han) among the installed fonts.
     cjk_font: str = ""

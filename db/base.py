@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -49,6 +50,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if found.tzinfo is None:
             return found.replace(tzinfo=UTC)
         return found.astimezone(UTC)
+
+
+class StringList(TypeDecorator[list[str]]):
+    """A short list of names (a task's required evidence), stored as a JSON array in TEXT.
+
+    Read and written whole, never queried by element, so a join table would buy nothing.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps([str(item) for item in value], ensure_ascii=False)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[str] | None:
+        if value is None:
+            return None
+        if value == "[]":
+            return []  # nearly every task: not worth a JSON parse each
+        found = json.loads(value) if isinstance(value, str) and value else []
+        return [str(item) for item in found] if isinstance(found, list) else []
 
 
 class Base(DeclarativeBase):

@@ -14,7 +14,7 @@ from bot.core.errors import InvalidInput
 from bot.core.keyboard import Button, Keyboard
 from bot.core.roster import indicator_label
 from bot.reports import bulletin as bulletin_service
-from bot.reports import charts
+from bot.reports import bulletin_docx, charts
 from bot.reports import service as reports
 from bot.reports.feature import BULLETIN_WORDS, CHART_WORDS
 from bot.reports.ledger import write_ledger
@@ -203,15 +203,28 @@ async def bulletin_command(update: Update, context: AppContext) -> None:
         return
     services = context.services
     now, zone = services.clock.now(), services.config.zone
+    texts, lang = services.texts, services.config.reports.bulletin_language
+    feature = services.reports
     async with services.session() as session:
         campaign, bulletin = await reports.bulletin_preview(
-            session, now, zone, services.reports.readiness, services.reports.certification
+            session, now, zone, feature.readiness, rules=feature.bulletin_rules,
+            status=feature.bulletin_status, language=lang,
         )
-    texts, lang = services.texts, services.config.reports.bulletin_language
-    preview = bulletin_service.render_bulletin(texts, lang, bulletin, zone)
+    issuer = services.config.reports.bulletin_issuer
+    preview = bulletin_service.render_bulletin(texts, lang, bulletin, zone, issuer)
+    document = await asyncio.to_thread(
+        bulletin_docx.docx_bytes, texts, lang, bulletin, zone,
+        bulletin_service.issuer_of(texts, lang, issuer),
+    )
     await reply(update, t(context, "reports.bulletin_preview_header"))
     keyboard = Keyboard.of([[Button(texts.plain(actor.language, "reports.button_bulletin_send"),
                                     report_cb("bsend", campaign.id))]])
+    # The printable version first, so the send button stays under the last message.
+    await outgoing.send_file(
+        context.bot, incoming(update).chat_id, "document", document,
+        texts.get(lang, "reports.bulletin_docx_caption", issue=bulletin.issue),
+        filename=bulletin_docx.docx_name(texts, lang, bulletin, zone),
+    )
     await reply(update, preview, keyboard)
 
 

@@ -58,6 +58,12 @@ def _suggestion(names: list[str], otherwise: str) -> Label:
     return Label(otherwise)
 
 
+def nearest_name(name: str, names: Iterable[str]) -> str | None:
+    """The one known name a typo most likely meant (县教肓局 → 县教育局), or None."""
+    found = nearest_names(name, names, limit=1)
+    return found[0] if found else None
+
+
 def guess_unit_kind(name: str) -> UnitKind:
     """A reasonable first guess from the name; the office can correct it later."""
     for hint, kind in _KIND_HINTS:

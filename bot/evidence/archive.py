@@ -2,7 +2,8 @@
 
 Memory stays flat however large the archive: files are copied from the store into the
 ZIP in 1 MB chunks (hashed on the way, so the index vouches for what is in the ZIP),
-the index is an openpyxl write-only sheet streamed to a temporary file, and the database
+the index is streamed to a temporary file by the shared XLSX writer (`bot.core.spreadsheet`:
+what people typed, captions and review notes included, is written as text), and the database
 is read one task at a time. The ZIP writing is blocking I/O and runs in a worker thread.
 """
 
@@ -12,6 +13,7 @@ import asyncio
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
@@ -21,8 +23,7 @@ from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-
+from bot.core.spreadsheet import ColumnSpec, Workbook
 from bot.evidence.rules import extension_of
 from bot.evidence.store import CHUNK, EvidenceStore
 from db.models import EvidenceStatus
@@ -36,7 +37,9 @@ _STORED = frozenset(
     {"jpg", "jpeg", "png", "gif", "webp", "heic", "heif", "pdf", "docx", "xlsx", "pptx",
      "zip", "odt", "ods", "odp", "mp4"}
 )
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\ud800-\udfff\ufffe\uffff]+')
+# Widths of the index's columns, in the order of `ArchiveLabels.headers`.
+_INDEX_WIDTHS = (7, 30, 16, 9, 9, 9, 40, 24, 20, 10, 17, 17, 9, 8, 24, 24, 8)
 NAME_MAX = 60
 DEFAULT_STATUSES = frozenset({EvidenceStatus.APPROVED, EvidenceStatus.PENDING})
 
@@ -99,9 +102,12 @@ class ArchiveWriter:
         self.zone = zone
         self.stats = ArchiveStats()
         self._zip = zipfile.ZipFile(out, "w", allowZip64=True)
-        self._book = Workbook(write_only=True)
-        self._sheet = self._book.create_sheet("index")
-        self._sheet.append(list(labels.headers))
+        self._scratch = Path(tempfile.mkdtemp(prefix="archive-index-"))
+        self._book = Workbook(self._scratch / INDEX_NAME)
+        widths = [*_INDEX_WIDTHS, *([12] * max(0, len(labels.headers) - len(_INDEX_WIDTHS)))]
+        self._sheet = self._book.add_sheet(
+            "index", [ColumnSpec(h, w) for h, w in zip(labels.headers, widths, strict=False)]
+        )
 
     def add_task(self, task: ArchiveTask, files: Sequence[ArchiveFile]) -> None:
         folder = task_folder(task, self.labels.no_indicator)
@@ -138,16 +144,20 @@ class ArchiveWriter:
         return "ok"
 
     def abort(self) -> None:
+        self._book.abort()
+        shutil.rmtree(self._scratch, ignore_errors=True)
         try:
             self._zip.close()
         except (OSError, ValueError):
             pass  # the half-written file is deleted by the caller anyway
 
     def finish(self) -> None:
-        with tempfile.TemporaryDirectory() as scratch:
-            index = Path(scratch) / INDEX_NAME
-            self._book.save(index)
-            self._zip.write(index, INDEX_NAME, compress_type=zipfile.ZIP_DEFLATED)
+        try:
+            self._book.close()
+            self._zip.write(self._scratch / INDEX_NAME, INDEX_NAME,
+                            compress_type=zipfile.ZIP_DEFLATED)
+        finally:
+            shutil.rmtree(self._scratch, ignore_errors=True)
         self._zip.close()
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor, require_task_view
 from bot.core.errors import AlreadyDone, InvalidInput, NotFound, PermissionDenied
+from bot.core.xmltext import xml_safe
 from bot.evidence import rules
 from bot.tasks import service as task_service
 from bot.texts import Label
@@ -105,7 +106,7 @@ async def approve(session: AsyncSession, actor: Actor, evidence_id: int, now: da
 async def reject(
     session: AsyncSession, actor: Actor, evidence_id: int, reason: str, now: datetime
 ) -> Decision:
-    reason = reason.strip()
+    reason = xml_safe(reason).strip()
     if not reason:
         raise InvalidInput("evidence.error.reason_required")
     if len(reason) > REASON_MAX:

@@ -17,6 +17,7 @@ from bot.config import AppConfig
 from bot.core.access import Actor, actor_for, require_task_update
 from bot.core.errors import DomainError, InvalidInput, NotFound
 from bot.core.paging import Page
+from bot.core.xmltext import xml_safe
 from bot.evidence import attach, rules
 from bot.evidence.attach import PlannedFile
 from bot.evidence.batch import (
@@ -79,8 +80,12 @@ class EvidenceService:
                     person_id=actor.person_id, chat_id=file.chat_id, message_id=file.message_id,
                     batch_key=file.batch_key, media_group_id=file.media_group_id,
                     kind=file.kind, file_id=file.file_id, file_unique_id=file.file_unique_id,
-                    file_name=file.file_name, mime_type=file.mime_type, size=file.size,
-                    caption=file.caption, named_task_id=file.named_task_id,
+                    # What a client sends is cleaned here, once: a control character in a
+                    # file name or caption would break the archive's index for everyone.
+                    file_name=xml_safe(file.file_name) if file.file_name else file.file_name,
+                    mime_type=file.mime_type, size=file.size,
+                    caption=xml_safe(file.caption) if file.caption else file.caption,
+                    named_task_id=file.named_task_id,
                     received_at=self._now(),
                 ),
             )

@@ -14,6 +14,7 @@ from typing import Any
 from bot.config import AppConfig
 from bot.core.schema import check_schema
 from bot.reports import bulletin as bulletin_service
+from bot.reports.bulletin_docx import write_docx
 from bot.reports.ledger import write_ledger
 from bot.reports.summary import build_summary
 from bot.reports.views import summary_text
@@ -41,6 +42,8 @@ def add_commands(subparsers: Any) -> None:
     mode.add_argument("--preview", action="store_true", help="print it, send nothing")
     mode.add_argument("--send", action="store_true",
                       help="queue it for the leaders' chat (the running bot sends it)")
+    mode.add_argument("--docx", type=Path, metavar="OUT",
+                      help="write it as a printable Word document, send nothing")
     bulletin.set_defaults(handler=cmd_bulletin)
 
 
@@ -99,17 +102,26 @@ def cmd_summary(config: AppConfig, args: argparse.Namespace) -> int:
 
 def cmd_bulletin(config: AppConfig, args: argparse.Namespace) -> int:
     async def work(services: Services, campaign: Campaign) -> int:
-        if args.preview:
+        if args.preview or args.docx:
             now = services.clock.now()
+            lang = config.reports.bulletin_language
+            feature = services.reports
             async with services.session() as session:
                 since = await bulletin_service.period_start(session, campaign.id, now)
                 bulletin = await bulletin_service.build_bulletin(
-                    session, campaign, now, config.zone, since, readiness=services.reports.readiness,
-                    certification=services.reports.certification,
+                    session, campaign, now, config.zone, since, readiness=feature.readiness,
+                    rules=feature.bulletin_rules, status=feature.bulletin_status, language=lang,
                 )
-            text = bulletin_service.render_bulletin(
-                services.texts, config.reports.bulletin_language, bulletin, config.zone
-            )
+            issuer = config.reports.bulletin_issuer
+            if args.docx:
+                await asyncio.to_thread(
+                    write_docx, args.docx, services.texts, lang, bulletin, config.zone,
+                    bulletin_service.issuer_of(services.texts, lang, issuer),
+                )
+                print(f"{args.docx}: 第 {bulletin.issue} 期 / issue {bulletin.issue}")
+                return 0
+            text = bulletin_service.render_bulletin(services.texts, lang, bulletin, config.zone,
+                                                    issuer)
             print(plain(text))
             return 0
         # Queued only: the running bot's dispatcher picks it up at its next poll.

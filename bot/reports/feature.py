@@ -34,15 +34,27 @@ class ReportsFeature:
         self.readiness = readiness
         self.certification = certification
 
+    @property
+    def bulletin_rules(self) -> bulletin.BulletinRules:
+        return bulletin.rules_of(self.core)
+
+    @property
+    def bulletin_status(self) -> bulletin.StatusHook | None:
+        """The section at the top of every bulletin: the certification status, when the
+        indicators feature provides it."""
+        if self.certification is None:
+            return None
+        return bulletin.certification_status(self.certification, self.core.texts)
+
     async def post_bulletin(self, *, manual: bool) -> bulletin.Outcome:
-        """Queue the active campaign's bulletin for the leaders' chat."""
+        """Queue the active campaign's bulletin (text and DOCX) for the leaders' chat."""
         return await bulletin.post_for_active_campaign(
-            self.core, self.outbox, self.readiness, manual=manual,
-            certification=self.certification,
+            self.core, self.outbox, self.readiness, manual=manual, status=self.bulletin_status
         )
 
     async def start(self) -> None:
-        bulletin.schedule_bulletins(self.core, self.outbox, self.readiness, self.certification)
+        bulletin.schedule_bulletins(self.core, self.outbox, self.readiness,
+                                    self.bulletin_status)
 
     async def stop(self) -> None:
         """The job stops with the scheduler; the bulletin log is in the database."""

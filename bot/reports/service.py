@@ -154,12 +154,13 @@ async def chart_data(
 
 async def bulletin_preview(
     session: AsyncSession, now: datetime, zone: ZoneInfo, readiness: ReadinessCache | None,
-    certification: CertificationSource | None = None,
+    *, rules: bulletin_service.BulletinRules | None = None,
+    status: bulletin_service.StatusHook | None = None, language: str = "zh",
 ) -> tuple[Campaign, bulletin_service.Bulletin]:
     """The bulletin as it would go out now (nothing is queued or logged)."""
     campaign = await active_campaign(session)
     since = await bulletin_service.period_start(session, campaign.id, now)
     built = await bulletin_service.build_bulletin(session, campaign, now, zone, since,
-                                                  readiness=readiness,
-                                                  certification=certification)
+                                                  readiness=readiness, rules=rules,
+                                                  status=status, language=language)
     return campaign, built

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor
 from bot.indicators.certify import CertificationBrief, CertificationSource
-from bot.quiz.readiness import ReadinessCache, UnitReadiness
 from db.models import Campaign, Phase
 from db.repositories import reports as reports_repo
 from db.repositories.reports import (
@@ -26,6 +26,9 @@ from db.repositories.reports import (
     TaskScope,
     UnitRef,
 )
+
+if TYPE_CHECKING:  # types only: importing the quizzes loads their word lists (~100 MB)
+    from bot.quiz.readiness import ReadinessCache, UnitReadiness
 
 RISK_LIMIT = 10
 READINESS_UNITS = 5

@@ -79,7 +79,7 @@ async def _import(
     lang = services.config.bot.default_language
     options = ImportOptions.from_config(services.config)
     async with services.session() as session:
-        preview = await preview_import(session, data, name, options)
+        preview = await preview_import(session, data, name, options, now=services.clock.now())
     print(table_views.preview_text(services.texts, lang, preview, html=False, max_errors=None))
     if not preview.ok:
         return 1

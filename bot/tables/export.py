@@ -2,44 +2,56 @@
 
 The headers are the ones the importer reads, so an exported file sent back unchanged
 imports as "no changes"; status and progress are there for the reader and are not applied.
-Rows are streamed from the database into a write-only workbook, so memory stays flat.
+Rows stream from the database into the shared XLSX writer (`bot.core.spreadsheet`), so
+memory stays flat and what people typed is written as text.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import datetime, time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import InvalidInput
+from bot.core.spreadsheet import DATE_TIME, ColumnSpec, PrintSetup, Sheet, Workbook
 from bot.tables.parse import ALIASES, Column
 from bot.tables.rows import PRIORITY_LABELS
 from db.models import TaskStatus
 from db.repositories import campaigns as campaigns_repo
 from db.repositories import tables as imports_repo
+from db.repositories import tasks as tasks_repo
+
+PAGE_FOOTER = "第 &P 页，共 &N 页"
 
 EXPORT_COLUMNS: tuple[Column, ...] = (
     Column.KEY,
     Column.UNIT,
+    Column.PARTNERS,
     Column.TASK,
     Column.INDICATOR,
     Column.INDICATOR_NAME,
     Column.VETO,
     Column.OWNER,
+    Column.LEADER,
     Column.DEADLINE,
     Column.PHASE,
     Column.STATUS,
     Column.PROGRESS,
     Column.EVIDENCE,
+    Column.EVIDENCE_LIST,
     Column.PRIORITY,
     Column.DESCRIPTION,
 )
-_WIDTHS = {Column.KEY: 14, Column.UNIT: 18, Column.TASK: 40, Column.DEADLINE: 17,
-           Column.DESCRIPTION: 40, Column.OWNER: 10, Column.INDICATOR_NAME: 18}
+_WIDTHS = {Column.KEY: 14, Column.UNIT: 18, Column.PARTNERS: 18, Column.TASK: 40,
+           Column.DEADLINE: 17, Column.DESCRIPTION: 40, Column.OWNER: 10, Column.LEADER: 10,
+           Column.INDICATOR_NAME: 18, Column.EVIDENCE_LIST: 24}
+_WRAPPED = {Column.TASK, Column.DESCRIPTION, Column.EVIDENCE_LIST}
+BATCH = 1000
 
 
 def deadline_cell(due_at: datetime | None, zone: ZoneInfo) -> datetime | str:
@@ -53,6 +65,19 @@ def deadline_cell(due_at: datetime | None, zone: ZoneInfo) -> datetime | str:
     return local
 
 
+def _columns() -> list[ColumnSpec]:
+    return [
+        ColumnSpec(ALIASES[c][0], _WIDTHS.get(c, 9),
+                   DATE_TIME if c is Column.DEADLINE else None, wrap=c in _WRAPPED)
+        for c in EXPORT_COLUMNS
+    ]
+
+
+def _append_all(sheet: Sheet, rows: list[list[Any]]) -> None:
+    for row in rows:
+        sheet.append(row)
+
+
 async def export_tasks(
     session: AsyncSession,
     target: Path | IO[bytes],
@@ -60,58 +85,38 @@ async def export_tasks(
     zone: ZoneInfo,
     status_labels: Mapping[TaskStatus, str],
 ) -> int:
-    """Write the active campaign's tasks to `target`; returns how many were written."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """Write the active campaign's tasks to `target`; returns how many were written.
 
-    def text(value: str) -> WriteOnlyCell:
-        # openpyxl stores a string starting with "=" as a formula: keep what people typed
-        # as text, so a title never turns into something a spreadsheet program computes.
-        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-        if value.startswith("="):
-            cell.data_type = "s"
-        return cell
-
+    Rows come from the database in batches and are written in a worker thread, so a
+    large export does not hold up other people's updates."""
     campaign = await campaigns_repo.active_campaign(session=session)
     if campaign is None:
         raise InvalidInput("tables.no_campaign")
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("任务分解表")
-    for index, column in enumerate(EXPORT_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(column, 9)
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for column in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=ALIASES[column][0])
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    async for row in imports_repo.export_rows(session=session, campaign_id=campaign.id):
-        due = deadline_cell(row.due_at, zone)
-        due_cell = WriteOnlyCell(sheet, value=due)
-        if isinstance(due, datetime):
-            due_cell.number_format = "yyyy-mm-dd hh:mm"
-        sheet.append([
-            text(row.key),
-            text(row.unit),
-            text(row.title),
-            text(row.indicator_code or ""),
-            text(row.indicator_name or ""),
-            ("是" if row.indicator_veto else "否") if row.indicator_code else "",
-            text(row.owner or ""),
-            due_cell,
-            text(row.phase or ""),
-            status_labels.get(row.status, row.status.value),
-            row.progress,
-            row.evidence_required,
-            PRIORITY_LABELS.get(row.priority, str(row.priority)),
-            text(row.description),
-        ])
-        count += 1
-    workbook.save(target)
+    partners = await tasks_repo.partner_names(session=session, campaign_id=campaign.id)
+    book = await asyncio.to_thread(Workbook, target)
+    try:
+        sheet = await asyncio.to_thread(
+            book.add_sheet, "任务分解表", _columns(), setup=PrintSetup(footer=PAGE_FOOTER)
+        )
+        count = 0
+        batch: list[list[Any]] = []
+        async for row in imports_repo.export_rows(session=session, campaign_id=campaign.id):
+            batch.append([
+                row.key, row.unit, partners.get(row.id, ""), row.title,
+                row.indicator_code or "", row.indicator_name or "",
+                ("是" if row.indicator_veto else "否") if row.indicator_code else "",
+                row.owner or "", row.leader or "", deadline_cell(row.due_at, zone),
+                row.phase or "", status_labels.get(row.status, row.status.value),
+                row.progress, row.evidence_required, "、".join(row.evidence_items),
+                PRIORITY_LABELS.get(row.priority, str(row.priority)), row.description,
+            ])
+            count += 1
+            if len(batch) >= BATCH:
+                await asyncio.to_thread(_append_all, sheet, batch)
+                batch = []
+        await asyncio.to_thread(_append_all, sheet, batch)
+        await asyncio.to_thread(book.close)
+    except BaseException:
+        await asyncio.to_thread(book.abort)
+        raise
     return count

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.errors import InvalidInput
 from bot.core.events import record_change
 from bot.core.roster import guess_unit_kind
-from bot.tables.parse import Column, read_table
+from bot.tables.parse import Column, read_table_off_loop
 from bot.tables.planner import (
     ImportOptions,
     ImportPlan,
@@ -31,12 +31,15 @@ from db.repositories import tables as imports_repo
 
 
 async def preview_import(
-    session: AsyncSession, data: bytes, file_name: str, options: ImportOptions
+    session: AsyncSession, data: bytes, file_name: str, options: ImportOptions,
+    *, now: datetime | None = None,
 ) -> ImportPreview:
-    """Read and check the table; writes nothing."""
-    sheet = read_table(data, file_name, max_rows=options.max_rows)
+    """Read and check the table; writes nothing. Given `now`, deadlines it would set in
+    the past are warned about."""
+    sheet = await read_table_off_loop(data, file_name, max_rows=options.max_rows,
+                                      limits=options.limits)
     snap = await load_snapshot(session)
-    return plan_import(snap, sheet, options).preview(file_name, snap.campaign.id)
+    return plan_import(snap, sheet, options, now).preview(file_name, snap.campaign.id)
 
 
 async def apply_import(
@@ -55,11 +58,12 @@ async def apply_import(
     the active one since, the table is not applied to it. Only flushes: the caller's unit
     of work commits it all or rolls it all back.
     """
-    sheet = read_table(data, file_name, max_rows=options.max_rows)
+    sheet = await read_table_off_loop(data, file_name, max_rows=options.max_rows,
+                                      limits=options.limits)
     snap = await load_snapshot(session)
     if campaign_id is not None and snap.campaign.id != campaign_id:
         raise InvalidInput("tables.result.gone")
-    plan = plan_import(snap, sheet, options)
+    plan = plan_import(snap, sheet, options, now)
     if plan.errors:
         raise InvalidInput("tables.apply_refused", count=len(plan.errors))
     unit_ids = await _create_units(session, snap, plan.new_units)
@@ -82,12 +86,16 @@ async def apply_import(
             Column.INDICATOR: ("indicator_id", resolve(p.indicator, indicator_ids)),
             Column.PHASE: ("phase_id", p.phase_id),
             Column.EVIDENCE: ("evidence_required", row.evidence_required),
+            Column.EVIDENCE_LIST: ("evidence_items", list(row.evidence_items)),
+            Column.LEADER: ("leader_id", p.leader_id),
             Column.DESCRIPTION: ("description", row.description),
             Column.PRIORITY: ("priority", row.priority),
         }
         for column, (name, value) in optional.items():
             if sheet.has(column) or p.task is None:
                 values[name] = value
+        if sheet.has(Column.EVIDENCE_LIST):
+            values["evidence_required"] = row.evidence_required
         if p.task is None:
             new_rows.append({
                 **values, "campaign_id": snap.campaign.id, "key": row.key, "created_at": now,
@@ -98,8 +106,36 @@ async def apply_import(
                 setattr(p.task, name, new_value)
             p.task.updated_at = now
     created = await imports_repo.insert_tasks(session=session, rows=new_rows)
+    await _write_partners(session, plan, created, unit_ids, replace=sheet.has(Column.PARTNERS))
     await _write_history(session, plan, created, file_name, actor_id=actor_id, now=now)
     return plan.preview(file_name, snap.campaign.id)
+
+
+async def _write_partners(
+    session: AsyncSession,
+    plan: ImportPlan,
+    created: Mapping[str, int],
+    unit_ids: Mapping[str, int],
+    *,
+    replace: bool,
+) -> None:
+    """New tasks' co-operating units; an existing task's are replaced when they changed."""
+    rows: list[dict[str, object]] = []
+    replaced: list[int] = []
+    for p in plan.planned:
+        if p.task is None:
+            task_id = created[p.row.key]
+        elif replace and any(c.field == "partners" for c in p.changes):
+            task_id = p.task.id
+            replaced.append(task_id)
+        else:
+            continue
+        rows.extend(
+            {"task_id": task_id, "unit_id": ref if isinstance(ref, int) else unit_ids[ref],
+             "position": position}
+            for position, ref in enumerate(p.partners)
+        )
+    await imports_repo.replace_partners(session=session, task_ids=replaced, rows=rows)
 
 
 async def _write_history(

@@ -6,30 +6,38 @@ the raw cell values keyed by column. Converting and checking the values is `tabl
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import enum
 import io
+import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from bot.core.errors import InvalidInput
+from bot.core.xmltext import xml_safe
+from bot.tables.xlsx import MB, ReadLimits, xlsx_rows
 
 
 class Column(enum.StrEnum):
     KEY = "key"
     UNIT = "unit"
+    PARTNERS = "partners"
     PARENT_UNIT = "parent_unit"
     TASK = "task"
     INDICATOR = "indicator"
     INDICATOR_NAME = "indicator_name"
     VETO = "veto"
     OWNER = "owner"
+    LEADER = "leader"
     DEADLINE = "deadline"
     PHASE = "phase"
     EVIDENCE = "evidence"
+    EVIDENCE_LIST = "evidence_list"
     DESCRIPTION = "description"
     PRIORITY = "priority"
     # Written by the export for the reader; the importer reads but never applies them, since
@@ -42,16 +50,24 @@ class Column(enum.StrEnum):
 ALIASES: dict[Column, tuple[str, ...]] = {
     Column.KEY: ("编号", "任务编号", "key", "id"),
     Column.UNIT: ("单位", "责任单位", "牵头单位", "承办单位", "unit"),
+    Column.PARTNERS: ("配合单位", "协办单位", "会同单位", "协同单位", "配合部门", "co-units",
+                      "partners", "cooperating units"),
     Column.PARENT_UNIT: ("上级单位", "主管单位", "parent unit", "parent"),
-    Column.TASK: ("任务", "工作任务", "任务内容", "整改任务", "任务名称", "task", "title"),
+    Column.TASK: ("任务", "工作任务", "任务内容", "整改任务", "任务名称", "存在问题", "问题",
+                  "task", "title", "problem"),
     Column.INDICATOR: ("指标", "指标编码", "评估指标", "指标编号", "indicator", "indicator code"),
     Column.INDICATOR_NAME: ("指标名称", "indicator name"),
     Column.VETO: ("一票否决", "veto"),
     Column.OWNER: ("责任人", "负责人", "指标负责人", "owner", "responsible"),
+    Column.LEADER: ("责任领导", "分管领导", "牵头领导", "包保领导", "leader",
+                    "responsible leader"),
     Column.DEADLINE: ("截止时间", "完成时限", "截止日期", "完成时间", "deadline", "due"),
     Column.PHASE: ("阶段", "所属阶段", "phase"),
     Column.EVIDENCE: ("佐证材料", "佐证数量", "佐证材料数量", "evidence"),
-    Column.DESCRIPTION: ("说明", "备注", "工作要求", "具体要求", "description", "notes"),
+    Column.EVIDENCE_LIST: ("佐证材料清单", "佐证材料名称", "所需佐证材料", "材料清单",
+                           "evidence list", "evidence items"),
+    Column.DESCRIPTION: ("说明", "备注", "工作要求", "具体要求", "整改措施", "description",
+                         "notes", "measures"),
     Column.PRIORITY: ("优先级", "priority"),
     Column.STATUS: ("状态", "status"),
     Column.PROGRESS: ("进度", "progress"),
@@ -173,26 +189,6 @@ def build_sheet(numbered: Iterable[tuple[int, Sequence[Any]]], *, max_rows: int)
     return Sheet(labels, rows)
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        # The first sheet that has anything in it: a workbook often starts with an empty or
-        # instructions-only "Sheet1" left by whoever prepared it.
-        for sheet in workbook.worksheets:
-            produced = False
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if not produced and all(_is_blank(v) for v in values):
-                    continue
-                produced = True
-                yield number, values
-            if produced:
-                return
-    finally:
-        workbook.close()
-
-
 def decode_csv(data: bytes) -> str:
     """UTF-8 (with or without BOM), else GB18030 (a superset of GBK, what Excel on a Chinese
     Windows saves as "CSV")."""
@@ -212,10 +208,19 @@ def sniff_delimiter(text: str) -> str:
     return max(_DELIMITERS, key=first.count)
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
+def _csv_rows(data: bytes, limits: ReadLimits) -> Iterator[tuple[int, Sequence[Any]]]:
+    if len(data) > limits.bytes:
+        raise InvalidInput("tables.limit_bytes", limit=f"{limits.bytes / MB:.0f} MB")
+    deadline = time.monotonic() + limits.seconds
     text = decode_csv(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-    yield from enumerate(reader, start=1)
+    for number, values in enumerate(reader, start=1):
+        if number % 500 == 0 and time.monotonic() > deadline:
+            raise InvalidInput("tables.limit_seconds", seconds=f"{limits.seconds:g}")
+        last = max((i for i, v in enumerate(values) if v.strip()), default=-1)
+        if last >= limits.columns:
+            raise InvalidInput("tables.limit_columns", limit=limits.columns)
+        yield number, [xml_safe(v) for v in values[: last + 1]]
 
 
 def file_kind(file_name: str) -> str:
@@ -227,15 +232,30 @@ def file_kind(file_name: str) -> str:
     raise InvalidInput("tables.unsupported_type", name=file_name)
 
 
-def read_table(data: bytes, file_name: str, *, max_rows: int) -> Sheet:
-    """The table in `data`, judged by the file name's extension."""
+def read_table(
+    data: bytes, file_name: str, *, max_rows: int, limits: ReadLimits | None = None
+) -> Sheet:
+    """The table in `data`, judged by the file name's extension, within `limits`.
+
+    Blocking and CPU-bound: on the event loop, call `read_table_off_loop`."""
+    limits = replace(limits or ReadLimits(), rows=max_rows)
     kind = file_kind(file_name)
     if kind == "xlsx":
         try:
-            return build_sheet(_xlsx_rows(data), max_rows=max_rows)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            return build_sheet(xlsx_rows(data, limits), max_rows=max_rows)
+        except (zipfile.BadZipFile, KeyError, IndexError, OSError, ValueError,
+                ParseError) as exc:
             raise InvalidInput("tables.unreadable", name=file_name) from exc
     try:
-        return build_sheet(_csv_rows(data), max_rows=max_rows)
+        return build_sheet(_csv_rows(data, limits), max_rows=max_rows)
     except csv.Error as exc:
         raise InvalidInput("tables.unreadable", name=file_name) from exc
+
+
+async def read_table_off_loop(
+    data: bytes, file_name: str, *, max_rows: int, limits: ReadLimits | None = None
+) -> Sheet:
+    """`read_table` in a worker thread: a large or hostile file never holds up the other
+    people the bot is answering (issue 11, row 4); the limits bound how long it may take."""
+    return await asyncio.to_thread(read_table, data, file_name, max_rows=max_rows,
+                                   limits=limits)

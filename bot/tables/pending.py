@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor, require_admin
 from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.xmltext import xml_safe
 from bot.tables.importer import apply_import, preview_import
 from bot.tables.parse import file_kind
 from bot.tables.planner import ImportOptions, ImportPreview
@@ -53,8 +54,9 @@ async def receive(
 ) -> Received:
     """Preview the table; when it would change anything, keep it for confirmation."""
     require_admin(actor)
+    file_name = xml_safe(file_name)
     kind = file_kind(file_name)
-    preview = await preview_import(session, data, file_name, options)
+    preview = await preview_import(session, data, file_name, options, now=now)
     if not preview.needs_writing:
         return Received(preview, None)
     token = secrets.token_hex(12)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.errors import DomainError
 from bot.core.parsing import as_deadline, ascii_int, fold
+from bot.core.xmltext import xml_safe
 from bot.tables.parse import Column, RawRow, Sheet
 from bot.tasks.admin import TITLE_MAX, task_key
 
@@ -24,6 +25,9 @@ PERSON_MAX = 100
 INDICATOR_CODE_MAX = 32
 INDICATOR_NAME_MAX = 200
 EVIDENCE_MAX = 100
+EVIDENCE_ITEM_MAX = 100
+EVIDENCE_ITEMS_MAX = 30
+PARTNERS_MAX = 20
 # Priority is stored as a number: 1 high, 2 normal (the default), 3 low.
 PRIORITY_WORDS: dict[str, int] = {
     "高": 1, "中": 2, "低": 3, "high": 1, "normal": 2, "medium": 2, "low": 3,
@@ -34,6 +38,13 @@ _YES = {"是", "有", "需要", "y", "yes", "true", "√", "✓"}
 _NO = {"否", "无", "不需要", "n", "no", "false", "×", "-", "—"}
 # Two owners in one cell: the table must name one accountable person per row.
 _SEVERAL = re.compile(r"[、,，/;；]|\s和\s")
+# Several units or evidence names in one cell. Not "和": it is inside unit names
+# (县人力资源和社会保障局).
+_LIST_SEP = re.compile(r"[、,，;；/／\n]+")
+# "会同县财政局、县人社局", "配合：县残联": the leading word is how offices write it.
+_PARTNER_LEAD = re.compile(r"^(?:会同|配合|协同|协助)[:：]?\s*")
+# "1." "（2）" "③" before an evidence name: numbering, not part of the name.
+_ITEM_NUMBER = re.compile(r"^(?:[0-9]+[.、)）]|[（(][0-9]+[）)]|[①-⑳])\s*")
 
 
 @dataclass(frozen=True)
@@ -54,12 +65,15 @@ class TableRow:
     parent_unit: str
     title: str
     owner: str
+    leader: str
+    partners: tuple[str, ...]
     due_at: datetime
     indicator: str
     indicator_name: str
     indicator_veto: bool
     phase: str
     evidence_required: int
+    evidence_items: tuple[str, ...]
     description: str
     priority: int
 
@@ -76,7 +90,38 @@ def text_of(value: object) -> str:
         return str(int(value))
     if isinstance(value, datetime | date | time):
         return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    return " ".join(str(value).split())
+    return " ".join(xml_safe(str(value)).split())
+
+
+def _lines_of(value: object) -> list[str]:
+    """A cell's parts separated by 、 , ; / or line breaks (each part on one line)."""
+    raw = "" if value is None else xml_safe(str(value))
+    return [" ".join(part.split()) for part in _LIST_SEP.split(raw) if part.strip()]
+
+
+def parse_partners(value: object) -> tuple[str, ...]:
+    """`会同县财政局、县人社局` → (县财政局, 县人社局): the units that help, in order, once each."""
+    raw = "" if value is None else xml_safe(str(value)).strip()
+    names: list[str] = []
+    for part in _lines_of(_PARTNER_LEAD.sub("", raw)):
+        name = _limited(_PARTNER_LEAD.sub("", part), UNIT_MAX)
+        if name and name not in names:
+            names.append(name)
+    if len(names) > PARTNERS_MAX:
+        raise CellError("tables.err.too_many", limit=PARTNERS_MAX)
+    return tuple(names)
+
+
+def parse_evidence_items(value: object) -> tuple[str, ...]:
+    """`1.会议纪要；2.签到表` → (会议纪要, 签到表): the evidence asked for, by name."""
+    names: list[str] = []
+    for part in _lines_of(value):
+        name = _limited(_ITEM_NUMBER.sub("", part).strip(), EVIDENCE_ITEM_MAX)
+        if name and name not in names:
+            names.append(name)
+    if len(names) > EVIDENCE_ITEMS_MAX:
+        raise CellError("tables.err.too_many", limit=EVIDENCE_ITEMS_MAX)
+    return tuple(names)
 
 
 def parse_evidence(value: object) -> int:
@@ -156,6 +201,8 @@ def convert_row(
     parent = cell(Column.PARENT_UNIT, lambda v: _limited(text_of(v), UNIT_MAX))
     title = cell(Column.TASK, lambda v: _limited(text_of(v), TITLE_MAX), required=True)
     owner = cell(Column.OWNER, lambda v: _one_person(text_of(v)), required=True)
+    leader = cell(Column.LEADER, lambda v: _one_person(text_of(v)))
+    partners = cell(Column.PARTNERS, parse_partners, default=())
     due_at = cell(
         Column.DEADLINE, lambda v: as_deadline(v, zone, default_due_time), required=True,
         default=None,
@@ -168,9 +215,10 @@ def convert_row(
     veto = cell(Column.VETO, parse_veto, default=False)
     phase = cell(Column.PHASE, text_of)
     evidence = cell(Column.EVIDENCE, parse_evidence, default=0)
+    evidence_items = cell(Column.EVIDENCE_LIST, parse_evidence_items, default=())
     priority = cell(Column.PRIORITY, parse_priority, default=2)
     description_value = cells.get(Column.DESCRIPTION)
-    description = "" if description_value is None else str(description_value).strip()
+    description = "" if description_value is None else xml_safe(str(description_value)).strip()
     if parent and parent == unit:
         errors.append(RowError(raw.number, sheet.label(Column.PARENT_UNIT),
                                "tables.err.parent_is_self"))
@@ -183,12 +231,16 @@ def convert_row(
         parent_unit=parent,
         title=title,
         owner=owner,
+        leader=leader,
+        partners=tuple(p for p in partners if p != unit),
         due_at=due_at,
         indicator=indicator,
         indicator_name=indicator_name,
         indicator_veto=veto,
         phase=phase,
-        evidence_required=evidence,
+        # Each named piece is at least one; a larger count asks for more of them.
+        evidence_required=max(evidence, len(evidence_items)),
+        evidence_items=evidence_items,
         description=description,
         priority=priority,
     )

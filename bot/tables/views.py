@@ -15,6 +15,7 @@ from bot.tables.rows import RowError
 from bot.texts import Markup, Texts
 
 MAX_NAMES = 10
+MAX_WARNINGS = 10
 
 
 def _text(texts: Texts, lang: str, key: str, html: bool, **params: object) -> str:
@@ -58,6 +59,16 @@ def preview_text(
             lines.append(line(key, count=len(names), names=_names(texts, lang, names, html)))
     if preview.absent_tasks:
         lines.append(line("tables.preview.absent", count=preview.absent_tasks))
+    if preview.warnings and (max_errors is None or max_errors > 0 or not preview.errors):
+        lines.append("")
+        lines.append(line("tables.preview.warnings", count=len(preview.warnings)))
+        limit = (len(preview.warnings) if max_errors is None
+                 else min(MAX_WARNINGS, max_errors or MAX_WARNINGS // 2))
+        shown_warnings = preview.warnings[:limit]
+        lines.extend("• " + row_error(texts, lang, w, html=html) for w in shown_warnings)
+        if len(shown_warnings) < len(preview.warnings):
+            lines.append(line("tables.preview.more_warnings",
+                              count=len(preview.warnings) - len(shown_warnings)))
     if preview.errors:
         lines.append("")
         lines.append(line("tables.preview.errors", count=len(preview.errors)))

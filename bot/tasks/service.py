@@ -12,6 +12,7 @@ from bot.core.errors import AlreadyDone, InvalidInput, NotFound
 from bot.core.events import record_change
 from bot.core.paging import Page
 from bot.core.parsing import fold, parse_id, shown
+from bot.core.xmltext import xml_safe
 from bot.evidence.rules import evidence_needed, missing_approved
 from bot.texts import Label
 from db.models import EvidenceStatus, Person, Task, TaskStatus
@@ -62,7 +63,7 @@ async def record_event(
 
 
 def _clean_note(text: str) -> str:
-    note = text.strip()
+    note = xml_safe(text).strip()
     if len(note) > NOTE_MAX:
         raise InvalidInput("error.note_too_long", limit=NOTE_MAX)
     return note

@@ -51,6 +51,11 @@ def task_card(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo
         texts.get(lang, "task.unit", unit=task.unit.name if task.unit else "—"),
         texts.get(lang, "task.owner", owner=task.owner.name if task.owner else "—"),
     ]
+    sep = texts.plain(lang, "task.list_sep")
+    if task.partners:
+        lines.insert(2, texts.get(lang, "task.partners", units=sep.join(task.partner_names)))
+    if task.leader is not None:
+        lines.append(texts.get(lang, "task.leader", leader=task.leader.name))
     if indicator:
         lines.append(indicator)
     if task.phase is not None:
@@ -64,7 +69,10 @@ def task_card(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo
             progress=task.progress,
         )
     )
-    if task.evidence_required:
+    if task.evidence_items:
+        lines.append(texts.get(lang, "task.evidence_items", items=sep.join(task.evidence_items),
+                               count=max(task.evidence_required, len(task.evidence_items))))
+    elif task.evidence_required:
         lines.append(texts.get(lang, "task.evidence_required", count=task.evidence_required))
     if task.description:
         lines.append(texts.get(lang, "task.description", text=task.description))

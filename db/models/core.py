@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.base import Base
+from db.base import Base, StringList
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -168,17 +168,48 @@ class Task(Base):
     phase_id: Mapped[int | None] = mapped_column(ForeignKey("phases.id"))
     due_at: Mapped[datetime | None] = mapped_column()
     priority: Mapped[int] = mapped_column(Integer, default=2)
+    # 责任领导: the leader answerable for the task (分管领导), beside its owner (责任人).
+    leader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus), default=TaskStatus.TODO)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     evidence_required: Mapped[int] = mapped_column(Integer, default=0)
+    # The evidence asked for by name (会议纪要, 签到表 …); `evidence_required` counts pieces.
+    evidence_items: Mapped[list[str]] = mapped_column(StringList(), default=list,
+                                                      server_default="[]")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     done_at: Mapped[datetime | None] = mapped_column()
 
     indicator: Mapped[Indicator | None] = relationship()
     unit: Mapped[Unit] = relationship()
-    owner: Mapped[Person | None] = relationship()
+    owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id])
+    leader: Mapped[Person | None] = relationship(foreign_keys=[leader_id])
     phase: Mapped[Phase | None] = relationship()
+    partners: Mapped[list[TaskPartner]] = relationship(
+        order_by="TaskPartner.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def partner_names(self) -> list[str]:
+        return [p.unit.name for p in self.partners]
+
+
+class TaskPartner(Base):
+    """A co-operating unit of a task (配合单位, "会同…"): it helps; the task's unit owns it."""
+
+    __tablename__ = "task_partners"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    unit: Mapped[Unit] = relationship()
 
 
 class TaskEvent(Base):

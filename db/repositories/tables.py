@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import (
     Campaign,
@@ -17,6 +18,7 @@ from db.models import (
     Phase,
     Task,
     TaskEvent,
+    TaskPartner,
     TaskStatus,
     Unit,
 )
@@ -66,6 +68,34 @@ async def tasks_of_campaign_plain(*, session: AsyncSession, campaign_id: int) ->
     """Every task of the campaign without related rows: the importer maps ids itself."""
     stmt = select(Task).where(Task.campaign_id == campaign_id).order_by(Task.id)
     return (await session.execute(stmt)).scalars().all()
+
+
+async def partners_of_campaign(
+    *, session: AsyncSession, campaign_id: int
+) -> dict[int, tuple[int, ...]]:
+    """Every task's co-operating units (only tasks that have some), in order."""
+    stmt = (
+        select(TaskPartner.task_id, TaskPartner.unit_id)
+        .join(Task, Task.id == TaskPartner.task_id)
+        .where(Task.campaign_id == campaign_id)
+        .order_by(TaskPartner.task_id, TaskPartner.position)
+    )
+    found: dict[int, list[int]] = {}
+    for task_id, unit_id in (await session.execute(stmt)).all():
+        found.setdefault(task_id, []).append(unit_id)
+    return {task_id: tuple(units) for task_id, units in found.items()}
+
+
+async def replace_partners(
+    *, session: AsyncSession, task_ids: Sequence[int], rows: Sequence[Mapping[str, object]]
+) -> None:
+    """Drop the co-operating units of `task_ids`, then insert `rows` (any tasks)."""
+    ids = list(task_ids)
+    for start in range(0, len(ids), 500):  # within every driver's bound-parameter limit
+        chunk = ids[start:start + 500]
+        await session.execute(delete(TaskPartner).where(TaskPartner.task_id.in_(chunk)))
+    if rows:
+        await session.execute(insert(TaskPartner), list(rows))
 
 
 async def _insert_returning(
@@ -129,19 +159,25 @@ class ExportRow(NamedTuple):
     evidence_required: int
     priority: int
     description: str
+    id: int
+    leader: str | None
+    evidence_items: list[str]
 
 
 async def export_rows(*, session: AsyncSession, campaign_id: int) -> AsyncIterator[ExportRow]:
     """Every task of the campaign as flat values, streamed in batches (no ORM objects)."""
+    leader = aliased(Person)
     stmt = (
         select(
             Task.key, Unit.name, Task.title, Indicator.code, Indicator.name, Indicator.veto,
             Person.name, Task.due_at, Phase.name, Task.status, Task.progress,
-            Task.evidence_required, Task.priority, Task.description,
+            Task.evidence_required, Task.priority, Task.description, Task.id, leader.name,
+            Task.evidence_items,
         )
         .join(Unit, Unit.id == Task.unit_id)
         .outerjoin(Indicator, Indicator.id == Task.indicator_id)
         .outerjoin(Person, Person.id == Task.owner_id)
+        .outerjoin(leader, leader.id == Task.leader_id)
         .outerjoin(Phase, Phase.id == Task.phase_id)
         .where(Task.campaign_id == campaign_id)
         .order_by(Task.id)

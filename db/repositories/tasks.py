@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Task, TaskEvent, TaskStatus
+from db.models import Task, TaskEvent, TaskPartner, TaskStatus, Unit
 from db.models.core import OPEN_STATUSES
 
 
@@ -23,7 +23,11 @@ def _with_refs(stmt: Select[Task]) -> Select[Task]:
 
 
 async def get_task(*, session: AsyncSession, task_id: int) -> Task | None:
-    stmt = _with_refs(select(Task).where(Task.id == task_id))
+    """One task with everything its card names (the lists load only what they show)."""
+    stmt = _with_refs(select(Task).where(Task.id == task_id)).options(
+        selectinload(Task.leader),
+        selectinload(Task.partners).selectinload(TaskPartner.unit),
+    )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -142,3 +146,21 @@ async def assignment_events(
         .order_by(TaskEvent.id)
     )
     return (await session.execute(stmt)).scalars().all()
+async def partner_names(
+    *, session: AsyncSession, campaign_id: int, separator: str = "、"
+) -> dict[int, str]:
+    """Each task's co-operating units as one line (only tasks that have some).
+
+    Read once for a whole export: few tasks have partners, and a join per row would
+    repeat the task's row for each partner."""
+    stmt = (
+        select(TaskPartner.task_id, Unit.name)
+        .join(Task, Task.id == TaskPartner.task_id)
+        .join(Unit, Unit.id == TaskPartner.unit_id)
+        .where(Task.campaign_id == campaign_id)
+        .order_by(TaskPartner.task_id, TaskPartner.position)
+    )
+    found: dict[int, list[str]] = {}
+    for task_id, name in (await session.execute(stmt)).all():
+        found.setdefault(task_id, []).append(name)
+    return {task_id: separator.join(names) for task_id, names in found.items()}

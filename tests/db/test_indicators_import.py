@@ -186,7 +186,8 @@ async def test_the_sample_data_gives_the_designed_picture(services: Services, tm
     book = load_workbook(path, read_only=True)
     titles = book.sheetnames
     assert titles[2:] == ["指标数据1", "指标数据2", "指标数据3"]
-    problems = [row[6] for row in book[titles[0]].iter_rows(min_row=2, values_only=True)
+    # 问题 is the ledger's third column, 完成情况 its tenth.
+    problems = [row[2] for row in book[titles[0]].iter_rows(min_row=2, values_only=True)
                 if row[9] == "待整改"]
     assert any("小学综合差异系数" in p for p in problems)
     short = [p for p in problems if "低于底线" in p]

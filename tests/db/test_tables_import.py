@@ -38,8 +38,9 @@ from tests.utils import factories as f
 
 ZONE = ZoneInfo("Asia/Shanghai")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# These tables name units the roster lacks on purpose: units are created here.
 OPTIONS = ImportOptions(zone=ZONE, default_due_time=time(17, 30), create_people=True,
-                        max_rows=20000)
+                        max_rows=20000, create_units=True)
 STRICT = ImportOptions(zone=ZONE, default_due_time=time(17, 30), create_people=False,
                        max_rows=20000)
 HEADER = "编号,单位,上级单位,任务,指标,指标名称,一票否决,责任人,截止时间,阶段,佐证材料,说明"
@@ -229,8 +230,9 @@ async def test_unknown_owner_in_strict_roster_mode(services: Services) -> None:
     await _seed(services)
     table = _csv("单位,任务,责任人,截止时间", "县教育局,核对学籍,王芳,2026-12-01",
                  "县教育局,整理档案,王方,2026-12-01")
+    # The closest name on the roster is offered: 王方 is most likely 王芳.
     assert await _row_errors(services, table, STRICT) == {
-        (3, "责任人", "tables.err.unknown_owner")
+        (3, "责任人", "tables.err.unknown_owner_guess")
     }
     # In the default mode the same name is a new person, listed in the preview.
     assert (await _preview(services, table)).new_people == ("王方",)
@@ -354,7 +356,8 @@ async def test_export_then_import_round_trips_unchanged(services: Services) -> N
     assert count == 5
     sheet = load_workbook(io.BytesIO(buffer.getvalue()), read_only=True).worksheets[0]
     header = next(sheet.iter_rows(values_only=True))
-    assert header[:3] == ("编号", "单位", "任务") and "状态" in header
+    assert header[:4] == ("编号", "单位", "配合单位", "任务") and "状态" in header
+    assert {"责任领导", "佐证材料清单"} <= set(header)
     result = await _preview(services, buffer.getvalue(), "导出.xlsx")
     assert result.ok, result.errors
     assert (result.new_tasks, result.updated_tasks, result.unchanged_tasks) == (0, 0, 5)

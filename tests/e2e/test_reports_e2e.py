@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+from docx import Document
 from sqlalchemy import update
 
 from bot.core.clock import FrozenClock
@@ -9,7 +12,7 @@ from db.models import Campaign, Person
 from sandbox import SandboxClient
 from tests.conftest import DEFAULT_NOW
 from tests.db.test_reports_aggregation import seed
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, document_of, sandbox_server
 
 LEADER, ADMIN = 7300001, 7300002
 
@@ -45,8 +48,22 @@ async def test_leader_drills_down_and_the_office_posts_the_bulletin(
 
     await office.send("/bulletin")
     await office.expect_message(contains="通报预览")
+    printable = await office.expect_document()
+    assert document_of(printable)["file_name"].endswith(".docx")
     preview = await office.expect_message(contains="工作通报")
     await office.press(preview, "📣 发送到领导小组群")
     await office.expect_message(contains="已排入发送队列")
     posted = await group.expect_message(contains="工作通报")
-    assert "一、单位完成率排名" in posted.text and "张三" in posted.text
+    assert "第 1 期" in posted.text and "三、各单位按时完成情况" in posted.text
+    assert "张三" in posted.text
+    # The printable version follows the text into the leaders' chat, through the outbox.
+    delivered = await group.expect_document()
+    document = document_of(delivered)
+    assert document["file_name"] == "工作通报第1期-20261122.docx"
+    assert "Word 版" in delivered.text
+    stored = sandbox_server(sandbox).state.media.get(document["file_id"])
+    assert stored is not None
+    printed = Document(io.BytesIO(stored.data))
+    paragraphs = [p.text for p in printed.paragraphs]
+    assert "义务教育均衡发展迎检工作通报" in paragraphs[0] and "第 1 期" in paragraphs
+    assert "七、下步工作要求" in paragraphs and printed.tables

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+from pathlib import Path
+
+from docx import Document
 from sqlalchemy import select, update
 
 from db.models import BulletinLog, Campaign, OutboxMessage, Person
@@ -103,17 +108,37 @@ async def test_office_previews_then_sends_the_bulletin_once(harness: BotHarness)
     admin = harness.updates.user(ADMIN)
     await harness.process(harness.updates.text(admin, "/bulletin"))
     preview = harness.request.sent("sendMessage")[-1]
-    assert "工作通报" in preview.text and "一、单位完成率排名" in preview.text
+    assert "工作通报" in preview.text and "第 1 期" in preview.text
+    assert "三、各单位按时完成情况" in preview.text and "七、下步工作要求" in preview.text
     assert preview.buttons() == [("📣 发送到领导小组群", f"rep:bsend:{w.campaign.id}")]
+    # The printable version comes with the preview.
+    printable = harness.request.sent("sendDocument")[-1]
+    name, content, _ = printable.params["document"]
+    assert name.endswith(".docx") and "第 1 期" in printable.text
+    assert "第 1 期" in _docx_text(content)
 
     await harness.process(harness.updates.callback(admin, f"rep:bsend:{w.campaign.id}"))
     notice = harness.request.last_text()
     assert "发到领导小组群" in notice and str(LEADERS_CHAT) not in notice
     async with harness.services.session() as s:
-        queued = (await s.execute(select(OutboxMessage))).scalars().all()
+        queued = (await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars().all()
         logged = (await s.execute(select(BulletinLog))).scalars().all()
-    assert [(m.kind, m.chat_id) for m in queued] == [("bulletin", LEADERS_CHAT)]
+    assert [(m.kind, m.chat_id) for m in queued] == [("bulletin", LEADERS_CHAT)] * 2
     assert [entry.kind for entry in logged] == ["manual"] and "工作通报" in queued[0].text
+    text, document = queued
+    assert text.document_path is None and document.document_path is not None
+    assert document.document_path.endswith(".docx") and "第 1 期" in document.text
+    stored = await asyncio.to_thread(Path(document.document_path).read_bytes)
+    assert "第 1 期" in _docx_text(stored)
+
+    # The next one is issue 2.
+    await harness.process(harness.updates.text(admin, "/bulletin"))
+    assert "第 2 期" in harness.request.sent("sendMessage")[-1].text
+
+
+def _docx_text(content: bytes) -> str:
+    document = Document(io.BytesIO(content))
+    return "\n".join(p.text for p in document.paragraphs)
 
 
 async def test_only_the_office_sends_bulletins(harness: BotHarness) -> None:

@@ -86,12 +86,13 @@ async def test_the_bulletin_carries_one_readiness_line(harness: BotHarness) -> N
     preview = harness.request.last_text()
     line = "应知应会达标 <b>40%</b>（2/5 人），达标率最低：城关镇 0%、实验小学 100%、教育局 100%"
     assert line in preview
-    assert preview.index("总体完成率") < preview.index(line) < preview.index("一、单位完成率排名")
+    assert preview.index("按时完成率") < preview.index(line) < preview.index("三、各单位按时完成情况")
 
     # What goes to the leaders' chat is built the same way.
     async with harness.services.session() as s:
         await s.execute(update(Campaign).values(leaders_chat_id=-1002000))
     await harness.process(harness.updates.callback(admin, f"rep:bsend:{w.campaign.id}"))
     async with harness.services.session() as s:
-        queued = (await s.execute(select(OutboxMessage.text))).scalars().all()
+        queued = (await s.execute(select(OutboxMessage.text).where(
+            OutboxMessage.document_path.is_(None)))).scalars().all()
     assert len(queued) == 1 and line in queued[0]

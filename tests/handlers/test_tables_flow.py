@@ -42,6 +42,7 @@ async def _seed(h: BotHarness) -> None:
         await f.phase(s, c, "整改落实")
         office = await f.unit(s, "县迎检办")
         edu = await f.unit(s, "县教育局")
+        await f.unit(s, "石门镇")
         await f.person(s, "周敏", unit=office, role=Role.ADMIN, telegram_id=ADMIN)
         await f.person(s, "王芳", unit=edu, telegram_id=OWNER)
         await f.person(s, "赵立新", role=Role.LEADER, telegram_id=LEADER)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.access import Actor
+from bot.core.textfit import MAX_TEXT, visible_length
 from bot.reports import bulletin as bulletin_service
 from bot.reports.charts import burndown_series, plan_line
 from bot.reports.summary import (
@@ -23,8 +24,9 @@ from bot.reports.summary import (
     scope_for,
 )
 from bot.texts import Texts
-from db.models import Campaign, Phase, Role
+from db.models import Campaign, Phase, Role, UnitKind
 from db.repositories.reports import EVERYTHING, IndicatorRef, Tally, TaskScope, UnitRef
+from db.repositories.reports.bulletin import DueTally
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -168,25 +170,86 @@ def test_scheduled_key_names_the_local_iso_week() -> None:
     )
 
 
-def test_a_long_bulletin_is_cut_at_a_line_within_telegram_limits() -> None:
-    texts = Texts.load()
-    ranked = []
-    from bot.reports.summary import Standing
+def _tally(unit_id: int, name: str, kind: UnitKind, *, due: int, on_time: int,
+           overdue: int = 0, veto: int = 0, late_days: int = 0, active: int = 10,
+           done: int | None = None) -> DueTally:
+    oldest = (datetime(2026, 11, 22, 1, tzinfo=UTC) - timedelta(days=late_days)
+              if overdue else None)
+    return DueTally(unit_id, name, kind, active, on_time if done is None else done, due,
+                    on_time, overdue, veto, oldest)
 
-    for i in range(20):
-        ranked.append(Standing(i, f"很长名字的单位{i}" * 6, Counts(10, 5)))
-    late = []
+
+def test_units_are_ranked_by_on_time_rate_among_their_peers() -> None:
+    tallies = [
+        _tally(1, "县教育局", UnitKind.DEPARTMENT, due=4, on_time=4),
+        _tally(2, "县财政局", UnitKind.DEPARTMENT, due=2, on_time=1, overdue=1),
+        _tally(3, "县人社局", UnitKind.DEPARTMENT, due=8, on_time=4, overdue=1),
+        _tally(4, "城关镇", UnitKind.TOWNSHIP, due=3, on_time=1, overdue=2),
+        _tally(5, "实验小学", UnitKind.SCHOOL, due=0, on_time=0),
+        _tally(6, "县政府", UnitKind.COUNTY, due=1, on_time=1),
+    ]
+    groups, waiting = bulletin_service.rank_peers(tallies)
+    assert list(groups) == ["department", "township", "other"]
+    # 县人社局 and 县财政局 are both at 50 % with one overdue: they share second place,
+    # the one with more tasks due listed first.
+    assert [(r.rank, r.tally.name) for r in groups["department"]] == [
+        (1, "县教育局"), (2, "县人社局"), (2, "县财政局")]
+    assert [r.tally.name for r in groups["township"]] == ["城关镇"]
+    assert waiting == 1  # the school has tasks, none due yet: not ranked, counted
+
+
+def test_praise_and_criticism_follow_their_rules() -> None:
+    rules = bulletin_service.BulletinRules(praise_min_due=3, criticise_after_days=7)
+    now = datetime(2026, 11, 22, 1, tzinfo=UTC)
+    tallies = [
+        _tally(1, "县教育局", UnitKind.DEPARTMENT, due=4, on_time=4),
+        _tally(2, "县财政局", UnitKind.DEPARTMENT, due=2, on_time=2),  # too few to praise
+        _tally(3, "县残联", UnitKind.DEPARTMENT, due=5, on_time=2, overdue=3, late_days=12),
+        _tally(4, "城关镇", UnitKind.TOWNSHIP, due=3, on_time=2, overdue=1, late_days=2),
+        _tally(5, "石门镇", UnitKind.TOWNSHIP, due=3, on_time=2, overdue=1, veto=1,
+               late_days=1),
+    ]
+    finished = [bulletin_service.FinishedPhase("城关镇", "自查自评")]
+    praised, criticised = bulletin_service.praise_and_criticism(
+        tallies, finished, now, SHANGHAI, rules)
+    assert [(n.unit, [r.text_id for r in n.reasons]) for n in praised] == [
+        ("县教育局", ["reports.bulletin_praise_on_time"]),
+        ("城关镇", ["reports.bulletin_praise_phase"]),
+    ]
+    assert [(n.unit, n.reasons) for n in criticised] == [
+        ("县残联", (bulletin_service.Reason("reports.bulletin_criticise_late",
+                                            {"count": 3, "days": 12}),)),
+        ("石门镇", (bulletin_service.Reason("reports.bulletin_criticise_veto", {"count": 1}),)),
+    ]  # 城关镇 is two days late: not yet criticised
+
+
+def test_a_long_bulletin_goes_out_in_parts_within_telegram_limits() -> None:
+    texts = Texts.load()
+    names = [f"很长名字的第{i}所学校" * 8 for i in range(60)]
+    groups, _ = bulletin_service.rank_peers([
+        _tally(i, name, UnitKind.SCHOOL, due=5, on_time=i % 6, overdue=5 - i % 6)
+        for i, name in enumerate(names)])
     from db.models import TaskStatus
     from db.repositories.reports import TaskLine
 
-    for i in range(15):
-        late.append(TaskLine(i, "逾期任务" * 40, 1, "单位", "张三", datetime(2026, 11, 1, tzinfo=UTC),
-                             TaskStatus.TODO, 0, None, False))
+    late = [TaskLine(i, "逾期任务" * 60, 1, "单位", "张三", datetime(2026, 11, 1, tzinfo=UTC),
+                     TaskStatus.TODO, 0, None, False) for i in range(15)]
     bulletin = bulletin_service.Bulletin(
-        1, "迎检", datetime(2026, 11, 15, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC), 28,
-        Counts(200, 100), ranked, late, 40, [],
+        campaign_id=1, campaign_name="迎检", issue=3, since=datetime(2026, 11, 15, tzinfo=UTC),
+        until=datetime(2026, 11, 22, tzinfo=UTC), days_to_inspection=28,
+        overall=Counts(300, 100, overdue=40), due=300, on_time=90, current_phase="整改",
+        next_phase=None, current_phase_ends=None, vetoes=[], veto_tasks=[], veto_total=0,
+        groups=groups, not_due=0, praised=[], criticised=[
+            bulletin_service.Named(n, (bulletin_service.Reason(
+                "reports.bulletin_criticise_late", {"count": 3, "days": 9}),)) for n in names],
+        late=late, late_total=40, late_units=30, upcoming=0,
     )
-    text = bulletin_service.render_bulletin(texts, "zh", bulletin, SHANGHAI)
-    assert len(text) <= bulletin_service.MESSAGE_LIMIT
-    assert text.endswith(texts.get("zh", "reports.bulletin_cut"))
-    assert "1. 很长名字的单位0" in text
+    text = bulletin_service.render_bulletin(texts, "zh", bulletin, SHANGHAI, "青岚县迎检办")
+    parts = bulletin_service.chat_parts(text)
+    assert len(parts) > 1 and all(visible_length(p) <= MAX_TEXT for p in parts)
+    assert "第 3 期" in parts[0] and "青岚县迎检办" in parts[0]
+    # A large group shows its best and last five in chat; the DOCX lists all of them.
+    assert "中间 50 个单位略" in text
+    assert "另有 40 个单位，详见通报附件" in text
+
+

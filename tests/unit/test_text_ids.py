@@ -30,6 +30,7 @@ import pytest
 
 from bot.core.callbacks import SHAPES, TASK
 from bot.reminders.views import PARTS_OF_DAY
+from bot.reports.bulletin import GROUPS
 from bot.reports.ledger import LEDGER_COLUMNS, SUMMARY_COLUMNS
 from bot.texts import LANGUAGES, load_catalog
 from db.models import EvidenceStatus, Role, TaskStatus
@@ -49,9 +50,10 @@ TEMPLATE_VALUES: dict[str, Iterable[str]] = {
     # Card buttons that reach handlers/tasks/cards.py `_apply`: open/back/prog redraw the
     # card and note/block ask for text first.
     "ack.{}": sorted(set(SHAPES[TASK]) - {"open", "back", "prog", "note", "block"}),
-    "reports.ledger_col.{}": [key for key, _ in LEDGER_COLUMNS],
-    "reports.ledger_sum.{}": [key for key, _ in SUMMARY_COLUMNS],
     "reminders.digest.title_{}": PARTS_OF_DAY,
+    "reports.ledger_col.{}": [key for key, *_ in LEDGER_COLUMNS],
+    "reports.ledger_sum.{}": [key for key, *_ in SUMMARY_COLUMNS],
+    "reports.bulletin_group.{}": list(GROUPS),
 }
 # Attributes that carry an id made elsewhere (and checked there) to the catalog.
 CARRIED = {"message_id", "text_id"}

@@ -10,7 +10,7 @@ at once, at full speed.
 from __future__ import annotations
 
 import asyncio
-from time import perf_counter
+from time import thread_time
 
 
 class Pace:
@@ -28,29 +28,31 @@ class Pace:
             raise ValueError("share is a fraction of the loop's time")
         self.share = share
         self.slice_seconds = slice_seconds
-        # Another task holding the loop this long in one turn means the loop is busy; an
-        # idle loop gives the turn back within tens of microseconds.
+        # Other tasks using this much of the loop's thread in one turn means the loop is
+        # busy; an idle loop gives the turn back within tens of microseconds. Times are the
+        # thread's CPU time, so a machine busy with other processes is not mistaken for
+        # updates waiting.
         self.busy_seconds = busy_seconds
         self.max_pause = max_pause
         self.paused = 0.0
         self.pauses = 0
-        self._since = perf_counter()
+        self._since = thread_time()
 
     async def step(self) -> None:
         """Call between small pieces of work: yields only when the slice is used up."""
-        if perf_counter() - self._since >= self.slice_seconds:
+        if thread_time() - self._since >= self.slice_seconds:
             await self.give_way()
 
     async def give_way(self) -> None:
         """Let the loop run what is ready, and pause if that was real work."""
-        worked = perf_counter() - self._since
-        before = perf_counter()
+        worked = thread_time() - self._since
+        before = thread_time()
         await asyncio.sleep(0)
-        others = perf_counter() - before
+        others = thread_time() - before
         if others >= self.busy_seconds:
             pause = min(self.max_pause, worked * (1 / self.share - 1) - others)
             if pause > 0:
                 await asyncio.sleep(pause)
                 self.paused += pause
                 self.pauses += 1
-        self._since = perf_counter()
+        self._since = thread_time()

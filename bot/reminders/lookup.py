@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig, RemindersConfig
 from bot.reminders.policy import Policy, Recipient
-from db.models import Campaign, Person, Task
+from db.models import Campaign, Person, Task, Unit
 from db.repositories import reminders as repo
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ class Lookup:
     def __init__(self, config: AppConfig) -> None:
         self.config = config
         self.units: dict[int, tuple[int | None, int | None]] = {}
+        # The units themselves (with their names), read by `ensure` only.
+        self.unit_rows: dict[int, Unit] = {}
         self.campaigns: dict[int, tuple[Campaign, Policy, ZoneInfo]] = {}
         self.people: dict[int, Person] = {}
         self._units_read = False
@@ -50,7 +52,8 @@ class Lookup:
         """What these tasks need that this lookup has not read yet: a sweep reads the unit
         tree and each campaign once, and each leader once, however many batches it takes."""
         if not self._units_read:
-            self.units = await repo.unit_tree(session=session)
+            self.unit_rows = await repo.units(session=session)
+            self.units = {u.id: (u.parent_id, u.leader_id) for u in self.unit_rows.values()}
             self._units_read = True
         campaigns = {t.campaign_id for t in tasks} - set(self.campaigns)
         if campaigns:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -104,6 +104,15 @@ class Policy:
     def from_json(cls, config: RemindersConfig, overrides: str | None) -> Policy:
         return cls.from_config(config, json.loads(overrides) if overrides else None)
 
+    def __hash__(self) -> int:
+        # A policy is part of the key of the times every task of a sweep shares: hash its
+        # eleven fields once, not once a task.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
     def quiet_for(self, start: time | None, end: time | None) -> QuietHours:
         """A person's own quiet hours when they set both ends, else the global ones."""
         if start is None or end is None:
@@ -153,9 +162,15 @@ class Planned:
     def family(self) -> str:
         return "owner" if self.kind != "escalate" else f"escalate:{self.recipient.tag}"
 
-    @cached_property
+    @property
     def key(self) -> str:
-        return f"rem:{self.task_id}:{self.kind}:{_stamp(self.nominal)}:{self.recipient.tag}"
+        # Asked for several times per reminder in a sweep; kept on first use (the fields are
+        # frozen, so it cannot go stale).
+        key: str | None = self.__dict__.get("_key")
+        if key is None:
+            key = f"rem:{self.task_id}:{self.kind}:{_stamp(self.nominal)}:{self.recipient.tag}"
+            object.__setattr__(self, "_key", key)
+        return key
 
 
 @lru_cache(maxsize=8192)
@@ -289,7 +304,8 @@ def derive(facts: TaskFacts, policy: Policy, now: datetime) -> Derived:
     if facts.snoozed is not None:
         plan = plan_task(facts, policy, now)
         return Derived(tuple(due_now(plan, policy, now, facts.created_at)), next_time(plan, now))
-    due, zone = facts.due_at, facts.zone
+    due, zone, created = facts.due_at, facts.zone, facts.created_at
+    late_after = policy.late_after
     found: list[Planned] = []
     upcoming: list[datetime] = []
     owner = facts.owner
@@ -297,7 +313,8 @@ def derive(facts: TaskFacts, policy: Policy, now: datetime) -> Derived:
         latest, following = _owner_times(due, zone, policy, owner.quiet or policy.quiet, now)
         if latest is not None:
             at, nominal, kind, days = latest
-            found.append(Planned(facts.task_id, kind, nominal, at, owner, days))
+            late = (created is None or created <= at) and now - at > late_after
+            found.append(Planned(facts.task_id, kind, nominal, at, owner, days, late))
         if following is not None:
             upcoming.append(following)
     if policy.escalate_after_days > 0 and facts.escalate_to:
@@ -306,18 +323,14 @@ def derive(facts: TaskFacts, policy: Policy, now: datetime) -> Derived:
         for recipient in facts.escalate_to:
             at = _deferred_at(nominal, recipient.quiet or policy.quiet, zone)
             if at <= now:
-                found.append(Planned(facts.task_id, "escalate", nominal, at, recipient, days))
+                late = (created is None or created <= at) and now - at > late_after
+                found.append(Planned(facts.task_id, "escalate", nominal, at, recipient, days,
+                                     late))
             else:
                 upcoming.append(at)
-    created = facts.created_at
-    result = tuple(
-        Planned(p.task_id, p.kind, p.nominal, p.at, p.recipient, p.days_overdue, late=True)
-        if (created is None or created <= p.at) and now - p.at > policy.late_after else p
-        for p in found
-    )
-    if len(result) > 1:
-        result = tuple(sorted(result, key=lambda p: p.key))
-    return Derived(result, min(upcoming, default=None))
+    if len(found) > 1:
+        found.sort(key=lambda p: p.key)
+    return Derived(tuple(found), min(upcoming, default=None))
 
 
 @lru_cache(maxsize=4096)

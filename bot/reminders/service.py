@@ -27,6 +27,7 @@ from typing import Any
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.access import Actor, require_task_update
 from bot.core.errors import InvalidInput
@@ -200,14 +201,10 @@ class Reminders:
         # A reminder queued already (sent, waiting, or given up on) is not written again; only
         # new ones and cancelled ones (revived) are rendered.
         states = await outbox_repo.states_of(session=session, keys=[p.key for _, p, _ in wanted])
-        wanted = [w for w in wanted if states.get(w[1].key) in (None, OutboxState.CANCELLED)]
-        # An escalation names the unit and the owner: those few tasks are read with them.
-        named = await repo.tasks_for(
-            session=session, ids={t.id for t, p, _ in wanted if p.kind == "escalate"})
         for task, planned, person in wanted:
-            await pace.step()
-            writes.messages.append(
-                self._message(named.get(task.id, task), planned, person, look, now))
+            if states.get(planned.key) in (None, OutboxState.CANCELLED):
+                await pace.step()
+                writes.messages.append(self._message(task, planned, person, look, now))
 
     def _addressee(self, planned: Planned, owner: Person | None,
                    look: Lookup) -> tuple[bool, Person | None]:
@@ -226,6 +223,9 @@ class Reminders:
         zone = look.campaigns[task.campaign_id][2]
         lang = person.language if person else texts.default
         if planned.kind == "escalate":
+            # The text names the unit and the owner: the sweep has both read already.
+            set_committed_value(task, "unit", look.unit_rows.get(task.unit_id))
+            set_committed_value(task, "owner", look.people.get(task.owner_id or 0))
             text, markup = escalation(texts, lang, task, planned, zone, with_button=bool(person))
             kind = "reminder.escalate"
         else:

@@ -296,6 +296,12 @@ async def unit_tree(*, session: AsyncSession) -> dict[int, tuple[int | None, int
     return {unit_id: (parent_id, leader_id) for unit_id, parent_id, leader_id in rows}
 
 
+async def units(*, session: AsyncSession) -> dict[int, Unit]:
+    """Every unit with its parent, leader and name (the tree a sweep escalates along)."""
+    stmt = select(Unit).options(load_only(Unit.id, Unit.name, Unit.parent_id, Unit.leader_id))
+    return {u.id: u for u in (await session.execute(stmt)).scalars().all()}
+
+
 async def campaigns_for(*, session: AsyncSession, ids: Collection[int]) -> dict[int, Campaign]:
     stmt = (
         select(Campaign).where(Campaign.id.in_(list(ids))).options(selectinload(Campaign.phases))

@@ -1,7 +1,9 @@
 """Benchmark: reminder fan-out through the sandbox, and finding due reminders at scale.
 
-    .venv/bin/python -m bench.reminders [fanout|sweep|all] [--messages 2000] [--chats 100]
-                                        [--runs 3] [--sizes 10000,50000,200000]
+    .venv/bin/python -m bench.reminders [fanout|sweep|round|first-start|all]
+        [--messages 2000] [--chats 100] [--runs 3] [--sizes 10000,50000,200000]
+        [--size 200000] [--backends sqlite,postgresql] [--database-url postgresql://…]
+        [--concurrency 32] [--load-runs 2]
 
 fanout  A sandbox Bot API server in this process, set explicitly to Telegram's limits
         (30 in any second overall, 1/s per private chat, burst 1). Each run first sends
@@ -18,12 +20,28 @@ sweep   For each size, a fresh SQLite file holds that many open tasks (deadlines
         5-minute steps; each step times (a) the indexed query that finds the due cursors
         and (b) a whole sweep: find, derive, queue. Median of 7 steps; the growth is the
         ratio to the smallest size, measured in the same run.
+round   The daily overdue round at 09:00 over `--size` tasks (`bench.reminders_data`: a
+        county's breakdown with a quarter of it open and overdue, cursors and sent
+        reminders as a bot running daily leaves them), on each of `--backends`: the round
+        alone, timed for the current code (`--runs`, median) and once for the old per-row
+        code (`bench.reminders_legacy`) on a copy of the same database, with the messages
+        each queued compared; then the round while `--concurrency` updates at a time
+        (/tasks, a task's card, its progress, from the linked owners) go through the real
+        Application, against a control run without the round, interleaved (`--load-runs`
+        pairs; the first pair also for the old code, capped at 60 s): updates/s, p50/p99,
+        handler errors and "database is locked".
+first-start  The same tasks bulk-loaded without cursors: reconcile and sweep until every
+        cursor is derived, current (`--runs`) and old code, same messages compared.
+PostgreSQL needs `--database-url` (or BENCH_DATABASE_URL) naming a database on a server
+where the user may create databases: the runs use `<name>_tpl` and `<name>_run<N>` beside
+it (a throwaway server as `.ci/run` starts one is the intended target).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -37,6 +55,7 @@ from telegram import Bot
 from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 
+from bench import reminders_round
 from bot.app import build_application
 from bot.config import AppConfig
 from bot.core.clock import FrozenClock
@@ -265,12 +284,28 @@ async def sweep(sizes: list[int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("part", nargs="?", default="all", choices=("fanout", "sweep", "all"))
+    parser.add_argument("part", nargs="?", default="all",
+                        choices=("fanout", "sweep", "round", "first-start", "all"))
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--chats", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", default="10000,50000,200000")
+    parser.add_argument("--size", type=int, default=200_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--load-runs", type=int, default=2)
     args = parser.parse_args()
+    backends = args.backends.split(",")
+    if args.part in ("round", "first-start"):
+        reminders_round.quiet_logs()
+    if args.part == "round":
+        asyncio.run(reminders_round.round_part(args.size, args.runs, backends,
+                                               args.database_url, args.concurrency,
+                                               args.load_runs))
+    if args.part == "first-start":
+        asyncio.run(reminders_round.first_start_part(args.size, args.runs, backends,
+                                                     args.database_url))
     if args.part in ("sweep", "all"):
         asyncio.run(sweep([int(s) for s in args.sizes.split(",")]))
     if args.part in ("fanout", "all"):

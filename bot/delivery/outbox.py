@@ -7,7 +7,8 @@ is woken once the transaction commits and does the sending.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,20 @@ def _markup_json(markup: Markup) -> str | None:
     if isinstance(markup, Keyboard):
         return markup.to_json() if markup else None
     return json.dumps(dict(markup), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One message for `Outbox.enqueue_many`: `enqueue`'s arguments as a value."""
+
+    key: str
+    chat_id: int
+    text: str
+    kind: str
+    person_id: int | None = None
+    reply_markup: Markup = None
+    task_id: int | None = None
+    not_before: datetime | None = None
 
 
 class Outbox:
@@ -76,6 +91,24 @@ class Outbox:
             reply_markup=_markup_json(reply_markup),
             photo_path=str(photo_path) if photo_path else None,
             document_path=str(document_path) if document_path else None,
+        )
+        if queued:
+            self._wake_after_commit(session)
+        return queued
+
+    async def enqueue_many(self, session: AsyncSession, messages: Sequence[Queued]) -> int:
+        """`enqueue` for a batch, in a few multi-row statements; returns how many this call
+        queued (a key already queued is skipped, a cancelled one revived, as there)."""
+        if not messages:
+            return 0
+        queued = await outbox_repo.enqueue_many(
+            session=session,
+            messages=[{
+                "key": m.key, "chat_id": m.chat_id, "text": m.text, "kind": m.kind,
+                "person_id": m.person_id, "task_id": m.task_id, "not_before": m.not_before,
+                "reply_markup": _markup_json(m.reply_markup),
+            } for m in messages],
+            now=self.clock.now(),
         )
         if queued:
             self._wake_after_commit(session)

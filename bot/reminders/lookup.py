@@ -4,14 +4,14 @@ and time zone, and the leaders reminders escalate to."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig, RemindersConfig
-from bot.reminders.policy import Policy
-from db.models import Campaign, Person, Task
+from bot.reminders.policy import Policy, Recipient
+from db.models import Campaign, Person, Task, Unit
 from db.repositories import reminders as repo
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,47 @@ def zone_of(campaign: Campaign | None, default: ZoneInfo) -> ZoneInfo:
 
 
 class Lookup:
-    """Units, campaigns (with policy and zone) and people, each read once per batch."""
+    """Units, campaigns (with policy and zone) and people, each read once per batch, or
+    once per sweep (`ensure`)."""
 
     def __init__(self, config: AppConfig) -> None:
         self.config = config
         self.units: dict[int, tuple[int | None, int | None]] = {}
+        # The units themselves (with their names), read by `ensure` only.
+        self.unit_rows: dict[int, Unit] = {}
         self.campaigns: dict[int, tuple[Campaign, Policy, ZoneInfo]] = {}
         self.people: dict[int, Person] = {}
+        self._units_read = False
+        self._people_read: set[int] = set()
+        self._recipients: dict[tuple[int, int], Recipient | None] = {}
+
+    async def ensure(self, session: AsyncSession, tasks: Sequence[Task]) -> None:
+        """What these tasks need that this lookup has not read yet: a sweep reads the unit
+        tree and each campaign once, and each leader once, however many batches it takes."""
+        if not self._units_read:
+            self.unit_rows = await repo.units(session=session)
+            self.units = {u.id: (u.parent_id, u.leader_id) for u in self.unit_rows.values()}
+            self._units_read = True
+        campaigns = {t.campaign_id for t in tasks} - set(self.campaigns)
+        if campaigns:
+            await self.load_campaigns(session, campaigns)
+        people = {self.leader_of(t.unit_id, t.owner_id) for t in tasks}
+        people |= {t.owner_id for t in tasks}
+        wanted = {i for i in people if i is not None} - self._people_read
+        if wanted:
+            self.people.update(await repo.persons_for(session=session, ids=wanted))
+            self._people_read |= wanted
+
+    def recipient(self, person_id: int | None, campaign_id: int,
+                  make: Callable[[Person | None, Policy], Recipient | None]) -> Recipient | None:
+        """`make(person, policy)` for a person read here, once per campaign."""
+        if person_id is None:
+            return None
+        key = (person_id, campaign_id)
+        if key not in self._recipients:
+            self._recipients[key] = make(self.people.get(person_id),
+                                         self.campaigns[campaign_id][1])
+        return self._recipients[key]
 
     async def load(self, session: AsyncSession, tasks: Sequence[Task]) -> None:
         self.units = await repo.unit_tree(session=session)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,6 +104,15 @@ class Policy:
     def from_json(cls, config: RemindersConfig, overrides: str | None) -> Policy:
         return cls.from_config(config, json.loads(overrides) if overrides else None)
 
+    def __hash__(self) -> int:
+        # A policy is part of the key of the times every task of a sweep shares: hash its
+        # eleven fields once, not once a task.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
     def quiet_for(self, start: time | None, end: time | None) -> QuietHours:
         """A person's own quiet hours when they set both ends, else the global ones."""
         if start is None or end is None:
@@ -154,8 +164,18 @@ class Planned:
 
     @property
     def key(self) -> str:
-        stamp = self.nominal.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
-        return f"rem:{self.task_id}:{self.kind}:{stamp}:{self.recipient.tag}"
+        # Asked for several times per reminder in a sweep; kept on first use (the fields are
+        # frozen, so it cannot go stale).
+        key: str | None = self.__dict__.get("_key")
+        if key is None:
+            key = f"rem:{self.task_id}:{self.kind}:{_stamp(self.nominal)}:{self.recipient.tag}"
+            object.__setattr__(self, "_key", key)
+        return key
+
+
+@lru_cache(maxsize=8192)
+def _stamp(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
 
 
 def _deferred(at: datetime, recipient: Recipient, policy: Policy, zone: ZoneInfo) -> datetime:
@@ -225,6 +245,102 @@ def due_now(planned: Iterable[Planned], policy: Policy, now: datetime,
 def next_time(planned: Iterable[Planned], now: datetime) -> datetime | None:
     future = [p.at for p in planned if p.at > now]
     return min(future) if future else None
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What a sweep needs of a task's plan: what to send now, and when to look again."""
+
+    due: tuple[Planned, ...]
+    next_at: datetime | None
+
+
+# Daily overdue reminders this many days before today's cannot be due now or next: the
+# later one supersedes them (it is due, its nominal time is later) whatever the quiet hours.
+_SUPERSEDED_AFTER = 4
+
+_Entry = tuple[datetime, datetime, str, int]  # (at, nominal, kind, days overdue)
+
+
+@lru_cache(maxsize=8192)
+def _owner_times(due: datetime, zone: ZoneInfo, policy: Policy, quiet: QuietHours,
+                 now: datetime) -> tuple[_Entry | None, datetime | None]:
+    """The owner's latest reminder due by `now` and the next one's time, as `plan_task`
+    and `due_now` find them; shared by every task with this deadline and quiet hours."""
+    nominal: list[tuple[str, datetime, int]] = [
+        (f"before:{o.label}", o.before(due, zone), 0) for o in policy.offsets
+    ]
+    if policy.on_deadline:
+        nominal.append(("due", due, 0))
+    due_day = due.astimezone(zone).date()
+    late_by = (now.astimezone(zone).date() - due_day).days
+    day = max(1, late_by - _SUPERSEDED_AFTER)
+    horizon = now + timedelta(days=1)
+    while (at := local_instant(due_day + timedelta(days=day), policy.overdue_time, zone)) <= horizon:
+        nominal.append((f"overdue:{day}", at, day))
+        day += 1
+    entries = sorted((quiet.defer(at, zone), at, kind, days) for kind, at, days in nominal)
+    latest: _Entry | None = None
+    upcoming: datetime | None = None
+    for entry in entries:
+        if entry[0] <= now:
+            if latest is None or entry[1] >= latest[1]:
+                latest = entry
+        elif upcoming is None:
+            upcoming = entry[0]
+    return latest, upcoming
+
+
+def derive(facts: TaskFacts, policy: Policy, now: datetime) -> Derived:
+    """`due_now(plan_task(…))` and `next_time(plan_task(…))` without the whole plan.
+
+    A task overdue for weeks plans a reminder for each of those days, and all but the last
+    few are superseded, so only those are computed; the owner's times depend only on the
+    deadline and the quiet hours, so tasks sharing them share the work. A snoozed task
+    takes the whole plan (snoozes are few).
+    """
+    if not facts.is_open or facts.due_at is None:
+        return Derived((), None)
+    if facts.snoozed is not None:
+        plan = plan_task(facts, policy, now)
+        return Derived(tuple(due_now(plan, policy, now, facts.created_at)), next_time(plan, now))
+    due, zone, created = facts.due_at, facts.zone, facts.created_at
+    late_after = policy.late_after
+    found: list[Planned] = []
+    upcoming: list[datetime] = []
+    owner = facts.owner
+    if owner is not None:
+        latest, following = _owner_times(due, zone, policy, owner.quiet or policy.quiet, now)
+        if latest is not None:
+            at, nominal, kind, days = latest
+            late = (created is None or created <= at) and now - at > late_after
+            found.append(Planned(facts.task_id, kind, nominal, at, owner, days, late))
+        if following is not None:
+            upcoming.append(following)
+    if policy.escalate_after_days > 0 and facts.escalate_to:
+        days = policy.escalate_after_days
+        nominal = _escalation_nominal(due, zone, days, policy.overdue_time)
+        for recipient in facts.escalate_to:
+            at = _deferred_at(nominal, recipient.quiet or policy.quiet, zone)
+            if at <= now:
+                late = (created is None or created <= at) and now - at > late_after
+                found.append(Planned(facts.task_id, "escalate", nominal, at, recipient, days,
+                                     late))
+            else:
+                upcoming.append(at)
+    if len(found) > 1:
+        found.sort(key=lambda p: p.key)
+    return Derived(tuple(found), min(upcoming, default=None))
+
+
+@lru_cache(maxsize=4096)
+def _escalation_nominal(due: datetime, zone: ZoneInfo, days: int, at: time) -> datetime:
+    return local_instant(due.astimezone(zone).date() + timedelta(days=days), at, zone)
+
+
+@lru_cache(maxsize=4096)
+def _deferred_at(at: datetime, quiet: QuietHours, zone: ZoneInfo) -> datetime:
+    return quiet.defer(at, zone)
 
 
 # Digests and countdowns ---------------------------------------------------------------

@@ -35,7 +35,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         # The dispatcher's claim reads exactly this: due pending rows in order.
         Index("ix_outbox_state_not_before", "state", "not_before"),
-        Index("ix_outbox_task_id", "task_id"),
+        # A sweep reads its tasks' waiting reminders (and the foreign key uses the prefix).
+        Index("ix_outbox_task_id_state", "task_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

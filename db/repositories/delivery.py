@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Campaign, OutboxMessage, OutboxState, Person
 from db.models.reminders import UNDELIVERED_STATES
 
+# Ids or keys per IN list.
+LOOKUP_CHUNK = 1000
+
 
 def _insert_for(session: AsyncSession) -> Any:
     # Both dialects spell "insert unless the key exists" as ON CONFLICT; SQLAlchemy keeps
@@ -67,6 +70,63 @@ async def enqueue(
         where=table.c.state == OutboxState.CANCELLED,
     ).returning(table.c.id)
     return (await session.execute(stmt)).first() is not None
+
+
+async def enqueue_many(
+    *, session: AsyncSession, messages: Sequence[dict[str, Any]], now: datetime
+) -> int:
+    """`enqueue` for many messages; returns how many this call queued (or revived).
+
+    Each message has `enqueue`'s keyword arguments (`key`, `chat_id`, `text`, `kind`; the
+    others default as there). One statement, run for all of them: SQLAlchemy sends it as
+    multi-row INSERTs (its "insertmanyvalues"), compiled once.
+    """
+    if not messages:
+        return 0
+    insert = _insert_for(session)
+    table = OutboxMessage.__table__
+    stmt = insert(table)
+    revive = {k: stmt.excluded[k] for k in ("chat_id", "text", "reply_markup", "not_before")}
+    revive["state"] = OutboxState.PENDING
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.key], set_=revive, where=table.c.state == OutboxState.CANCELLED,
+    ).returning(table.c.id)
+    rows = [{
+        "key": m["key"], "kind": m["kind"], "chat_id": m["chat_id"],
+        "person_id": m.get("person_id"), "task_id": m.get("task_id"), "text": m["text"],
+        "reply_markup": m.get("reply_markup"), "photo_path": m.get("photo_path"),
+        "document_path": m.get("document_path"), "not_before": m.get("not_before") or now,
+        "state": OutboxState.PENDING, "attempts": 0, "created_at": now,
+    } for m in messages]
+    return len((await session.execute(stmt, rows)).all())
+
+
+async def states_of(*, session: AsyncSession, keys: Collection[str]) -> dict[str, OutboxState]:
+    """The state of each of these keys that is queued already (in any state)."""
+    found: dict[str, OutboxState] = {}
+    ordered = list(keys)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        stmt = select(OutboxMessage.key, OutboxMessage.state).where(
+            OutboxMessage.key.in_(ordered[start:start + LOOKUP_CHUNK]))
+        found.update({key: state for key, state in (await session.execute(stmt)).all()})
+    return found
+
+
+async def cancel(*, session: AsyncSession, ids: Collection[int], reason: str) -> int:
+    """Cancel these messages if they are still waiting (one a dispatcher holds is sent,
+    and its guard decides)."""
+    cancelled = 0
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        result: Any = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ordered[start:start + LOOKUP_CHUNK]),
+                   OutboxMessage.state == OutboxState.PENDING)
+            .values(state=OutboxState.CANCELLED, last_error=reason[:500])
+            .execution_options(synchronize_session=False)
+        )
+        cancelled += int(result.rowcount or 0)
+    return cancelled
 
 
 def _due(now: datetime) -> Any:

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
+from db.base import Base, UTCDateTime
 from db.models import (
     Campaign,
     OutboxMessage,
@@ -26,11 +41,143 @@ from db.models import (
 from db.models.core import OPEN_STATUSES
 
 TASK, PERSON, CAMPAIGN = "task", "person", "campaign"
+# Ids per IN list.
+CHUNK = 1000
+# Core statements on the table itself: plain executemany and RETURNING, no ORM bookkeeping.
+CURSORS: Table = Base.metadata.tables["reminder_cursors"]
+
+
+@dataclass(frozen=True)
+class DueCursor:
+    """A due cursor a sweep holds: its row, the subject, and the `next_at` it holds it by."""
+
+    id: int
+    subject: str
+    subject_id: int
+    held: datetime
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _chunks(ids: Collection[int]) -> list[list[int]]:
+    ordered = sorted(ids)
+    return [ordered[i:i + CHUNK] for i in range(0, len(ordered), CHUNK)]
 
 
 def _insert_for(session: AsyncSession) -> Any:
-    name = session.get_bind().dialect.name
-    return postgresql.insert if name == "postgresql" else sqlite.insert
+    return postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+
+
+async def take_due(
+    *, session: AsyncSession, now: datetime, until: datetime, limit: int,
+    after: DueCursor | None = None,
+) -> list[DueCursor]:
+    """Up to `limit` cursors due by `now`, for a sweep to derive and then `settle`.
+
+    PostgreSQL: claimed until `until` (their `next_at` moves there), so another process's
+    sweep passes them by: the locking SELECT skips rows a concurrent claim holds, the
+    re-check drops rows claimed meanwhile, and if this process dies they are due again
+    then. SQLite (one writer, one bot process): read, the next page after `after`, with no
+    write at all. Either way `settle` moves a cursor only if it still holds the value it
+    was taken with, so a change that touched it meanwhile is never overwritten.
+    """
+    table = CURSORS
+    if _dialect(session) != "postgresql":
+        columns = (table.c.id, table.c.subject, table.c.subject_id, table.c.next_at)
+        rows: list[Any] = []
+        later = table.c.next_at <= now
+        if after is not None:
+            # The rest of `after`'s instant first, then later ones: two index seeks (a row
+            # value or an OR would make SQLite scan every earlier row of the same instant).
+            held = literal(after.held, ReminderCursor.next_at.type)
+            rows += (await session.execute(
+                select(*columns).where(table.c.next_at == held, table.c.id > after.id)
+                .order_by(table.c.id).limit(limit))).all()
+            later = and_(later, table.c.next_at > held)
+        if len(rows) < limit:
+            rows += (await session.execute(
+                select(*columns).where(later).order_by(table.c.next_at, table.c.id)
+                .limit(limit - len(rows)))).all()
+        return [DueCursor(i, subject, subject_id, held_at)
+                for i, subject, subject_id, held_at in rows]
+    picked = (
+        select(table.c.id)
+        .where(table.c.next_at <= now)
+        .order_by(table.c.next_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    chosen = picked.cte("due_cursors").prefix_with("MATERIALIZED")
+    claim = (
+        update(table)
+        .where(table.c.id == chosen.c.id, table.c.next_at <= now)
+        .values(next_at=until)
+        .returning(table.c.id, table.c.subject, table.c.subject_id)
+    )
+    return [DueCursor(i, subject, subject_id, until)
+            for i, subject, subject_id in (await session.execute(claim)).all()]
+
+
+_PG_SETTLE = text(
+    "UPDATE reminder_cursors AS c SET next_at = v.next_at, derived_at = :now "
+    "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:helds AS TIMESTAMPTZ[]), "
+    "CAST(:nexts AS TIMESTAMPTZ[])) AS v(id, held, next_at) "
+    "WHERE c.id = v.id AND c.next_at = v.held"
+).bindparams(
+    bindparam("ids", type_=postgresql.ARRAY(Integer)),
+    bindparam("helds", type_=postgresql.ARRAY(DateTime(timezone=True))),
+    bindparam("nexts", type_=postgresql.ARRAY(DateTime(timezone=True))),
+    bindparam("now", type_=UTCDateTime()),
+)
+_PG_DROP = text(
+    "DELETE FROM reminder_cursors AS c "
+    "USING unnest(CAST(:ids AS INTEGER[]), CAST(:helds AS TIMESTAMPTZ[])) AS v(id, held) "
+    "WHERE c.id = v.id AND c.next_at = v.held"
+).bindparams(
+    bindparam("ids", type_=postgresql.ARRAY(Integer)),
+    bindparam("helds", type_=postgresql.ARRAY(DateTime(timezone=True))),
+)
+
+
+async def settle(
+    *, session: AsyncSession, moves: Sequence[tuple[DueCursor, datetime | None]], now: datetime,
+) -> None:
+    """Move taken cursors to their next time, each only if it still holds what it was
+    taken with. One statement on PostgreSQL (UPDATE … FROM unnest of the ids and times);
+    one prepared statement run for every row on SQLite."""
+    if not moves:
+        return
+    if _dialect(session) == "postgresql":
+        await session.execute(_PG_SETTLE, {
+            "ids": [c.id for c, _ in moves], "helds": [c.held for c, _ in moves],
+            "nexts": [n for _, n in moves], "now": now})
+        return
+    table = CURSORS
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.next_at == bindparam("b_held"))
+        .values(next_at=bindparam("b_next"), derived_at=bindparam("b_now"))
+    )
+    await session.execute(stmt, [
+        {"b_id": cursor.id, "b_held": cursor.held, "b_next": next_at, "b_now": now}
+        for cursor, next_at in moves
+    ])
+
+
+async def drop(*, session: AsyncSession, cursors: Sequence[DueCursor]) -> None:
+    """Delete taken cursors whose subject is gone or finished (if still as taken)."""
+    if not cursors:
+        return
+    if _dialect(session) == "postgresql":
+        await session.execute(_PG_DROP, {"ids": [c.id for c in cursors],
+                                         "helds": [c.held for c in cursors]})
+        return
+    table = CURSORS
+    stmt = delete(table).where(table.c.id == bindparam("b_id"),
+                               table.c.next_at == bindparam("b_held"))
+    await session.execute(stmt, [{"b_id": c.id, "b_held": c.held} for c in cursors])
 
 
 async def due_cursors(*, session: AsyncSession, now: datetime, limit: int) -> Sequence[ReminderCursor]:
@@ -81,38 +228,31 @@ async def touch_tasks_of_owner(*, session: AsyncSession, owner_id: int, now: dat
     )
 
 
-async def reconcile(*, session: AsyncSession, now: datetime) -> None:
-    """Give every open dated task, linked person and active campaign a cursor, and look
-    again at tasks changed since they were last derived (by a path that did not say so)."""
+async def missing_cursors(*, session: AsyncSession) -> dict[str, list[int]]:
+    """Open dated tasks, linked people and active campaigns without a cursor, by subject."""
     cursors = ReminderCursor.__table__
-    for subject, source in (
-        (TASK, select(Task.id).where(Task.status.in_(OPEN_STATUSES), Task.due_at.is_not(None))),
-        (PERSON, select(Person.id).where(Person.telegram_id.is_not(None),
-                                         Person.is_active.is_(True))),
-        (CAMPAIGN, select(Campaign.id).where(Campaign.is_active.is_(True))),
+    found: dict[str, list[int]] = {}
+    for subject, key, condition in (
+        (TASK, Task.id, and_(Task.status.in_(OPEN_STATUSES), Task.due_at.is_not(None))),
+        (PERSON, Person.id, and_(Person.telegram_id.is_not(None), Person.is_active.is_(True))),
+        (CAMPAIGN, Campaign.id, Campaign.is_active.is_(True)),
     ):
-        ids = source.subquery()
-        missing = select(
-            literal(subject), ids.c.id, literal(now, ReminderCursor.next_at.type),
-            literal(now, ReminderCursor.derived_at.type),
-        ).where(
-            ~exists().where(and_(cursors.c.subject == subject, cursors.c.subject_id == ids.c.id))
+        stmt = select(key).where(
+            condition,
+            ~exists().where(and_(cursors.c.subject == subject, cursors.c.subject_id == key)),
         )
-        await session.execute(
-            insert(ReminderCursor).from_select(
-                ["subject", "subject_id", "next_at", "derived_at"], missing
-            )
-        )
-    await session.execute(
-        update(ReminderCursor)
-        .where(
-            ReminderCursor.subject == TASK,
-            exists().where(Task.id == ReminderCursor.subject_id,
-                           Task.updated_at > ReminderCursor.derived_at),
-        )
-        .values(next_at=now)
-        .execution_options(synchronize_session=False)
+        found[subject] = list((await session.execute(stmt)).scalars().all())
+    return found
+
+
+async def changed_tasks(*, session: AsyncSession) -> list[int]:
+    """Tasks changed since their cursor was derived, by a path that did not say so."""
+    stmt = select(ReminderCursor.subject_id).where(
+        ReminderCursor.subject == TASK,
+        exists().where(Task.id == ReminderCursor.subject_id,
+                       Task.updated_at > ReminderCursor.derived_at),
     )
+    return list((await session.execute(stmt)).scalars().all())
 
 
 async def delete_cursor(*, session: AsyncSession, cursor: ReminderCursor) -> None:
@@ -120,10 +260,25 @@ async def delete_cursor(*, session: AsyncSession, cursor: ReminderCursor) -> Non
 
 
 async def tasks_for(*, session: AsyncSession, ids: Collection[int]) -> dict[int, Task]:
+    """Tasks with their owner and unit."""
+    if not ids:
+        return {}
     stmt = (
         select(Task)
         .where(Task.id.in_(list(ids)))
         .options(selectinload(Task.owner), selectinload(Task.unit))
+    )
+    return {t.id: t for t in (await session.execute(stmt)).scalars().all()}
+
+
+async def tasks_to_derive(*, session: AsyncSession, ids: Collection[int]) -> dict[int, Task]:
+    """Tasks with only what deriving their reminders and the owner's reminder text read
+    (no relationships: the people come from the sweep's own lookup)."""
+    stmt = (
+        select(Task)
+        .options(load_only(Task.id, Task.campaign_id, Task.unit_id, Task.owner_id, Task.due_at,
+                           Task.status, Task.created_at, Task.title, Task.progress))
+        .where(Task.id.in_(list(ids)))
     )
     return {t.id: t for t in (await session.execute(stmt)).scalars().all()}
 
@@ -139,6 +294,12 @@ async def unit_tree(*, session: AsyncSession) -> dict[int, tuple[int | None, int
     """unit id → (parent id, leader person id)."""
     rows = (await session.execute(select(Unit.id, Unit.parent_id, Unit.leader_id))).all()
     return {unit_id: (parent_id, leader_id) for unit_id, parent_id, leader_id in rows}
+
+
+async def units(*, session: AsyncSession) -> dict[int, Unit]:
+    """Every unit with its parent, leader and name (the tree a sweep escalates along)."""
+    stmt = select(Unit).options(load_only(Unit.id, Unit.name, Unit.parent_id, Unit.leader_id))
+    return {u.id: u for u in (await session.execute(stmt)).scalars().all()}
 
 
 async def campaigns_for(*, session: AsyncSession, ids: Collection[int]) -> dict[int, Campaign]:
@@ -194,28 +355,25 @@ async def set_snooze(
     await session.flush()
 
 
-async def drop_snoozes(*, session: AsyncSession, task_id: int) -> None:
-    await session.execute(delete(ReminderSnooze).where(ReminderSnooze.task_id == task_id))
+async def drop_snoozes(*, session: AsyncSession, task_ids: Collection[int]) -> None:
+    for chunk in _chunks(task_ids):
+        await session.execute(delete(ReminderSnooze).where(ReminderSnooze.task_id.in_(chunk)))
 
 
-async def cancel_pending(
-    *, session: AsyncSession, task_id: int, keep: Collection[str]
-) -> int:
-    """Cancel the task's queued reminders that are no longer derived from it."""
-    stmt = (
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.task_id == task_id,
+async def pending_reminders(
+    *, session: AsyncSession, task_ids: Collection[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """The queued, not yet claimed reminders of these tasks: task → [(outbox id, key)]."""
+    found: dict[int, list[tuple[int, str]]] = {}
+    for chunk in _chunks(task_ids):
+        stmt = select(OutboxMessage.task_id, OutboxMessage.id, OutboxMessage.key).where(
+            OutboxMessage.task_id.in_(chunk),
             OutboxMessage.state == OutboxState.PENDING,
             OutboxMessage.kind.startswith("reminder."),
         )
-        .values(state=OutboxState.CANCELLED, last_error="no longer applies")
-        .execution_options(synchronize_session=False)
-    )
-    if keep:
-        stmt = stmt.where(OutboxMessage.key.not_in(list(keep)))
-    result: Any = await session.execute(stmt)
-    return int(result.rowcount or 0)
+        for task_id, message_id, key in (await session.execute(stmt)).all():
+            found.setdefault(task_id or 0, []).append((message_id, key))
+    return found
 
 
 async def open_dated_tasks_of(
@@ -229,6 +387,24 @@ async def open_dated_tasks_of(
         .order_by(Task.due_at, Task.id)
     )
     return (await session.execute(stmt)).scalars().all()
+
+
+async def open_dated_tasks_of_owners(
+    *, session: AsyncSession, owner_ids: Collection[int], until: datetime
+) -> dict[int, list[Task]]:
+    """`open_dated_tasks_of` for many owners in one read: owner → their tasks."""
+    found: dict[int, list[Task]] = {}
+    for chunk in _chunks(owner_ids):
+        stmt = (
+            select(Task)
+            .options(load_only(Task.id, Task.owner_id, Task.title, Task.due_at))
+            .where(Task.owner_id.in_(chunk), Task.status.in_(OPEN_STATUSES),
+                   Task.due_at.is_not(None), Task.due_at < until)
+            .order_by(Task.owner_id, Task.due_at, Task.id)
+        )
+        for task in (await session.execute(stmt)).scalars().all():
+            found.setdefault(task.owner_id or 0, []).append(task)
+    return found
 
 
 async def campaign_overview(

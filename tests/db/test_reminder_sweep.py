@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.core.access import actor_for
 from bot.core.clock import FrozenClock
-from bot.reminders.service import Reminders
+from bot.reminders.service import JOB_NEXT, Reminders
 from bot.services import Services
 from bot.tasks import service as task_service
 from db.models import OutboxMessage, OutboxState, Person, Role, Task
@@ -165,3 +166,17 @@ async def test_reconcile_catches_changes_made_without_an_event(
     await reminders.sweep()
     [row] = await _rows(services, task_id)
     assert ":before:2h:" in row.key
+
+
+async def test_a_stream_of_changes_does_not_put_the_next_sweep_off(services: Services) -> None:
+    reminders = _reminders(services)
+    services.scheduler.start()
+    try:
+        reminders.soon()
+        first = services.scheduler.next_run(JOB_NEXT)
+        for _ in range(3):  # changes a few milliseconds apart, well within the 0.2 s
+            await asyncio.sleep(0.01)
+            reminders.soon()
+        assert services.scheduler.next_run(JOB_NEXT) == first
+    finally:
+        services.scheduler.shutdown()

@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.config import RemindersConfig
 from bot.core.clock import FrozenClock
@@ -18,6 +20,7 @@ from bot.reminders.policy import (
     TaskFacts,
     countdown,
     daily,
+    derive,
     due_now,
     next_time,
     parse_clock,
@@ -202,3 +205,62 @@ def test_offset_parsing_and_clock_input() -> None:
     for bad in ("25:00", "abc", "7"):
         with pytest.raises(ValueError):
             parse_clock(bad)
+
+
+ZONES = st.sampled_from([SHANGHAI, BERLIN, NEW_YORK, ZoneInfo("Australia/Lord_Howe")])
+CLOCK = st.builds(time, st.integers(0, 23), st.sampled_from([0, 1, 29, 30, 59]))
+QUIET = st.one_of(st.none(), st.builds(QuietHours, CLOCK, CLOCK))
+
+
+@st.composite
+def _cases(draw: st.DrawFn) -> tuple[TaskFacts, Policy, datetime]:
+    zone = draw(ZONES)
+    overrides = {
+        "offsets": draw(st.lists(st.sampled_from(["3d", "1d", "2h", "30m", "7d"]), max_size=3,
+                                 unique=True)),
+        "on_deadline": draw(st.booleans()),
+        "overdue_time": draw(CLOCK).isoformat(),
+        "escalate_after_days": draw(st.integers(0, 6)),
+        "quiet_start": draw(CLOCK).isoformat(),
+        "quiet_end": draw(CLOCK).isoformat(),
+    }
+    policy = Policy.from_config(RemindersConfig(), overrides)
+    due = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(
+        minutes=draw(st.integers(0, 365 * 24 * 60)))
+    now = due + timedelta(minutes=draw(st.integers(-20 * 24 * 60, 60 * 24 * 60)))
+    owner = draw(st.one_of(st.none(), st.builds(Recipient, st.just(501), st.just(1), QUIET)))
+    escalate = tuple(draw(st.lists(st.sampled_from([
+        Recipient(502, 2), Recipient(502, 2, QuietHours(time(23, 0), time(9, 0))), GROUP,
+    ]), max_size=2, unique_by=lambda r: r.tag)))
+    created = draw(st.one_of(st.none(), st.just(due - timedelta(days=30)),
+                             st.just(now - timedelta(minutes=draw(st.integers(0, 3000))))))
+    snoozed = None
+    if draw(st.booleans()) and draw(st.booleans()):
+        snoozed = (now - timedelta(hours=1), now + timedelta(hours=draw(st.integers(-2, 20))))
+    facts = TaskFacts(task_id=7, due_at=due, is_open=True, zone=zone, created_at=created,
+                      owner=owner, escalate_to=escalate, snoozed=snoozed)
+    return facts, policy, now
+
+
+@settings(max_examples=400, deadline=None)
+@given(_cases())
+def test_derive_is_the_whole_plan_without_its_superseded_days(
+    case: tuple[TaskFacts, Policy, datetime],
+) -> None:
+    facts, policy, now = case
+    plan = plan_task(facts, policy, now)
+    derived = derive(facts, policy, now)
+    expected = due_now(plan, policy, now, facts.created_at)
+    assert [(p.key, p.at, p.late, p.days_overdue) for p in derived.due] == [
+        (p.key, p.at, p.late, p.days_overdue) for p in expected]
+    assert derived.next_at == next_time(plan, now)
+
+
+def test_derive_a_month_overdue_sends_only_today_and_knows_tomorrow() -> None:
+    due = local(SHANGHAI, 2026, 10, 23, 17, 30)
+    now = local(SHANGHAI, 2026, 11, 23, 9, 0)
+    derived = derive(facts(due, created_at=local(SHANGHAI, 2026, 10, 1)), POLICY, now)
+    assert [(p.kind, p.recipient.tag, p.late) for p in derived.due] == [
+        ("escalate", "c-100", True), ("escalate", "p2", True), ("overdue:31", "p1", False)]
+    assert derived.next_at == local(SHANGHAI, 2026, 11, 24, 9, 0)
+    assert derive(facts(due, is_open=False), POLICY, now) == derive(facts(None), POLICY, now)

@@ -1,15 +1,15 @@
 """task documents: a task's co-operating units, its responsible leader, named evidence
 
-Revision ID: 0007_task_documents
-Revises: 0006_indicators
+Revision ID: 0008_task_documents
+Revises: 0007_quiz_skipped
 Create Date: 2026-11-29 09:00:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007_task_documents'
-down_revision: str | None = '0006_indicators'
+revision: str = '0008_task_documents'
+down_revision: str | None = '0007_quiz_skipped'
 
 
 def upgrade() -> None:

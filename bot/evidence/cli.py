@@ -11,7 +11,7 @@ from typing import Any
 from bot.config import AppConfig
 from bot.core.schema import SchemaBehind, check_schema
 from bot.evidence.archive import DEFAULT_STATUSES, ArchiveStats, build_archive
-from bot.evidence.store import local_store
+from bot.evidence.store import StorageError
 from bot.evidence.views import archive_labels
 from bot.services import build_services
 from bot.texts import Texts
@@ -43,11 +43,12 @@ def cmd_archive(config: AppConfig, args: argparse.Namespace) -> int:
         try:
             await check_schema(services.db)
             return await build_archive(
-                services.db, local_store(config.storage.data_dir), args.out,
+                services.db, services.evidence.store, args.out,
                 archive_labels(Texts.load(lang), lang), config.zone,
                 statuses=statuses, on_progress=progress,
             )
         finally:
+            services.evidence.store.close()
             await services.db.dispose()
 
     try:
@@ -55,6 +56,9 @@ def cmd_archive(config: AppConfig, args: argparse.Namespace) -> int:
     except SchemaBehind as exc:
         print(f"数据库结构落后 / {exc}", file=sys.stderr)
         return 3
+    except StorageError as exc:
+        print(f"\n佐证存储不可用 / evidence storage unusable: {exc}", file=sys.stderr)
+        return 1
     print(file=sys.stderr)
     print(f"{args.out}: {stats.tasks} tasks, {stats.files} files, "
           f"{stats.bytes / 1024 / 1024:.1f} MB")

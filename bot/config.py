@@ -226,10 +226,21 @@ class S3Config(_Section):
         return value
 
     @model_validator(mode="after")
-    def _parts(self) -> S3Config:
+    def _consistent(self) -> S3Config:
+        problems = []
         if self.part_size_mb > self.multipart_threshold_mb:
-            raise SettingError(("part_size_mb", "must not exceed multipart_threshold_mb "
-                                f"({self.multipart_threshold_mb})"))
+            problems.append(("part_size_mb", "must not exceed multipart_threshold_mb "
+                                             f"({self.multipart_threshold_mb})"))
+        host = urlsplit(self.endpoint).hostname or ""
+        if self.addressing_style == "virtual":
+            if re.fullmatch(r"[0-9.]+|\[?[0-9a-fA-F:]+\]?", host) or "." not in host:
+                problems.append(("addressing_style", f"\"virtual\" puts the bucket in the "
+                                 f"host name, which {host!r} cannot carry; use \"path\""))
+            elif "." in self.bucket and self.endpoint.startswith("https:"):
+                problems.append(("addressing_style", "a bucket name with dots does not match "
+                                 "the service's TLS certificate as a host name; use \"path\""))
+        if problems:
+            raise SettingError(*problems)
         return self
 
     def missing(self, needed_for: str) -> list[tuple[str, str]]:

@@ -368,7 +368,7 @@ class S3EvidenceStore:
                 return
             failure = _Failure(200, fields.get("Code", ""), fields.get("Message", ""))
             if not failure.transient or attempt == self.config.max_attempts:
-                raise self._error(failure, "completing a multipart upload")
+                raise self._error(failure, "completing a multipart upload", sent_body=True)
             self._backoff(attempt, None, "completing a multipart upload", failure.code)
 
     def _get(self, key: str, *, start: int = 0, etag: str | None = None) -> httpx.Response | None:
@@ -433,7 +433,9 @@ class S3EvidenceStore:
         there and `allow_missing`. A missing bucket is always an error.
         """
         tries = attempts or self.config.max_attempts
-        path = self._bucket_path + key
+        # The bucket itself (HEAD bucket) is "/bucket" in path style, not "/bucket/".
+        path = self._bucket_path + key if key or len(self._bucket_path) == 1 \
+            else self._bucket_path.rstrip("/")
         query = "?" + sigv4.canonical_query(params) if params else ""
         url = self._base.copy_with(raw_path=(path + query).encode())
         content_hash = payload_hash if self.config.sign_payload else sigv4.UNSIGNED_PAYLOAD
@@ -471,7 +473,7 @@ class S3EvidenceStore:
                 self._backoff(attempt, response.headers.get("retry-after"), what,
                               failure.code or str(failure.status))
                 continue
-            raise self._error(failure, what)
+            raise self._error(failure, what, sent_body=body is not None)
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _backoff(self, attempt: int, retry_after: str | None, what: str, why: str) -> None:
@@ -483,7 +485,7 @@ class S3EvidenceStore:
                     what, why, attempt + 1, self.config.max_attempts, delay)
         self._sleep(delay)
 
-    def _error(self, failure: _Failure, what: str) -> StorageError:
+    def _error(self, failure: _Failure, what: str, *, sent_body: bool) -> StorageError:
         """A message that says which setting to look at, not just what the service said."""
         c = self.config
         said = f"{failure.status} {failure.code}".strip() + (
@@ -514,9 +516,9 @@ class S3EvidenceStore:
                          "nothing was stored",
         }
         hint = hints.get(failure.code, "")
-        if not hint and failure.status == 400 and c.checksum:
+        if not hint and sent_body and failure.status in (400, 501) and c.checksum:
             hint = "if this service does not take x-amz-checksum-sha256, set [storage.s3] checksum = false"
-        if not hint and failure.status == 400 and c.sign_payload:
+        if not hint and sent_body and failure.status in (400, 501) and c.sign_payload:
             hint = "if this service refuses signed payloads, set [storage.s3] sign_payload = false"
         kind = ContentMismatch if failure.code in ("XAmzContentSHA256Mismatch", "BadDigest") \
             else StorageUnavailable if failure.transient else StorageError

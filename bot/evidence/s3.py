@@ -45,6 +45,7 @@ from bot.evidence.store import (
     StorageError,
     StorageUnavailable,
     StoredBlob,
+    sha256_of,
     valid_sha,
 )
 
@@ -223,7 +224,7 @@ class S3EvidenceStore:
         return self._scratch
 
     def put_file(self, source: Path) -> StoredBlob:
-        sha, size, parts = hash_with_parts(source, self.part_size)
+        sha, size, parts = self.fingerprint(source)
         try:
             created = self.upload(source, sha, size, parts=parts)
         finally:
@@ -260,6 +261,13 @@ class S3EvidenceStore:
         self._client.close()
 
     # -- beyond the interface: used by put_file and the storage commands --------------------
+
+    def fingerprint(self, path: Path) -> tuple[str, int, list[_Part]]:
+        """SHA-256 and size, and the parts' hashes when it will go in parts (one read)."""
+        if path.stat().st_size > self.multipart_threshold:
+            return hash_with_parts(path, self.part_size)
+        sha, size = sha256_of(path)
+        return sha, size, []
 
     def info(self, sha256: str) -> ObjectInfo | None:
         response = self._exchange("HEAD", self.key_of(sha256), what="looking up an object",

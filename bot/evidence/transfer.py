@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from bot.evidence.s3 import S3EvidenceStore, hash_with_parts
+from bot.evidence.s3 import S3EvidenceStore
 from bot.evidence.store import CHUNK, EvidenceStore, LocalEvidenceStore, StorageError
 from db.repositories.evidence import StoredContent
 
@@ -97,7 +97,7 @@ class _Copied:
 
 def _copy_one(target: S3EvidenceStore, sha: str, path: Path) -> _Copied:
     try:
-        actual, size, parts = hash_with_parts(path, target.part_size)
+        actual, size, parts = target.fingerprint(path)
         if actual != sha:
             return _Copied(sha, size, "damaged", f"its bytes hash to {actual}")
         info = target.info(sha)

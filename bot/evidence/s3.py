@@ -541,6 +541,15 @@ def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _skip(chunks: Iterator[bytes], count: int) -> Iterator[bytes]:
+    for chunk in chunks:
+        if count >= len(chunk):
+            count -= len(chunk)
+            continue
+        yield chunk[count:]
+        count = 0
+
+
 class _ObjectReader(io.RawIOBase):
     """An object's bytes as a stream, pulled from the response as the reader asks.
 
@@ -597,6 +606,9 @@ class _ObjectReader(io.RawIOBase):
                     raise FileNotFoundError(f"{self._key} disappeared while it was read") from exc
                 self._response = response
                 self._chunks = response.iter_bytes()
+                if response.status_code != 206:
+                    # A service that ignores Range sends it all again: drop what was read.
+                    self._chunks = _skip(self._chunks, self._position)
         raise AssertionError("unreachable")
 
     def close(self) -> None:

@@ -182,6 +182,20 @@ def test_a_read_cut_half_way_resumes_where_it_stopped(
     assert resumed["if-match"]
 
 
+def test_a_resumed_read_survives_a_service_that_ignores_range(
+    moto: MotoServer, s3_bucket: str, tmp_path: Path
+) -> None:
+    data = os.urandom(2 * MB + 3)
+    with FlakyProxy(moto.port) as proxy:
+        store = _store(moto, s3_bucket, tmp_path, endpoint_url=proxy.endpoint)
+        blob = store.put_file(_file(store, data))
+        proxy.cut(1)
+        proxy.ignore_range = True
+        with store.open(blob.sha256) as stream:
+            assert stream.read() == data
+        store.close()
+
+
 def test_an_unreachable_service_is_reported_after_the_retries(tmp_path: Path) -> None:
     config = S3Config.model_validate({
         "endpoint_url": f"http://127.0.0.1:{free_port()}", "bucket": "evidence",

@@ -130,13 +130,17 @@ class FlakyProxy:
 
     `fail(method, times, status)` answers the next `times` such requests with `status`
     (an S3 error body); `cut(times)` sends only half of the next GET bodies and closes the
-    connection. The Host header is relayed unchanged, so signatures still hold.
+    connection; `ignore_range` answers a Range request with the whole object. The Host
+    header is relayed unchanged, so signatures still hold.
     """
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream = f"http://127.0.0.1:{upstream_port}"
         self.failures: dict[str, list[int]] = {}
         self.cuts = 0
+        # Forward without Range, as a service that ignores it (answers 200, whole).
+        self.ignore_range = False
+        self.whole_gets: dict[str, dict[str, str]] = {}
         self.seen: list[tuple[str, str, dict[str, str]]] = []
         self._lock = threading.Lock()
         proxy = self
@@ -169,6 +173,12 @@ class FlakyProxy:
                     return
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("content-length", "connection")}
+                if self.command == "GET" and "range" not in {k.lower() for k in headers}:
+                    proxy.whole_gets[self.path] = headers
+                elif self.command == "GET" and proxy.ignore_range:
+                    # Range is signed, so it cannot just be dropped: send the earlier
+                    # request for the whole object again, signature and all.
+                    headers = proxy.whole_gets[self.path]
                 with httpx.Client() as client:
                     upstream = client.request(self.command, proxy.upstream + self.path,
                                               headers=headers, content=body)

@@ -88,11 +88,9 @@ def cmd_db(config: AppConfig, args: argparse.Namespace) -> int:
     return asyncio.run(status())
 
 
-def setup_logging(config: AppConfig, verbose: bool) -> None:
-    """Levels and the redacting filter (`bot.core.logs`): no token, code or phone logged."""
-    telegram = config.telegram
-    logs.setup_logging(verbose=verbose,
-                       secrets=(telegram.token.get_secret_value(), telegram.webhook_secret_value))
+def setup_logging(config: AppConfig, verbose: bool) -> logging.Handler:
+    """Levels and the redacting filter (`bot.core.logs`): no secret, code or phone logged."""
+    return logs.setup_logging(verbose=verbose, secrets=config.secrets)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,10 +28,26 @@ from pydantic import (
 ENV_TOKEN = "INSPECTBOT_TOKEN"
 ENV_DATABASE_URL = "INSPECTBOT_DATABASE_URL"
 ENV_CONFIG = "INSPECTBOT_CONFIG"
+# Object storage credentials: kept out of config.toml where the environment can carry them.
+ENV_S3_ACCESS_KEY_ID = "INSPECTBOT_S3_ACCESS_KEY_ID"
+ENV_S3_SECRET_ACCESS_KEY = "INSPECTBOT_S3_SECRET_ACCESS_KEY"
+ENV_S3_SESSION_TOKEN = "INSPECTBOT_S3_SESSION_TOKEN"
 
 
 class ConfigError(Exception):
     """A configuration mistake, phrased so the operator can find and fix it."""
+
+
+class SettingError(ValueError):
+    """Raised by a section's own check: which keys of that section are wrong, and how.
+
+    A check that looks at several keys at once still names each of them, so the operator
+    reads `[storage.s3] bucket: …` rather than a sentence about the whole section.
+    """
+
+    def __init__(self, *problems: tuple[str, str]) -> None:
+        super().__init__("; ".join(f"{key}: {what}" for key, what in problems))
+        self.problems = problems
 
 
 def _known_zone(value: str) -> str:
@@ -85,8 +101,8 @@ class TelegramConfig(_Section):
         if self.mode == "webhook":
             url = urlsplit(self.webhook_url)
             if url.scheme not in ("https", "http") or not url.hostname:
-                raise ValueError("webhook_url: webhook mode needs the public "
-                                 "address Telegram posts to, such as https://bot.example.org/tg")
+                raise SettingError(("webhook_url", "webhook mode needs the public address "
+                                    "Telegram posts to, such as https://bot.example.org/tg"))
         return self
 
     @property
@@ -127,8 +143,135 @@ class DatabaseConfig(_Section):
     url: str = "sqlite:///data/inspectbot.db"
 
 
+# S3's rules for bucket names (Tencent COS names end in "-<APPID>", which fits them too).
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+# Key prefixes: path-like ASCII, so a key never needs more than percent-encoding to sign.
+_PREFIX = re.compile(r"[A-Za-z0-9._/-]*")
+
+
+class S3Config(_Section):
+    """An S3-compatible bucket for evidence: AWS, MinIO, Aliyun OSS, Tencent COS, Huawei OBS."""
+
+    # The service's address, such as "https://s3.oss-cn-hangzhou.aliyuncs.com" or
+    # "http://10.0.0.5:9000" (MinIO); "" means AWS itself, https://s3.<region>.amazonaws.com.
+    endpoint_url: str = ""
+    # The region the signature names; MinIO accepts "us-east-1" unless told otherwise.
+    region: str = "us-east-1"
+    bucket: str = ""
+    # Objects are stored as <prefix><sha[:2]>/<sha>, the layout of the local store.
+    prefix: str = "evidence/"
+    # "virtual": https://<bucket>.<endpoint host>/<key> (AWS, OSS, COS, OBS);
+    # "path": <endpoint>/<bucket>/<key> (MinIO, and any service reached by IP address).
+    addressing_style: Literal["virtual", "path"] = "virtual"
+    access_key_id: str = ""
+    secret_access_key: SecretStr = SecretStr("")
+    # Only for temporary (STS) credentials.
+    session_token: SecretStr = SecretStr("")
+    # true: the body's SHA-256 is part of the signature, so the service refuses bytes that
+    # changed on the way; false sends UNSIGNED-PAYLOAD for services that refuse that.
+    sign_payload: bool = True
+    # Also send x-amz-checksum-sha256, which AWS and recent MinIO verify and keep with the
+    # object; services that refuse unknown x-amz-checksum headers need false.
+    checksum: bool = False
+    # Larger files are sent in parts of part_size_mb, each retried on its own.
+    multipart_threshold_mb: int = Field(default=64, ge=5, le=5 * 1024)
+    part_size_mb: int = Field(default=16, ge=5, le=5 * 1024)
+    # Transient failures (network, timeouts, 5xx, SlowDown) are tried this many times.
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    timeout_seconds: float = Field(default=60, gt=0, le=3600)
+    # A CA certificate (PEM) for a service whose certificate a private CA signed.
+    ca_file: str = ""
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        if not value:
+            return value
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"not an http(s) address: {value!r}")
+        if url.path.strip("/") or url.query or url.fragment:
+            raise ValueError(f"the endpoint is a scheme and a host only, such as "
+                             f"https://s3.oss-cn-hangzhou.aliyuncs.com (got {value!r})")
+        return value.rstrip("/")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9-]{1,40}", value):
+            raise ValueError(f"not a region name such as cn-hangzhou or us-east-1: {value!r}")
+        return value
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: str) -> str:
+        if value and not _BUCKET.fullmatch(value):
+            raise ValueError("3 to 63 characters of a-z, 0-9, '.' and '-', starting and "
+                             f"ending with a letter or digit: {value!r}")
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        parts = [p for p in value.split("/") if p]
+        if not _PREFIX.fullmatch(value) or any(p in (".", "..") for p in parts):
+            raise ValueError(f"A-Z, a-z, 0-9, '.', '_', '-' and '/' only: {value!r}")
+        return "".join(f"{p}/" for p in parts)
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file(cls, value: str) -> str:
+        if value and not Path(value).is_file():
+            raise ValueError(f"no such file: {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> S3Config:
+        problems = []
+        if self.part_size_mb > self.multipart_threshold_mb:
+            problems.append(("part_size_mb", "must not exceed multipart_threshold_mb "
+                                             f"({self.multipart_threshold_mb})"))
+        host = urlsplit(self.endpoint).hostname or ""
+        if self.addressing_style == "virtual":
+            if re.fullmatch(r"[0-9.]+|\[?[0-9a-fA-F:]+\]?", host) or "." not in host:
+                problems.append(("addressing_style", f"\"virtual\" puts the bucket in the "
+                                 f"host name, which {host!r} cannot carry; use \"path\""))
+            elif "." in self.bucket and self.endpoint.startswith("https:"):
+                problems.append(("addressing_style", "a bucket name with dots does not match "
+                                 "the service's TLS certificate as a host name; use \"path\""))
+        if problems:
+            raise SettingError(*problems)
+        return self
+
+    def missing(self, needed_for: str) -> list[tuple[str, str]]:
+        """What a store needs and this section lacks, as (key, what to do)."""
+        problems = []
+        if not self.bucket:
+            problems.append(("bucket", f"required {needed_for}"))
+        if not self.access_key_id:
+            problems.append(("access_key_id", f"required {needed_for} (in the file, or as "
+                                              f"the environment variable {ENV_S3_ACCESS_KEY_ID})"))
+        if not self.secret_access_key.get_secret_value():
+            problems.append(("secret_access_key", f"required {needed_for} (preferably as the "
+                                                  f"environment variable {ENV_S3_SECRET_ACCESS_KEY})"))
+        return problems
+
+    @property
+    def endpoint(self) -> str:
+        return self.endpoint_url or f"https://s3.{self.region}.amazonaws.com"
+
+
 class StorageConfig(_Section):
     data_dir: Path = Path("data")
+    # Where evidence files live: "local" (data_dir/evidence) or "s3" ([storage.s3]).
+    backend: Literal["local", "s3"] = "local"
+    s3: S3Config = S3Config()
+
+    @model_validator(mode="after")
+    def _complete(self) -> StorageConfig:
+        if self.backend == "s3" and (problems := self.s3.missing('when backend = "s3"')):
+            raise SettingError(*((f"s3.{key}", what) for key, what in problems))
+        return self
 
 
 class CampaignConfig(_Section):
@@ -326,14 +469,46 @@ class AppConfig(_Section):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.campaign.timezone)
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret, for the log filter: none of them may reach a log line."""
+        telegram, s3 = self.telegram, self.storage.s3
+        return tuple(s for s in (
+            telegram.token.get_secret_value(), telegram.webhook_secret_value,
+            s3.secret_access_key.get_secret_value(), s3.session_token.get_secret_value(),
+        ) if s)
+
+
+def _place(loc: tuple[str, ...]) -> str:
+    """`[section.sub] key` for a location in the file: nested tables are sections."""
+    model: type[BaseModel] = AppConfig
+    sections: list[str] = []
+    rest = list(loc)
+    while rest:
+        fields = {f.alias or name: f for name, f in model.model_fields.items()}
+        field = fields.get(rest[0])
+        kind = field.annotation if field is not None else None
+        if not (isinstance(kind, type) and issubclass(kind, _Section)):
+            break
+        sections.append(rest.pop(0))
+        model = kind
+    if not sections:
+        return ".".join(loc) or "(top level)"
+    return f"[{'.'.join(sections)}] {'.'.join(rest)}".rstrip()
+
 
 def _describe(error: ValidationError, source: str) -> str:
     lines = [f"{source}: invalid configuration"]
     for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
-        section, _, key = where.partition(".")
-        place = f"[{section}] {key}" if key else where
-        lines.append(f"  - {place}: {item['msg']}")
+        loc = tuple(str(p) for p in item["loc"])
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, SettingError):
+            lines += [f"  - {_place(loc + tuple(key.split('.')))}: {what}"
+                      for key, what in cause.problems]
+        elif isinstance(cause, ValueError):
+            lines.append(f"  - {_place(loc)}: {cause}")  # without pydantic's "Value error, "
+        else:
+            lines.append(f"  - {_place(loc)}: {item['msg']}")
     return "\n".join(lines)
 
 
@@ -351,11 +526,22 @@ def load_config(path: Path | None = None, *, environ: dict[str, str] | None = No
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     telegram = dict(raw.get("telegram", {}) or {})  # type: ignore[call-overload]
     database = dict(raw.get("database", {}) or {})  # type: ignore[call-overload]
+    storage = dict(raw.get("storage", {}) or {})  # type: ignore[call-overload]
+    given = storage.get("s3", {})
+    # Not a table: left as it is, for the validation below to name.
+    s3: dict[str, object] = dict(given) if isinstance(given, dict) else {}
     if env.get(ENV_TOKEN):
         telegram["token"] = env[ENV_TOKEN]
     if env.get(ENV_DATABASE_URL):
         database["url"] = env[ENV_DATABASE_URL]
-    raw = {**raw, "telegram": telegram, "database": database}
+    for variable, key in ((ENV_S3_ACCESS_KEY_ID, "access_key_id"),
+                          (ENV_S3_SECRET_ACCESS_KEY, "secret_access_key"),
+                          (ENV_S3_SESSION_TOKEN, "session_token")):
+        if env.get(variable):
+            s3[key] = env[variable]
+    if s3 and isinstance(given, dict):
+        storage["s3"] = s3
+    raw = {**raw, "telegram": telegram, "database": database, "storage": storage}
     try:
         return AppConfig.model_validate(raw)
     except ValidationError as exc:

@@ -75,8 +75,8 @@ def build_services(config: AppConfig, *, clock: Clock | None = None) -> Services
     delivery.outbox.add_guard("nudge", reminders.nudge_applies)
     core.bus.subscribe(TasksChanged, reminders.on_task_change)
     quiz = QuizFeature(core, delivery.outbox)
-    telegram, flood = config.telegram, config.flood
-    redactor = Redactor((telegram.token.get_secret_value(), telegram.webhook_secret_value))
+    flood = config.flood
+    redactor = Redactor(config.secrets)
     indicators = IndicatorsFeature(core)
     return Services(
         config=core.config, db=core.db, texts=core.texts, clock=core.clock,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from db.migrate import upgrade
 from db.session import normalise_url
 from handlers.context import AppType
 from tests.utils.demo import DemoSeeds
+from tests.utils.s3 import MotoServer, running_moto
 from tests.utils.telegram import RecordingRequest, UpdateFactory
 
 pytest_plugins: list[str] = [
@@ -122,6 +123,18 @@ async def harness(config: AppConfig, services: Services) -> AsyncIterator[BotHar
     async with app:
         request.clear()  # forget initialize()'s getMe
         yield BotHarness(app, request, UpdateFactory(app.bot), services)
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """A real S3 server (moto, its own process) for the run; each test takes a new bucket."""
+    with running_moto(tmp_path_factory.mktemp("moto") / "moto.log") as server:
+        yield server
+
+
+@pytest.fixture
+def s3_bucket(moto: MotoServer) -> str:
+    return moto.new_bucket()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """Logging for the bot and the command line: levels, and what never reaches a log line.
 
 A log is read by more people than the office (whoever keeps the server, whoever is sent
-an excerpt), so three things never appear in it, at any level: the bot token (and the
-webhook secret), live invite codes, and phone numbers. SQL parameters are hidden at the
+an excerpt), so three things never appear in it, at any level: secrets (the bot token, the
+webhook secret, the object store's secret key and session token: `AppConfig.secrets`),
+live invite codes, and phone numbers. SQL parameters are hidden at the
 engine (`db.session`); everything else passes one filter on every handler, which rewrites
 the message and any traceback before it is formatted.
 """

@@ -93,10 +93,12 @@ def demo_db_path(config: AppConfig) -> Path:
 def demo_config(
     config: AppConfig, server: SandboxServer | None = None, *, path: Path | None = None
 ) -> AppConfig:
-    """The demo keeps its own SQLite file so it never touches a real database."""
+    """The demo keeps its own SQLite file so it never touches a real database, and its
+    photos on the local disk so it never writes into the county's bucket."""
     database = config.database.model_copy(
         update={"url": f"sqlite:///{path or demo_db_path(config)}"}
     )
+    storage = config.storage.model_copy(update={"backend": "local"})
     telegram = config.telegram
     if server is not None:
         telegram = TelegramConfig.model_validate(
@@ -108,7 +110,8 @@ def demo_config(
                 "mode": "polling",
             }
         )
-    return config.model_copy(update={"database": database, "telegram": telegram})
+    return config.model_copy(
+        update={"database": database, "telegram": telegram, "storage": storage})
 
 
 def seed_format(path: Path) -> int:

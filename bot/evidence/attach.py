@@ -5,6 +5,7 @@ the same content."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -16,12 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.evidence import rules
-from bot.evidence.batch import Fetch, SkippedFile
+from bot.evidence.batch import DownloadRefused, Fetch, SkippedFile
 from bot.evidence.exif import ExifInfo, read_exif
-from bot.evidence.store import EvidenceStore, StoredBlob
+from bot.evidence.store import EvidenceStore, StorageError, StoredBlob
 from bot.tasks import service as task_service
 from db.models import Evidence, EvidenceKind, EvidenceStatus, Task
 from db.repositories import evidence as repo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,12 @@ async def download(
             item.kind, item.mime_type, item.file_name
         ):
             exif = await asyncio.to_thread(read_exif, path, zone)
-        blob = await asyncio.to_thread(store.put_file, path)
+        try:
+            blob = await asyncio.to_thread(store.put_file, path)
+        except StorageError as exc:
+            # Already retried; the sender is told this file was not kept and sends it again.
+            log.error("evidence %s not stored: %s", item.file_name, exc)
+            raise DownloadRefused("evidence.refused.storage") from exc
     finally:
         await asyncio.to_thread(path.unlink, missing_ok=True)
     return blob, exif

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from bot.core.feature import ALL_ROLES, OFFICE, CommandSpec
 from bot.core.runtime import Core
 from bot.delivery.outbox import Outbox
 from bot.evidence.albums import Debouncer
-from bot.evidence.store import EvidenceStore, local_store
+from bot.evidence.backends import evidence_store
+from bot.evidence.store import EvidenceStore, StorageError
 from bot.evidence.uploads import EvidenceService
 from db.models import Role
+
+log = logging.getLogger(__name__)
 
 REVIEWERS = frozenset({Role.ADMIN, Role.LEADER, Role.RESPONSIBLE})
 
@@ -29,7 +33,7 @@ class EvidenceFeature:
         config = core.config
         self.core = core
         self.outbox = outbox
-        self.store = store or local_store(config.storage.data_dir)
+        self.store = store or evidence_store(config.storage)
         self.service = EvidenceService(
             session=core.session, store=self.store, config=config, now=core.clock.now,
         )
@@ -38,7 +42,17 @@ class EvidenceFeature:
         self.archive_lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Albums cut short by a restart are finished by the Telegram edge, which answers."""
+        """Say at once when the store is out of reach; the bot serves everything else.
+
+        Albums cut short by a restart are finished by the Telegram edge, which answers.
+        """
+        try:
+            await asyncio.to_thread(self.store.check)
+        except StorageError as exc:
+            log.error("evidence storage (%s) is not usable: %s", self.store.describe(), exc)
+        else:
+            log.info("evidence storage: %s", self.store.describe())
 
     async def stop(self) -> None:
         self.albums.cancel_all()
+        await asyncio.to_thread(self.store.close)

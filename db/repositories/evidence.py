@@ -306,3 +306,25 @@ async def count_archive_files(
 ) -> int:
     stmt = select(func.count()).select_from(Evidence).where(Evidence.status.in_(list(statuses)))
     return int((await session.execute(stmt)).scalar_one())
+
+
+@dataclass(frozen=True)
+class StoredContent:
+    """One distinct content the evidence table refers to, and the rows that do."""
+
+    sha256: str
+    size: int
+    evidence_ids: tuple[int, ...]
+
+
+async def stored_contents(*, session: AsyncSession) -> list[StoredContent]:
+    """Every distinct SHA-256 of the evidence table, in hash order, with its rows' ids."""
+    rows = (await session.execute(
+        select(Evidence.sha256, Evidence.size, Evidence.id).order_by(Evidence.sha256, Evidence.id)
+    )).all()
+    sizes: dict[str, int] = {}
+    ids: dict[str, list[int]] = {}
+    for sha, size, evidence_id in rows:
+        sizes.setdefault(sha, size)
+        ids.setdefault(sha, []).append(evidence_id)
+    return [StoredContent(sha, sizes[sha], tuple(ids[sha])) for sha in sizes]

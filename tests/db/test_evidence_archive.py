@@ -12,16 +12,19 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
+from bot.config import S3Config
 from bot.evidence.archive import build_archive
-from bot.evidence.store import LocalEvidenceStore, local_store
+from bot.evidence.s3 import S3EvidenceStore
+from bot.evidence.store import EvidenceStore, local_store
 from bot.evidence.views import archive_labels
 from bot.services import Services
 from db.models import Evidence, EvidenceKind, EvidenceStatus
 from tests.conftest import DEFAULT_NOW
 from tests.utils import factories as f
+from tests.utils.s3 import MotoServer
 
 
-async def _seed(services: Services, store: LocalEvidenceStore, tmp: Path) -> dict[int, bytes]:
+async def _seed(services: Services, store: EvidenceStore, tmp: Path) -> dict[int, bytes]:
     """Two indicators, two units, four files (one rejected); returns evidence id → bytes."""
     contents: dict[int, bytes] = {}
     async with services.session() as s:
@@ -139,6 +142,68 @@ async def test_cli_writes_the_archive(
     assert header[0] == "task id"
     assert sorted(str(r[header.index("decision")]) for r in rows) == [
         "approved", "approved", "pending", "rejected"]
+
+
+def _bucket_store(moto: MotoServer, bucket: str, services: Services) -> S3EvidenceStore:
+    return S3EvidenceStore(S3Config.model_validate(moto.s3_section(bucket)),
+                           services.config.storage.data_dir / "tmp")
+
+
+async def test_archive_streams_from_object_storage(
+    services: Services, tmp_path: Path, moto: MotoServer, s3_bucket: str
+) -> None:
+    """The same archive from a bucket: every file read back, hashed, checked against its row."""
+    store = _bucket_store(moto, s3_bucket, services)
+    contents = await _seed(services, store, tmp_path)
+    first, second = (hashlib.sha256(contents[i]).hexdigest() for i in (1, 2))
+    s3 = moto.client()
+    s3.delete_object(Bucket=s3_bucket, Key=store.key_of(first))
+    s3.put_object(Bucket=s3_bucket, Key=store.key_of(second), Body=b"tampered")
+    out = tmp_path / "bucket.zip"
+
+    stats = await build_archive(services.db, store, out, archive_labels(services.texts, "en"),
+                                services.config.zone)
+    store.close()
+
+    assert (stats.files, stats.missing, stats.mismatched) == (2, [1], [2])
+    with zipfile.ZipFile(out) as archive:
+        header, rows = _index(archive)
+        path, sha, check = (header.index(k) for k in ("path in archive", "SHA-256", "check"))
+        by_sha = {r[sha]: r for r in rows}
+        assert by_sha[first][check] == "missing" and by_sha[second][check] == "mismatch"
+        third = hashlib.sha256(contents[3]).hexdigest()
+        assert by_sha[third][check] == "ok"
+        assert archive.read(str(by_sha[third][path])) == contents[3]
+
+
+async def test_cli_archives_from_the_configured_bucket(
+    services: Services, tmp_path: Path, moto: MotoServer, s3_bucket: str,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = _bucket_store(moto, s3_bucket, services)
+    contents = await _seed(services, store, tmp_path)
+    store.close()
+    section = moto.s3_section(s3_bucket)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{services.config.database.url}"\n'
+        f'[storage]\ndata_dir = "{services.config.storage.data_dir}"\nbackend = "s3"\n'
+        f'[storage.s3]\nendpoint_url = "{section["endpoint_url"]}"\n'
+        f'bucket = "{s3_bucket}"\naddressing_style = "path"\n', encoding="utf-8")
+    monkeypatch.setenv("INSPECTBOT_S3_ACCESS_KEY_ID", moto.access_key_id)
+    monkeypatch.setenv("INSPECTBOT_S3_SECRET_ACCESS_KEY", moto.secret_access_key)
+    out = tmp_path / "from-bucket.zip"
+
+    code = await _run_cli(["-c", str(config), "archive", str(out), "--all", "--lang", "en"])
+
+    assert code == 0, capsys.readouterr().err
+    assert "3 tasks, 4 files" in capsys.readouterr().out
+    with zipfile.ZipFile(out) as archive:
+        header, rows = _index(archive)
+        assert {r[header.index("check")] for r in rows} == {"ok"}
+        got = {archive.read(str(r[header.index("path in archive")])) for r in rows}
+    assert got == set(contents.values())
+    assert not (services.config.storage.data_dir / "evidence").exists()
 
 
 async def _run_cli(argv: list[str]) -> int:

@@ -128,3 +128,68 @@ def test_webhook_arguments_register_the_secret_and_serve_the_path() -> None:
     arguments = webhook_arguments(config)
     assert arguments["url_path"] == "tg/in"
     assert arguments["secret_token"] == config.telegram.webhook_secret_value != ""
+
+
+def _load(tmp_path: Path, body: str, environ: dict[str, str] | None = None) -> AppConfig:
+    path = tmp_path / "c.toml"
+    path.write_text(body, encoding="utf-8")
+    return load_config(path, environ=environ or {})
+
+
+def test_object_storage_needs_a_bucket_and_credentials(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, '[storage]\nbackend = "s3"\n')
+    message = str(err.value)
+    for key in ("bucket", "access_key_id", "secret_access_key"):
+        assert f'[storage.s3] {key}: required when backend = "s3"' in message
+    assert "INSPECTBOT_S3_SECRET_ACCESS_KEY" in message
+
+
+def test_object_storage_credentials_come_from_the_environment(tmp_path: Path) -> None:
+    config = _load(
+        tmp_path,
+        '[storage]\nbackend = "s3"\n[storage.s3]\nbucket = "county-evidence-1250000000"\n'
+        'endpoint_url = "https://cos.ap-guangzhou.myqcloud.com/"\nregion = "ap-guangzhou"\n'
+        'prefix = "/yingjian//evidence"\n',
+        environ={"INSPECTBOT_S3_ACCESS_KEY_ID": "AKID", "INSPECTBOT_S3_SECRET_ACCESS_KEY": "sk-1"},
+    )
+    s3 = config.storage.s3
+    assert (s3.access_key_id, s3.secret_access_key.get_secret_value()) == ("AKID", "sk-1")
+    assert s3.endpoint == "https://cos.ap-guangzhou.myqcloud.com"
+    assert s3.prefix == "yingjian/evidence/" and s3.addressing_style == "virtual"
+    assert "sk-1" not in repr(config) and "sk-1" in config.secrets
+
+
+def test_a_local_backend_leaves_the_s3_section_unchecked_for_completeness() -> None:
+    assert load_config(None, environ={}).storage.backend == "local"
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ('[storage.s3]\nendpoint_url = "oss-cn-hangzhou.aliyuncs.com"\n',
+         "[storage.s3] endpoint_url: not an http(s) address"),
+        ('[storage.s3]\nendpoint_url = "https://minio.example.org/evidence"\n',
+         "[storage.s3] endpoint_url: the endpoint is a scheme and a host only"),
+        ('[storage.s3]\nbucket = "Evidence_Bucket"\n', "[storage.s3] bucket: 3 to 63"),
+        ('[storage.s3]\nprefix = "a/../b"\n', "[storage.s3] prefix: A-Z"),
+        ('[storage.s3]\naddressing_style = "dns"\n', "[storage.s3] addressing_style"),
+        ('[storage.s3]\npart_size_mb = 100\n',
+         "[storage.s3] part_size_mb: must not exceed multipart_threshold_mb (64)"),
+        ('[storage.s3]\nca_file = "/nonexistent/ca.pem"\n', "[storage.s3] ca_file: no such file"),
+        ('[storage.s3]\nendpoint_url = "http://10.0.0.5:9000"\n',
+         "[storage.s3] addressing_style: \"virtual\" puts the bucket in the host name"),
+        ('[storage.s3]\nbucket = "county.evidence"\n',
+         "[storage.s3] addressing_style: a bucket name with dots"),
+        ('[storage]\nbackend = "ftp"\n', "[storage] backend"),
+        ('[reminders.delivery]\nmax_attempts = 0\n', "[reminders.delivery] max_attempts"),
+        ('[telegram]\nmode = "webhook"\n', "[telegram] webhook_url: webhook mode needs"),
+    ],
+)
+def test_storage_mistakes_name_the_table_and_key(
+    tmp_path: Path, body: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, body)
+    assert fragment in str(err.value)
+    assert "Value error" not in str(err.value)

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import AppConfig
+from bot.demo.cli import demo_config
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -63,3 +66,12 @@ def test_an_out_of_range_port_is_refused_by_the_parser(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert "0 to 65535" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_demo_never_writes_into_the_countys_bucket(tmp_path: Path) -> None:
+    config = AppConfig.model_validate({"storage": {
+        "data_dir": str(tmp_path), "backend": "s3",
+        "s3": {"bucket": "county-evidence", "access_key_id": "AK", "secret_access_key": "SK"}}})
+    demo = demo_config(config)
+    assert demo.storage.backend == "local" and demo.storage.data_dir == tmp_path
+    assert config.storage.backend == "s3"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import setup_logging
+from bot.config import load_config
 from bot.core.logs import Redactor
 from bot.core.onboarding import new_code
 
@@ -113,3 +115,18 @@ def test_cli_at_debug_logs_no_code_phone_or_token(tmp_path: Path) -> None:
     assert code not in log
     assert "13800138000" not in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+def test_the_object_store_secrets_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    """The S3 secret key and session token, given in the environment, never reach the log."""
+    secret, session = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "FwoGZXIvYXdzEJr//temporary"
+    config = load_config(None, environ={"INSPECTBOT_S3_SECRET_ACCESS_KEY": secret,
+                                        "INSPECTBOT_S3_SESSION_TOKEN": session})
+    handler = setup_logging(config, verbose=True)
+    try:
+        logging.getLogger("bot.evidence.s3").error("signing with %s and %s", secret, session)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    log = capsys.readouterr().err
+    assert "signing with <secret> and <secret>" in log
+    assert secret not in log and session not in log

@@ -71,14 +71,18 @@ async def _reviewable(session: AsyncSession, actor: Actor, evidence_id: int) -> 
     evidence = await repo.get_evidence(session=session, evidence_id=evidence_id)
     if evidence is None:
         raise NotFound("evidence.error.not_found", evidence_id=evidence_id)
+    # Two reviewers (or a reviewer and the owner) at the same moment: the task's row says
+    # who goes first, and the second reads the piece again to see the first's decision.
+    await task_service.load_task(session, evidence.task_id, for_update=True)
+    await session.refresh(evidence)
     if not can_review(actor, evidence.task):
         raise PermissionDenied("evidence.error.not_reviewer")
     if not actor.is_admin and evidence.uploader_id == actor.person_id:
         raise PermissionDenied("evidence.error.own_upload")
     if evidence.status is not EvidenceStatus.PENDING:
-        raise InvalidInput(
-            "evidence.error.already_reviewed", evidence_id=evidence.id, status=evidence.status.value
-        )
+        if evidence.status is EvidenceStatus.APPROVED:
+            raise InvalidInput("evidence.error.already_approved", evidence_id=evidence.id)
+        raise InvalidInput("evidence.error.already_rejected", evidence_id=evidence.id)
     return evidence
 
 

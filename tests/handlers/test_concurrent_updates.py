@@ -5,11 +5,13 @@ Application on the real database — SQLite here, PostgreSQL when TEST_DATABASE_
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from db.models import Evidence, Role, Task, TaskEvent, TaskStatus
+from bot.core import onboarding
+from db.models import Evidence, Invite, Person, Role, Task, TaskEvent, TaskStatus
 from tests.conftest import DEFAULT_NOW, BotHarness
 from tests.utils import factories as f
 from tests.utils.evidence_files import jpeg
@@ -98,6 +100,34 @@ async def test_many_presses_on_one_task_serialise(harness: BotHarness) -> None:
     # Every change starts from what the one before left: no two read the same old value.
     assert list(olds) == ["0", *[e.split(":")[1] for e in steps[:-1]]]
     assert progress == int(steps[-1].split(":")[1])
+
+
+async def test_one_invite_redeemed_by_two_accounts_at_once(harness: BotHarness) -> None:
+    """Before (SQLite): both accounts were told "linked" and the last writer kept the
+    person."""
+    async with harness.services.session() as s:
+        edu = await f.unit(s, "县教育局")
+        people = [await f.person(s, f"李{n}", unit=edu) for n in range(ROUNDS)]
+        codes = [(await onboarding.issue_invite(
+            s, person=person, created_by_id=None, now=harness.services.clock.now(),
+            ttl=timedelta(hours=1))).code for person in people]
+
+    for n, (person, code) in enumerate(zip(people, codes, strict=True)):
+        harness.request.clear()
+        accounts = [harness.updates.user(5571100 + 2 * n + k, f"账号{k}") for k in (0, 1)]
+        await asyncio.gather(*(harness.process(harness.updates.text(a, f"/start {code}"))
+                               for a in accounts))
+
+        answers = Counter(
+            "linked" if "绑定成功" in text else "used" if "已被使用" in text else text
+            for text in harness.request.texts())
+        assert answers == Counter({"linked": 1, "used": 1}), answers
+        [winner] = [c.chat_id for c in harness.request.sent("sendMessage") if "绑定成功" in c.text]
+        async with harness.services.session() as s:
+            linked = await s.get(Person, person.id)
+            assert linked is not None and linked.telegram_id == winner
+            assert (await s.execute(select(Invite.used_at).where(Invite.code == code))
+                    ).scalar_one() is not None
 
 
 async def test_two_reviewers_deciding_one_piece_at_once(harness: BotHarness) -> None:

@@ -79,6 +79,15 @@ class SchemaState:
         return self.current is None
 
 
+def known_revision(revision: str) -> bool:
+    """Whether this code's chain has `revision` (a database from newer code has one it
+    does not know)."""
+    try:
+        return script_directory().get_revision(revision) is not None
+    except Exception:  # alembic raises its own resolution errors for unknown ids
+        return False
+
+
 def expected_head() -> str:
     """The head of the chain; Alembic refuses (CommandError) if the history has branched."""
     head = script_directory().get_current_head()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Indicator, Person, Role, Task, Unit
@@ -18,6 +18,20 @@ async def person_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> P
 
 async def get_person(*, session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
+
+
+async def link_telegram(*, session: AsyncSession, person_id: int, telegram_id: int) -> bool:
+    """Link the account unless the person is linked to another one meanwhile; True when
+    linked. A second person taking the same account fails on the unique key
+    (IntegrityError), which the caller turns into its answer."""
+    result = await session.execute(
+        update(Person)
+        .where(Person.id == person_id,
+               or_(Person.telegram_id.is_(None), Person.telegram_id == telegram_id))
+        .values(telegram_id=telegram_id, unreachable_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
 
 
 async def persons_named(*, session: AsyncSession, name: str) -> Sequence[Person]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -22,13 +22,39 @@ def _with_refs(stmt: Select[Task]) -> Select[Task]:
     )
 
 
-async def get_task(*, session: AsyncSession, task_id: int) -> Task | None:
-    """One task with everything its card names (the lists load only what they show)."""
-    stmt = _with_refs(select(Task).where(Task.id == task_id)).options(
+def _with_card_refs(stmt: Select[Task]) -> Select[Task]:
+    """Everything a task's card names: a task read again for a card (or to tell its new
+    owner) must not leave the card's lists unloaded."""
+    return _with_refs(stmt).options(
         selectinload(Task.leader),
         selectinload(Task.partners).selectinload(TaskPartner.unit),
     )
+
+
+async def get_task(*, session: AsyncSession, task_id: int, fresh: bool = False) -> Task | None:
+    """One task with everything its card names (the lists load only what they show);
+    `fresh` reads it again even when this session holds it already."""
+    stmt = _with_card_refs(select(Task).where(Task.id == task_id))
+    if fresh:
+        stmt = stmt.execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def lock_task(*, session: AsyncSession, task_id: int) -> bool:
+    """Take the task's row until this transaction ends, by bumping its version; False when
+    there is no such task.
+
+    A write, not a `SELECT … FOR UPDATE`, so that both databases serialise on it: on
+    PostgreSQL it holds the row lock and a concurrent change waits here until this one
+    commits; on SQLite it takes the database's write lock before anything is read (what
+    `BEGIN IMMEDIATE` would do), where a read first would see the state the other change
+    is about to replace. Read the task afterwards with `get_task(fresh=True)`.
+    """
+    result = await session.execute(
+        update(Task).where(Task.id == task_id).values(version=Task.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def open_tasks_of(
@@ -126,7 +152,7 @@ async def fresh_tasks(*, session: AsyncSession, ids: Sequence[int]) -> Sequence[
     if not ids:
         return []
     await session.flush()
-    stmt = _with_refs(select(Task).where(Task.id.in_(list(ids)))).execution_options(
+    stmt = _with_card_refs(select(Task).where(Task.id.in_(list(ids)))).execution_options(
         populate_existing=True)
     return (await session.execute(stmt.order_by(Task.due_at, Task.id))).scalars().all()
 

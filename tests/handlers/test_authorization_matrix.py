@@ -197,6 +197,7 @@ CALLBACKS: dict[str, Row] = {
         NOT_YOURS if own and role == "unit_leader" else owner_only(UPLOAD_GONE)(role, own)),
         "inbox"),
     "ev:drop": Row("ev:drop:{inbox}", owner_only(UPLOAD_GONE), "inbox"),
+    "ev:retry": Row("ev:retry:{inbox}:{task}", owner_only(UPLOAD_GONE), "inbox"),
     "ev:sub": Row("ev:sub:{task}", updater, "task"),
     "ev:ok": Row("ev:ok:{evidence}", reviewer, "evidence"),
     # Rejecting only asks for the reason; the reason's reply is the decision.

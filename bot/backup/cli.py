@@ -51,6 +51,8 @@ def cmd_backup(config: AppConfig, args: argparse.Namespace) -> int:
         revision=manifest.schema_revision or "-", tasks=manifest.counts.get("tasks", 0),
         evidence=manifest.counts.get("evidence", 0), files=len(manifest.evidence),
         imports=len(manifest.imports), size=f"{report.bytes / 1024 / 1024:.1f}"))
+    if manifest.evidence_store != "local":
+        print(texts.plain(lang, "backup.done.external", where=manifest.evidence_store))
     if report.missing or report.altered:
         print(texts.plain(lang, "backup.done.problems", missing=len(report.missing),
                           altered=len(report.altered),
@@ -77,7 +79,16 @@ def cmd_restore(config: AppConfig, args: argparse.Namespace) -> int:
     if report.upgraded_to:
         print(texts.plain(lang, "backup.done.upgraded", head=report.upgraded_to))
     if report.missing:
-        print(texts.plain(lang, "backup.done.missing", count=len(report.missing),
+        external = _external(config)
+        key = "backup.done.missing_external" if external else "backup.done.missing"
+        print(texts.plain(lang, key, count=len(report.missing), where=external,
                           first=", ".join(report.missing[:3])), file=sys.stderr)
         return 1
     return 0
+
+
+def _external(config: AppConfig) -> str:
+    """The configured object store the restored evidence is looked for in, or ""."""
+    if config.storage.backend == "local":
+        return ""
+    return f"s3://{config.storage.s3.bucket}/{config.storage.s3.prefix}".rstrip("/")

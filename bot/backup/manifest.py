@@ -53,6 +53,9 @@ class Manifest:
     evidence: list[Entry] = field(default_factory=list)
     imports: list[Entry] = field(default_factory=list)
     data_dir: str = ""
+    # "local": the evidence files are in the archive. Otherwise where they stayed (object
+    # storage keeps its own copies: versioning, replication) and the archive holds none.
+    evidence_store: str = "local"
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
 

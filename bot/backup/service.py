@@ -22,7 +22,7 @@ import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ from bot.backup.manifest import (
     member_allowed,
 )
 from bot.config import AppConfig
+from bot.evidence.backends import evidence_store
 from bot.evidence.store import LocalEvidenceStore, local_store, sha256_of
 from db import backup as db_backup
 from db import migrate
@@ -104,10 +105,11 @@ async def create_backup(config: AppConfig, out: Path, *, now: datetime) -> Backu
         else:
             raise BackupRefused("backup.refused.dialect", dialect=dialect)
         part = out.with_name(out.name + ".part")
+        external = _external_store(config)
         try:
             report = await asyncio.to_thread(
                 _write_archive, part, _compressed(out), dump, member, facts,
-                config.storage.data_dir, now, dialect)
+                config.storage.data_dir, now, dialect, external)
             os.replace(part, out)
         finally:
             part.unlink(missing_ok=True)
@@ -123,7 +125,7 @@ def _prepare(out: Path) -> Path:
 
 def _write_archive(
     part: Path, compressed: bool, dump: Path, member: str, facts: db_backup.Facts,
-    data_dir: Path, now: datetime, dialect: str,
+    data_dir: Path, now: datetime, dialect: str, external: str | None = None,
 ) -> BackupReport:
     store = local_store(data_dir)
     missing: list[str] = []
@@ -132,7 +134,7 @@ def _write_archive(
     imports: list[Entry] = []
     with tarfile.open(part, "w:gz" if compressed else "w") as tar:
         database = _add(tar, dump, member)
-        for sha in sorted(facts.evidence_hashes):
+        for sha in sorted(() if external else facts.evidence_hashes):
             path = _stored(store, sha)
             if path is None:
                 missing.append(sha)
@@ -151,13 +153,35 @@ def _write_archive(
         manifest = Manifest(
             created_at=now.isoformat(), dialect=dialect, schema_revision=facts.revision,
             database=database, counts=facts.counts, evidence=evidence, imports=imports,
-            data_dir=str(data_dir),
+            data_dir=str(data_dir), evidence_store=external or "local",
         )
         body = manifest.to_json()
         info = tarfile.TarInfo(MANIFEST)
         info.size, info.mtime, info.mode = len(body), int(now.timestamp()), 0o644
         tar.addfile(info, _Bytes(body))
     return BackupReport(part, manifest, part.stat().st_size, missing, altered)
+
+
+def _external_store(config: AppConfig) -> str | None:
+    """Where the evidence lives when it is not in the local directory: object storage is
+    backed up by its own means (bucket versioning, replication), not copied into the
+    archive — a province's evidence is hundreds of gigabytes."""
+    if config.storage.backend == "local":
+        return None
+    s3 = config.storage.s3
+    return f"s3://{s3.bucket}/{s3.prefix}".rstrip("/")
+
+
+def _absent(config: AppConfig, hashes: Iterable[str]) -> list[str]:
+    """The evidence the restored database refers to that the configured store lacks."""
+    if config.storage.backend == "local":
+        local = local_store(config.storage.data_dir)
+        return sorted(sha for sha in hashes if _stored(local, sha) is None)
+    store = evidence_store(config.storage)
+    try:
+        return sorted(sha for sha in hashes if not store.has(sha))
+    finally:
+        store.close()
 
 
 def _stored(store: LocalEvidenceStore, sha: str) -> Path | None:
@@ -275,8 +299,7 @@ async def restore_backup(config: AppConfig, archive: Path, *, force: bool) -> Re
     if revision != head:
         await asyncio.to_thread(migrate.upgrade, url)
         upgraded = head
-    store = local_store(data_dir)
-    missing = sorted(sha for sha in restored.evidence_hashes if _stored(store, sha) is None)
+    missing = await asyncio.to_thread(_absent, config, restored.evidence_hashes)
     return RestoreReport(manifest, moved[0], moved[1], upgraded, missing)
 
 

@@ -22,6 +22,7 @@ from bot.backup.service import create_backup
 from bot.cli import main
 from bot.config import AppConfig
 from bot.core.clock import FrozenClock
+from bot.evidence.backends import s3_store
 from bot.evidence.store import sha256_of
 from bot.services import Services, build_services
 from db import backup as db_backup
@@ -31,6 +32,7 @@ from handlers.context import AppType
 from tests.conftest import DEFAULT_NOW, PG_URL, UNLIMITED_FLOOD
 from tests.utils import factories as f
 from tests.utils.evidence_files import jpeg
+from tests.utils.s3 import MotoServer
 from tests.utils.telegram import RecordingRequest, UpdateFactory
 
 OWNER, OFFICE = 5581001, 5581009
@@ -331,3 +333,63 @@ async def test_postgres_without_its_tools_says_what_to_install(
     err = capsys.readouterr().err
     assert "pg_dump, pg_restore" in err and "apt install postgresql-client" in err
     assert not (tmp_path / "b.tar").exists()
+
+
+def _s3_config_file(path: Path, url: str, data_dir: Path, moto: MotoServer, bucket: str) -> Path:
+    s3 = "".join(f'{key} = "{value}"\n' for key, value in moto.s3_section(bucket).items())
+    path.write_text(
+        f'[database]\nurl = "{url}"\n[storage]\ndata_dir = "{data_dir}"\nbackend = "s3"\n'
+        f'[storage.s3]\n{s3}[telegram]\nadmin_ids = []\n', encoding="utf-8")
+    return path
+
+
+@needs_pg_tools
+async def test_evidence_in_object_storage_stays_there_and_a_restore_checks_it(
+    config: AppConfig, tmp_path: Path, running: list[Bot], capsys: pytest.CaptureFixture[str],
+    moto: MotoServer, s3_bucket: str,
+) -> None:
+    """With `[storage] backend = "s3"` the archive holds the database and the kept tables,
+    not a copy of the bucket; the restore then checks every referenced file is still
+    there, and says which are not."""
+    source = await _start(config, running)
+    task_ids, hashes = await _populate(source)
+    before = await source.show(*_views(task_ids))
+    s3_cfg = AppConfig.model_validate({
+        "database": {"url": config.database.url},
+        "storage": {"data_dir": str(config.storage.data_dir), "backend": "s3",
+                    "s3": moto.s3_section(s3_bucket)},
+        "telegram": {"admin_ids": []}})
+    bucket = s3_store(s3_cfg.storage, needed_for="the test")
+    for sha in set(hashes):
+        bucket.put_file(_store_file(config, sha))
+    gone = hashes[0]
+    gone_key = bucket.key_of(gone)
+    where = f"s3://{s3_bucket}/{s3_cfg.storage.s3.prefix}".rstrip("/")
+    bucket.close()
+    source_cfg = _s3_config_file(tmp_path / "source.toml", config.database.url,
+                                 config.storage.data_dir, moto, s3_bucket)
+    archive = tmp_path / "backups" / "inspectbot.tar.gz"
+
+    assert await _cli("-c", str(source_cfg), "backup", str(archive)) == 0
+    assert f"对象存储（{where}）" in capsys.readouterr().out
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    assert manifest["evidence"] == [] and manifest["evidence_store"] == where
+    assert not [name for name in names if name.startswith("evidence/")]
+
+    target = await _target(tmp_path, config)
+    target_cfg = _s3_config_file(tmp_path / "target.toml", target.database.url,
+                                 target.storage.data_dir, moto, s3_bucket)
+    assert await _cli("-c", str(target_cfg), "restore", str(archive)) == 0
+    capsys.readouterr()
+    restored = await _start(target, running)
+    assert (await restored.show(*_views(task_ids)))[:2] == before[:2]
+
+    moto.client().delete_object(Bucket=s3_bucket, Key=gone_key)
+    for bot in running:
+        await bot.app.shutdown()
+    running.clear()
+    assert await _cli("-c", str(target_cfg), "restore", "--force", str(archive)) == 1
+    err = capsys.readouterr().err
+    assert "1 个" in err and gone in err

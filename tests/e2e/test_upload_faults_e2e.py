@@ -57,7 +57,7 @@ async def test_get_file_down_is_told_and_downloaded_again_on_the_button(
 
     await sandbox.set_faults(error_share=0.0, drop_share=0.0)
     await zhang.press(answer, "🔄 重新下载")
-    await zhang.expect_message(contains=f"任务 #{lab}「实验室标识标牌」收到 1 份")
+    await zhang.expect_message(contains=f"任务 #{lab}「实验室标识标牌」已收到 1 份")
     [item] = await _evidence(polling_bot)
     assert item.file_name == "自查纪要.pdf" and item.description == "自查会议纪要"
 

@@ -99,4 +99,4 @@ async def test_a_download_to_try_again_survives_a_restart(
     assert after.request.sent("sendMessage") == []  # the start-up hook left it to the sender
     after.request.files["p"] = harness.request.files["p"]
     await after.process(after.updates.callback(after.updates.user(OWNER), retry))
-    assert f"任务 #{task_id}「实验室标识标牌」收到 1 份" in after.request.last_text()
+    assert f"任务 #{task_id}「实验室标识标牌」已收到 1 份" in after.request.last_text()

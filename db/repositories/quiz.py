@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Row, case, exists, func, or_, select, update
+from sqlalchemy import Row, ScalarSelect, and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import (
     Person,
@@ -45,19 +47,47 @@ async def question_counts_by_indicator(*, session: AsyncSession) -> dict[int, in
 # Picking the next question ----------------------------------------------------------------
 def _question_filter(
     indicator_ids: Collection[int] | None, kinds: Collection[QuestionKind], exclude: Collection[int],
-    question_ids: Collection[int] | None = None,
-) -> list[object]:
-    conditions: list[object] = [Question.kind.in_(list(kinds))]
+    question_ids: Collection[int] | None = None, *, question: Any = Question,
+) -> list[Any]:
+    conditions: list[Any] = [question.kind.in_(list(kinds))]
     if indicator_ids is not None:
-        conditions.append(Question.indicator_id.in_(list(indicator_ids)))
+        conditions.append(question.indicator_id.in_(list(indicator_ids)))
     if question_ids is not None:
-        conditions.append(Question.id.in_(list(question_ids)))
+        conditions.append(question.id.in_(list(question_ids)))
     if exclude:
-        conditions.append(Question.id.not_in(list(exclude)))
+        conditions.append(question.id.not_in(list(exclude)))
     return conditions
 
 
-async def next_due_card(
+def _due_card(
+    person_id: int, now: datetime | None, question: Any, conditions: list[Any]
+) -> ScalarSelect[int]:
+    """The question of the person's most overdue card (`now` None: the soonest due)."""
+    stmt = (
+        select(QuizCard.question_id)
+        .join(question, question.id == QuizCard.question_id)
+        .where(QuizCard.person_id == person_id, *conditions)
+        .order_by(QuizCard.due, QuizCard.id)
+        .limit(1)
+    )
+    if now is not None:
+        stmt = stmt.where(QuizCard.due <= now)
+    return stmt.scalar_subquery()
+
+
+def _new_question(person_id: int, question: Any, conditions: list[Any]) -> ScalarSelect[int]:
+    """An unseen question, easiest first (uses uq_quiz_cards_person_question)."""
+    seen = exists().where(QuizCard.person_id == person_id, QuizCard.question_id == question.id)
+    return (
+        select(question.id)
+        .where(~seen, *conditions)
+        .order_by(question.difficulty, question.key)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+async def next_question(
     *,
     session: AsyncSession,
     person_id: int,
@@ -65,40 +95,26 @@ async def next_due_card(
     kinds: Collection[QuestionKind],
     indicator_ids: Collection[int] | None = None,
     exclude: Collection[int] = (),
-    due_only: bool = True,
-    question_ids: Collection[int] | None = None,
-) -> QuizCard | None:
-    """The person's card that is most overdue (uses ix_quiz_cards_person_due)."""
-    stmt = (
-        select(QuizCard)
-        .join(Question, Question.id == QuizCard.question_id)
-        .where(QuizCard.person_id == person_id,
-               *_question_filter(indicator_ids, kinds, exclude, question_ids))  # type: ignore[arg-type]
-        .order_by(QuizCard.due, QuizCard.id)
-        .limit(1)
-    )
-    if due_only:
-        stmt = stmt.where(QuizCard.due <= now)
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def next_new_question(
-    *,
-    session: AsyncSession,
-    person_id: int,
-    kinds: Collection[QuestionKind],
-    indicator_ids: Collection[int] | None = None,
-    exclude: Collection[int] = (),
     question_ids: Collection[int] | None = None,
 ) -> Question | None:
-    """An unseen question, easiest first (uses uq_quiz_cards_person_question)."""
-    seen = exists().where(QuizCard.person_id == person_id, QuizCard.question_id == Question.id)
-    stmt = (
-        select(Question)
-        .where(~seen, *_question_filter(indicator_ids, kinds, exclude, question_ids))  # type: ignore[arg-type]
-        .order_by(Question.difficulty, Question.key)
-        .limit(1)
+    """The person's next question in one statement: the most overdue card's (uses
+    ix_quiz_cards_person_due), else an unseen one, else the soonest due card's.
+
+    Each tier is an uncorrelated scalar subquery, evaluated once and only when the tier
+    before it found nothing (COALESCE stops at the first value), so the outer query is a
+    primary-key lookup.
+    """
+
+    def tier(question: Any) -> list[Any]:
+        return _question_filter(indicator_ids, kinds, exclude, question_ids, question=question)
+
+    due_q, new_q, soon_q = aliased(Question), aliased(Question), aliased(Question)
+    chosen = func.coalesce(
+        _due_card(person_id, now, due_q, tier(due_q)),
+        _new_question(person_id, new_q, tier(new_q)),
+        _due_card(person_id, None, soon_q, tier(soon_q)),
     )
+    stmt = select(Question).where(Question.id == chosen)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -210,6 +226,44 @@ async def unanswered_polls(*, session: AsyncSession, session_id: int) -> Sequenc
         QuizPoll.session_id == session_id, QuizPoll.answered_at.is_(None)
     )
     return (await session.execute(stmt)).scalars().all()
+
+
+async def answer_context(
+    *, session: AsyncSession, poll_id: str
+) -> Row[QuizPoll, int | None, Question, QuizCard | None, QuizSession | None] | None:
+    """A poll with what scoring its answer needs, in one statement: the telegram id of
+    the person it was sent to, its question, that person's card for it (None before the
+    first answer) and its session."""
+    stmt = (
+        select(QuizPoll, Person.telegram_id, Question, QuizCard, QuizSession)
+        .join(Person, Person.id == QuizPoll.person_id)
+        .join(Question, Question.id == QuizPoll.question_id)
+        .outerjoin(QuizCard, and_(QuizCard.person_id == QuizPoll.person_id,
+                                  QuizCard.question_id == QuizPoll.question_id))
+        .outerjoin(QuizSession, QuizSession.id == QuizPoll.session_id)
+        .where(QuizPoll.poll_id == poll_id)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def skip_context(
+    *, session: AsyncSession, session_id: int, question_id: int
+) -> tuple[QuizSession | None, list[QuizPoll], QuizCard | None]:
+    """A session with its unanswered polls of one question and the person's card for that
+    question, in one statement."""
+    stmt = (
+        select(QuizSession, QuizPoll, QuizCard)
+        .outerjoin(QuizPoll, and_(QuizPoll.session_id == QuizSession.id,
+                                  QuizPoll.question_id == question_id,
+                                  QuizPoll.answered_at.is_(None)))
+        .outerjoin(QuizCard, and_(QuizCard.person_id == QuizSession.person_id,
+                                  QuizCard.question_id == question_id))
+        .where(QuizSession.id == session_id)
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return None, [], None
+    return rows[0][0], [r[1] for r in rows if r[1] is not None], rows[0][2]
 
 
 # Reminder preferences -----------------------------------------------------------------------

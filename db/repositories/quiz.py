@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, ScalarSelect, and_, case, exists, func, or_, select, update
+from sqlalchemy import (
+    Row,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -46,38 +59,38 @@ async def question_counts_by_indicator(*, session: AsyncSession) -> dict[int, in
 
 # Picking the next question ----------------------------------------------------------------
 def _question_filter(
-    indicator_ids: Collection[int] | None, kinds: Collection[QuestionKind], exclude: Collection[int],
-    question_ids: Collection[int] | None = None, *, question: Any = Question,
+    question: Any, kinds: frozenset[QuestionKind], *, by_indicator: bool, by_question: bool,
+    excluding: bool,
 ) -> list[Any]:
-    conditions: list[Any] = [question.kind.in_(list(kinds))]
-    if indicator_ids is not None:
-        conditions.append(question.indicator_id.in_(list(indicator_ids)))
-    if question_ids is not None:
-        conditions.append(question.id.in_(list(question_ids)))
-    if exclude:
-        conditions.append(question.id.not_in(list(exclude)))
+    """The bank's questions a pick may choose from; the lists arrive as parameters."""
+    conditions: list[Any] = [question.kind.in_(sorted(kinds))]
+    if by_indicator:
+        conditions.append(question.indicator_id.in_(bindparam("indicator_ids", expanding=True)))
+    if by_question:
+        conditions.append(question.id.in_(bindparam("question_ids", expanding=True)))
+    if excluding:
+        conditions.append(question.id.not_in(bindparam("exclude", expanding=True)))
     return conditions
 
 
-def _due_card(
-    person_id: int, now: datetime | None, question: Any, conditions: list[Any]
-) -> ScalarSelect[int]:
-    """The question of the person's most overdue card (`now` None: the soonest due)."""
+def _due_card(question: Any, conditions: list[Any], *, due_only: bool) -> ScalarSelect[int]:
+    """The question of the person's most overdue card (or, not `due_only`, soonest due)."""
     stmt = (
         select(QuizCard.question_id)
         .join(question, question.id == QuizCard.question_id)
-        .where(QuizCard.person_id == person_id, *conditions)
+        .where(QuizCard.person_id == bindparam("person_id"), *conditions)
         .order_by(QuizCard.due, QuizCard.id)
         .limit(1)
     )
-    if now is not None:
-        stmt = stmt.where(QuizCard.due <= now)
+    if due_only:
+        stmt = stmt.where(QuizCard.due <= bindparam("now"))
     return stmt.scalar_subquery()
 
 
-def _new_question(person_id: int, question: Any, conditions: list[Any]) -> ScalarSelect[int]:
+def _new_question(question: Any, conditions: list[Any]) -> ScalarSelect[int]:
     """An unseen question, easiest first (uses uq_quiz_cards_person_question)."""
-    seen = exists().where(QuizCard.person_id == person_id, QuizCard.question_id == question.id)
+    seen = exists().where(QuizCard.person_id == bindparam("person_id"),
+                          QuizCard.question_id == question.id)
     return (
         select(question.id)
         .where(~seen, *conditions)
@@ -85,6 +98,26 @@ def _new_question(person_id: int, question: Any, conditions: list[Any]) -> Scala
         .limit(1)
         .scalar_subquery()
     )
+
+
+@lru_cache(maxsize=64)
+def _next_question_statement(
+    kinds: frozenset[QuestionKind], by_indicator: bool, by_question: bool, excluding: bool
+) -> Select[Question]:
+    """The pick as a statement with parameters, built once per shape: building three
+    subqueries per answer cost several times what running them does."""
+    due_q, new_q, soon_q = (aliased(Question, name=n) for n in ("due_q", "new_q", "soon_q"))
+
+    def tier(question: Any) -> list[Any]:
+        return _question_filter(question, kinds, by_indicator=by_indicator,
+                                by_question=by_question, excluding=excluding)
+
+    chosen = func.coalesce(
+        _due_card(due_q, tier(due_q), due_only=True),
+        _new_question(new_q, tier(new_q)),
+        _due_card(soon_q, tier(soon_q), due_only=False),
+    )
+    return select(Question).where(Question.id == chosen)
 
 
 async def next_question(
@@ -104,18 +137,16 @@ async def next_question(
     before it found nothing (COALESCE stops at the first value), so the outer query is a
     primary-key lookup.
     """
-
-    def tier(question: Any) -> list[Any]:
-        return _question_filter(indicator_ids, kinds, exclude, question_ids, question=question)
-
-    due_q, new_q, soon_q = aliased(Question), aliased(Question), aliased(Question)
-    chosen = func.coalesce(
-        _due_card(person_id, now, due_q, tier(due_q)),
-        _new_question(person_id, new_q, tier(new_q)),
-        _due_card(person_id, None, soon_q, tier(soon_q)),
-    )
-    stmt = select(Question).where(Question.id == chosen)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    stmt = _next_question_statement(frozenset(kinds), indicator_ids is not None,
+                                    question_ids is not None, bool(exclude))
+    params: dict[str, Any] = {"person_id": person_id, "now": now}
+    if indicator_ids is not None:
+        params["indicator_ids"] = list(indicator_ids)
+    if question_ids is not None:
+        params["question_ids"] = list(question_ids)
+    if exclude:
+        params["exclude"] = list(exclude)
+    return (await session.execute(stmt, params)).scalar_one_or_none()
 
 
 async def count_due(*, session: AsyncSession, person_id: int, now: datetime) -> int:

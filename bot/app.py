@@ -60,11 +60,14 @@ def build_application(
         builder = builder.base_file_url(config.telegram.base_file_url)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    # Every request, replies included, keeps Telegram's pace (30/s overall, 20/min per
-    # group, about 1/s per private chat); a 429 goes back to the caller, which decides how
-    # long it may wait.
+    # Only what Telegram counts is paced (bot.delivery.pacing): messages in each chat and
+    # group, and the overall rate for bulk; edits, button answers and reads go at once. A
+    # 429 goes back to the caller, which decides how long it may wait.
+    delivery = config.reminders.delivery
     limiter: Any = rate_limiter or Pacing(  # builder is generic in it
-        private_per_second=config.reminders.delivery.private_per_second,
+        overall_per_second=delivery.global_per_second,
+        group_per_minute=delivery.group_per_minute,
+        private_per_second=delivery.private_per_second,
         on_reply_flood=services.delivery.dispatcher.yield_to_reply,
     )
     builder = builder.rate_limiter(limiter)

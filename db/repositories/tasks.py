@@ -126,8 +126,13 @@ async def fresh_tasks(*, session: AsyncSession, ids: Sequence[int]) -> Sequence[
     if not ids:
         return []
     await session.flush()
-    stmt = _with_refs(select(Task).where(Task.id.in_(list(ids)))).execution_options(
-        populate_existing=True)
+    # Read again, every relationship a card names is loaded again too: populate_existing
+    # resets the ones a statement leaves out, and a card rendered after the commit could
+    # no longer load them.
+    stmt = _with_refs(select(Task).where(Task.id.in_(list(ids)))).options(
+        selectinload(Task.leader),
+        selectinload(Task.partners).selectinload(TaskPartner.unit),
+    ).execution_options(populate_existing=True)
     return (await session.execute(stmt.order_by(Task.due_at, Task.id))).scalars().all()
 
 

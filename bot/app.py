@@ -35,6 +35,20 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member", "poll"]
 
 
+class _Application(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application, each update handled within one database scope."""
+
+    async def process_update(self, update: object) -> None:
+        services = self.bot_data.get("services")
+        if not isinstance(services, Services):
+            await super().process_update(update)
+            return
+        # The gate's reads and the handler's unit of work share one session
+        # (bot.core.runtime); it is closed when every group has had the update.
+        async with services.update_scope():
+            await super().process_update(update)
+
+
 def build_application(
     config: AppConfig,
     *,
@@ -47,6 +61,7 @@ def build_application(
     services = services or build_services(config)
     builder = (
         ApplicationBuilder()
+        .application_class(_Application)
         .token(config.telegram.bot_token)
         .context_types(ContextTypes(context=AppContext))
         .defaults(Defaults(tzinfo=config.zone))

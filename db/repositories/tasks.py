@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from db.models import Task, TaskEvent, TaskPartner, TaskStatus, Unit
 from db.models.core import OPEN_STATUSES
@@ -23,9 +23,16 @@ def _with_refs(stmt: Select[Task]) -> Select[Task]:
 
 
 async def get_task(*, session: AsyncSession, task_id: int) -> Task | None:
-    """One task with everything its card names (the lists load only what they show)."""
-    stmt = _with_refs(select(Task).where(Task.id == task_id)).options(
-        selectinload(Task.leader),
+    """One task with everything its card names (the lists load only what they show).
+
+    One row, so what it refers to comes in the same statement (a join each) instead of a
+    statement each; only the partners, a list, take a second one."""
+    stmt = select(Task).where(Task.id == task_id).options(
+        joinedload(Task.unit),
+        joinedload(Task.owner),
+        joinedload(Task.indicator),
+        joinedload(Task.phase),
+        joinedload(Task.leader),
         selectinload(Task.partners).selectinload(TaskPartner.unit),
     )
     return (await session.execute(stmt)).scalar_one_or_none()

@@ -16,6 +16,23 @@ async def person_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> P
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def person_and_led_units(
+    *, session: AsyncSession, telegram_id: int
+) -> tuple[Person, list[int]] | None:
+    """The linked person and the units they lead directly, in one statement: every
+    update's gate asks this."""
+    stmt = (
+        select(Person, Unit.id)
+        .outerjoin(Unit, Unit.leader_id == Person.id)
+        .where(Person.telegram_id == telegram_id, Person.is_active.is_(True))
+        .order_by(Unit.id)
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return None
+    return rows[0][0], [unit_id for _, unit_id in rows if unit_id is not None]
+
+
 async def get_person(*, session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
 

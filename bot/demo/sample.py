@@ -14,8 +14,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-
 from bot.core.errors import InvalidInput
 from bot.tables.parse import HEADER_SCAN_ROWS, Column, column_for
 from bot.tables.setup import SetupFile, load_setup
@@ -97,6 +95,8 @@ def shift_text_dates(text: str, days: int) -> str:
 
 def shift_table(data: bytes, days: int) -> bytes:
     """The workbook with every deadline moved by `days` (date cells and dates as text)."""
+    from openpyxl import load_workbook  # not at start-up: ~0.3 s with numpy
+
     workbook = load_workbook(io.BytesIO(data))
     for sheet in workbook.worksheets:
         column = _deadline_column(sheet)

@@ -17,8 +17,6 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.indicators.balance import county_balance, indicator_value
@@ -31,9 +29,6 @@ from bot.indicators.status import State
 from bot.texts import Texts
 from db.models import Indicator
 from db.repositories import indicators as repo
-
-HEADER_FONT = Font(bold=True)
-SHORT_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
 
 
 @cache
@@ -142,15 +137,27 @@ async def indicator_problems(session: AsyncSession, *, campaign_id: int, now: da
     return found
 
 
+@cache
+def _styles() -> tuple[Any, Any]:
+    """The header font and the shortfall fill; openpyxl is loaded when a sheet is written."""
+    from openpyxl.styles import Font, PatternFill
+
+    return Font(bold=True), PatternFill(fill_type="solid", start_color="FFC7CE",
+                                        end_color="FFC7CE")
+
+
 def _cells(sheet: Any, values: Sequence[Any], fills: Sequence[bool] = (), bold: bool = False
            ) -> list[Any]:
+    from openpyxl.cell import WriteOnlyCell
+
+    header_font, short_fill = _styles()
     cells = []
     for index, value in enumerate(values):
         cell = WriteOnlyCell(sheet, value=value)
         if bold:
-            cell.font = HEADER_FONT
+            cell.font = header_font
         if index < len(fills) and fills[index]:
-            cell.fill = SHORT_FILL
+            cell.fill = short_fill
         cells.append(cell)
     return cells
 

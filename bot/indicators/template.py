@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor, require_admin
 from bot.indicators.data import Standards, figures_of, school_infos, settings_for
-from bot.indicators.workbook.writing import BookSpec, write_book
 from bot.texts import Texts
 from db.models import UnitKind
 from db.repositories import campaigns as campaigns_repo
@@ -60,6 +59,9 @@ async def county_book(session: AsyncSession, standards: Standards, texts: Texts,
         marks[sheet.id] = {m.item_id: (dict(m.deductions), m.note)
                            for m in await repo.marks_of(session=session, campaign_id=campaign_id,
                                                         sheet_id=sheet.id)}
+    # Here, not at the top: openpyxl (and numpy under it) costs ~0.3 s at start-up.
+    from bot.indicators.workbook.writing import BookSpec, write_book
+
     spec = BookSpec(
         county=await county_name(session, campaign.name if campaign else ""), year=year,
         standard=standard, resources=standards.resources(standard), schools=schools,

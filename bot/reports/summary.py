@@ -87,10 +87,17 @@ def counts_of(tally: Tally) -> Counts:
 
 
 def combine(tallies: Iterable[Tally]) -> Counts:
-    total = Counts()
-    for tally in tallies:
-        total += counts_of(tally)
-    return total
+    """The sum of many tallies (a county's 2,000 units), without a Counts per step."""
+    total = done = cancelled = blocked = overdue = undated = progress = 0
+    for t in tallies:
+        total += t.total
+        done += t.done
+        cancelled += t.cancelled
+        blocked += t.blocked
+        overdue += t.overdue
+        undated += t.undated
+        progress += t.progress_sum
+    return Counts(total, done, cancelled, blocked, overdue, undated, progress)
 
 
 @dataclass(frozen=True)

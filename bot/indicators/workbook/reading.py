@@ -12,9 +12,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-
 from bot.core.errors import InvalidInput
 from bot.indicators.names import BUDGET_FIELDS, SURVEY_GROUPS, Vocabulary, fold, is_count
 from bot.indicators.records import Resource
@@ -30,6 +27,20 @@ from bot.indicators.workbook.book import (
 from bot.indicators.workbook.layout import HEADER_ROW, MARKER, META, PART_WORDS, SHEETS
 from bot.indicators.workbook.validation import Cells, cell_text, filled_rows
 from bot.texts import Texts
+
+
+def load_workbook(data: io.BytesIO, *, read_only: bool, data_only: bool) -> Any:
+    """openpyxl's reader, imported when a workbook arrives: with numpy under it, it costs
+    ~0.3 s that a bot start should not pay."""
+    from openpyxl import load_workbook as load
+
+    return load(data, read_only=read_only, data_only=data_only)
+
+
+def get_column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter as letter
+
+    return str(letter(index))
 
 
 def _open(data: bytes) -> Any:

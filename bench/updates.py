@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.updates [--tasks 10000] [--seats 24] [--seconds 10]
                                       [--modes app,run] [--database-url postgresql://…]
-                                      [--no-sqlite]
+                                      [--no-sqlite] [--compare CHECKOUT] [--profile DIR]
 
 Three processes besides this one: the sandbox (`python -m sandbox --no-rate-limits`),
 the bot under test, and nothing else; this process is the client (the simulated people,
@@ -26,7 +26,14 @@ An echo seat sends one text and waits for its echo.
 Per bot, two phases after a warm-up: saturation (every seat acting at once, closed loop)
 and half of saturation (arrivals at half the saturated rate, open loop, latency counted
 from the arrival). Figures: updates/s, p50/p99 latency, the bot process's CPU time per
-update (from /proc), each also as a ratio to the echo bot in the same run.
+update (from /proc), each also as a ratio to the echo bot in the same run, and the
+median latency of each step at half load.
+
+`--compare CHECKOUT` also runs the app from another checkout of the project (say, main
+before a change: `git worktree add --detach /tmp/before main`), right after the echo and
+before this checkout's app, and prints this app's figures as ratios to that one.
+`--profile DIR` records py-spy (raw stacks) of the bot and the sandbox in each saturated
+phase.
 """
 
 from __future__ import annotations
@@ -347,9 +354,19 @@ class Phase:
     def cpu_ms(self) -> float:
         return self.cpu / max(1, self.updates) * 1000
 
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+
     def p(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+        return _quantile(self.latencies, q)
+
+    def kind_p50(self) -> str:
+        return ", ".join(f"{kind} {_quantile(lats, 0.5):.0f}"
+                         for kind, lats in sorted(self.by_kind.items()))
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
 async def saturate(seats: list[Any], pid: int, seconds: float) -> Phase:
@@ -421,9 +438,11 @@ async def paced(seats: list[Any], pid: int, seconds: float, rate: float) -> Phas
 def _phase(done: list[tuple[float, float, str]], t0: float, t1: float, cpu: float) -> Phase:
     window = [(lat, kind) for end, lat, kind in done if t0 <= end <= t1]
     kinds: dict[str, int] = {}
-    for _, kind in window:
+    by_kind: dict[str, list[float]] = {}
+    for lat, kind in window:
         kinds[kind] = kinds.get(kind, 0) + 1
-    return Phase(len(window), t1 - t0, cpu, [lat for lat, _ in window], kinds)
+        by_kind.setdefault(kind, []).append(lat)
+    return Phase(len(window), t1 - t0, cpu, [lat for lat, _ in window], kinds, by_kind=by_kind)
 
 
 # One run ----------------------------------------------------------------------------------
@@ -451,16 +470,17 @@ def _spy(pid: int, name: str, seconds: float) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
-    # The code of this checkout, whatever the virtualenv's editable install points at.
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _spawn(argv: list[str], log: Path, root: Path = ROOT) -> subprocess.Popen[bytes]:
+    # The code of that checkout, whatever the virtualenv's editable install points at.
+    env = {**os.environ, "PYTHONPATH": str(root)}
     with log.open("ab") as out:
-        return subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+        return subprocess.Popen(argv, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
 async def _bot(sandbox: Sandbox, argv: list[str], seats: list[Any], seconds: float,
-               label: str, log: Path, half_rate: float | None = None) -> Result:
-    proc = _spawn(argv, log)
+               label: str, log: Path, half_rate: float | None = None,
+               root: Path = ROOT) -> Result:
+    proc = _spawn(argv, log, root)
     try:
         # The first answer says the bot polls; the warm-up also opens each seat's quiz.
         await asyncio.gather(*(seat.warm() for seat in seats))
@@ -505,9 +525,15 @@ async def run_backend(kind: str, store: Any, owners: list[tuple[int, int, list[i
         echo_seats = [EchoSeat(sandbox, tg, 0) for _, tg, _ in chosen]
         results.append(await _bot(sandbox, [PYTHON, "-m", "bench.updates", "serve-echo",
                                             base_url], echo_seats, args.seconds, "echo", log))
-        for mode in args.modes:
+        # `--compare DIR`: the same app from another checkout (the code before a change),
+        # run between the echo and this checkout's app, in the same sandbox and client.
+        runs = [(mode, ROOT) for mode in args.modes]
+        if args.compare is not None:
+            runs.insert(0, ("app", args.compare.resolve()))
+        for mode, root in runs:
+            label = mode if root == ROOT else "base"
             db_url = await store.fresh()
-            config = tmp / f"{mode}.toml"
+            config = tmp / f"{label}.toml"
             write_config(config, db_url, tmp / "data", base_url, file_url)
             argv = ([PYTHON, "-m", "bench.updates", "serve-app", str(config)] if mode == "app"
                     else [str(Path(PYTHON).parent / "inspectbot"), "-c", str(config), "run"])
@@ -518,7 +544,8 @@ async def run_backend(kind: str, store: Any, owners: list[tuple[int, int, list[i
             app = next((r for r in results if r.label == "app"), None)
             half = app.full.rate / 2 if app is not None and mode == "run" else None
             try:
-                results.append(await _bot(sandbox, argv, seats, args.seconds, mode, log, half))
+                results.append(await _bot(sandbox, argv, seats, args.seconds, label, log, half,
+                                          root))
             finally:
                 await store.discard(db_url)
         report(kind, results, args)
@@ -541,8 +568,17 @@ def report(kind: str, results: list[Result], args: argparse.Namespace) -> None:
         mix = ", ".join(f"{k} {v}" for k, v in sorted(r.full.kinds.items()))
         print(f"        {r.seats} seats; mix at saturation: {mix}; late arrivals at half "
               f"{r.half.late}; unmatched answers {r.strays}")
+        if r.label != "echo":
+            print(f"        p50 ms by step at half load: {r.half.kind_p50()}")
     app = next((r for r in results if r.label == "app"), None)
     run = next((r for r in results if r.label == "run"), None)
+    base = next((r for r in results if r.label == "base"), None)
+    if app is not None and base is not None:
+        print(f"  app / base (--compare): saturated {app.full.rate / base.full.rate:.2f} upd/s, "
+              f"CPU per update {app.full.cpu_ms / base.full.cpu_ms:.2f}; at half load p50 "
+              f"{app.half.p(0.5) / base.half.p(0.5):.2f}, p99 "
+              f"{app.half.p(0.99) / base.half.p(0.99):.2f}, CPU per update "
+              f"{app.half.cpu_ms / base.half.cpu_ms:.2f}")
     if app is not None and run is not None:
         print(f"  inspectbot run / app: saturated {run.full.rate / app.full.rate:.2f} upd/s; "
               f"at the app's half load {run.half.rate / app.half.rate:.2f} upd/s, p50 "
@@ -612,6 +648,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="",
                         help="PostgreSQL server to run on too (or BENCH_DATABASE_URL)")
     parser.add_argument("--no-sqlite", dest="sqlite", action="store_false")
+    parser.add_argument("--compare", type=Path,
+                        help="another checkout whose app runs too, before this one's (a baseline)")
     parser.add_argument("--profile", type=Path,
                         help="directory for py-spy profiles (raw stacks) of the saturated phases")
     parser.add_argument("--keep-log", action="store_true",

@@ -34,6 +34,10 @@ before a change: `git worktree add --detach /tmp/before main`), right after the 
 before this checkout's app, and prints this app's figures as ratios to that one.
 `--profile DIR` records py-spy (raw stacks) of the bot and the sandbox in each saturated
 phase.
+
+`python -m bench.updates pacing [N]`: the limiter alone — N button presses by as many
+people (answerCallbackQuery, the card's edit, one reply each) through `Pacing` and through
+PTB's `AIORateLimiter`, in one process: the ceiling each puts on `inspectbot run`.
 """
 
 from __future__ import annotations
@@ -630,12 +634,53 @@ async def main_async(args: argparse.Namespace) -> None:
             print((tmp / "processes.log").read_text(errors="replace")[-4000:])
 
 
+# The limiter alone: what `inspectbot run` may send for interactive work -----------------
+
+
+async def pacing_ceiling(updates: int) -> None:
+    """Interactive updates through the limiter alone, each answering a button press the
+    way the bot does (answerCallbackQuery, editMessageText of the pressed card, one
+    sendMessage reply), every update from another person, all at once, with requests that
+    return at once: the ceiling the limiter puts on `inspectbot run`. Against PTB's
+    AIORateLimiter (30/s on every request that names a chat) in the same process."""
+    from collections.abc import Coroutine
+
+    from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+    from bot.delivery.pacing import Pacing, replying
+
+    async def call(*_args: Any, **_kwargs: Any) -> bool:
+        return True
+
+    async def one(limiter: BaseRateLimiter[Any], chat: int) -> None:
+        process: Callable[..., Coroutine[Any, Any, Any]] = limiter.process_request
+        with replying():
+            await process(call, (), {}, "answerCallbackQuery", {"callback_query_id": "1"}, None)
+            await process(call, (), {}, "editMessageText", {"chat_id": chat}, None)
+            await process(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+
+    rates = {}
+    for name, limiter in (("AIORateLimiter", AIORateLimiter(max_retries=0)),
+                          ("Pacing", Pacing())):
+        await limiter.initialize()
+        started = time.perf_counter()
+        await asyncio.gather(*(one(limiter, 10_000 + n) for n in range(updates)))
+        rates[name] = updates / (time.perf_counter() - started)
+        await limiter.shutdown()
+        print(f"limiter alone, {updates} button presses by as many people: {name} "
+              f"{rates[name]:,.0f} presses/s")
+    print(f"  Pacing / AIORateLimiter = {rates['Pacing'] / rates['AIORateLimiter']:.0f}x")
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "serve-echo":
         serve_echo(sys.argv[2])
         return
     if len(sys.argv) > 2 and sys.argv[1] == "serve-app":
         serve_app(sys.argv[2])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "pacing":
+        asyncio.run(pacing_ceiling(int(sys.argv[2]) if len(sys.argv) > 2 else 300))
         return
     parser = argparse.ArgumentParser(prog="python -m bench.updates")
     parser.add_argument("--tasks", type=int, default=10_000, help="10000 or 200000")

@@ -35,6 +35,10 @@ before this checkout's app, and prints this app's figures as ratios to that one.
 `--profile DIR` records py-spy (raw stacks) of the bot and the sandbox in each saturated
 phase.
 
+`python -m bench.updates statements [N]`: N updates of the reminders benchmark's people
+(/tasks, a card, its progress) through `Application.process_update` in this process: SQL
+statements and pool connections per update and the median time of each kind (SQLite).
+
 `python -m bench.updates pacing [N]`: the limiter alone — N button presses by as many
 people (answerCallbackQuery, the card's edit, one reply each) through `Pacing` and through
 PTB's `AIORateLimiter`, in one process: the ceiling each puts on `inspectbot run`.
@@ -672,12 +676,77 @@ async def pacing_ceiling(updates: int) -> None:
     print(f"  Pacing / AIORateLimiter = {rates['Pacing'] / rates['AIORateLimiter']:.0f}x")
 
 
+# Statements and connections per update, in process ----------------------------------------
+
+
+async def statements(count: int) -> None:
+    """The reminders benchmark's people (/tasks, a card, its progress) through
+    `Application.process_update` with a recording request: SQL statements and pool
+    checkouts per update, and the median time of each kind, on SQLite."""
+    from collections import Counter, defaultdict
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from bench.reminders_data import ROUND_AT, build
+    from bench.reminders_round import (
+        People,
+        SQLiteStore,
+        _NoLimit,
+        _Recorder,
+        _services,
+        quiet_logs,
+    )
+    from bot.app import build_application
+
+    quiet_logs()
+    data = await asyncio.to_thread(build, 10_000, history=True)
+    with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
+        store = SQLiteStore(Path(tmp))
+        await store.template(data)
+        async with _services(store, ROUND_AT - timedelta(seconds=30)) as services:
+            engine = services.db.engine.sync_engine
+            counted: Counter[str] = Counter()
+            current = [""]
+
+            def on_statement(*_args: Any) -> None:
+                counted[current[0]] += 1
+
+            def on_checkout(*_args: Any) -> None:
+                counted[current[0] + " checkouts"] += 1
+
+            event.listen(engine, "before_cursor_execute", on_statement)
+            event.listen(engine.pool, "checkout", on_checkout)
+            app = build_application(services.config, services=services, request=_Recorder(),
+                                    updater=False, rate_limiter=_NoLimit())
+            people = People(data.owners[:50], app.bot)
+            times: defaultdict[str, list[float]] = defaultdict(list)
+            async with app:
+                for n in range(count + 30):
+                    update, after = people.next_update()
+                    query = update.callback_query
+                    kind = "/tasks" if query is None else f"task:{(query.data or '').split(':')[1]}"
+                    current[0] = kind if n >= 30 else "warm-up"
+                    started = time.perf_counter()
+                    await app.process_update(update)
+                    if n >= 30:
+                        times[kind].append(time.perf_counter() - started)
+                    people.queue.append(after)
+    for kind, spent in sorted(times.items()):
+        print(f"  {kind:<10} {counted[kind] / len(spent):4.1f} statements, "
+              f"{counted[kind + ' checkouts'] / len(spent):3.1f} connections an update; "
+              f"median {_quantile(spent, 0.5):5.1f} ms ({len(spent)} updates)")
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "serve-echo":
         serve_echo(sys.argv[2])
         return
     if len(sys.argv) > 2 and sys.argv[1] == "serve-app":
         serve_app(sys.argv[2])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "statements":
+        asyncio.run(statements(int(sys.argv[2]) if len(sys.argv) > 2 else 300))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "pacing":
         asyncio.run(pacing_ceiling(int(sys.argv[2]) if len(sys.argv) > 2 else 300))

@@ -31,7 +31,8 @@ median latency of each step at half load.
 
 `--compare CHECKOUT` also runs the app from another checkout of the project (say, main
 before a change: `git worktree add --detach /tmp/before main`), right after the echo and
-before this checkout's app, and prints this app's figures as ratios to that one.
+before this checkout's app, and prints this app's figures as ratios to that one. The
+database is migrated by this checkout, so the other one must accept its schema revision.
 `--profile DIR` records py-spy (raw stacks) of the bot and the sandbox in each saturated
 phase.
 

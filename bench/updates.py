@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.updates [--tasks 10000] [--seats 24] [--seconds 10]
                                       [--modes app,run] [--database-url postgresql://…]
-                                      [--no-sqlite]
+                                      [--no-sqlite] [--compare CHECKOUT] [--profile DIR]
 
 Three processes besides this one: the sandbox (`python -m sandbox --no-rate-limits`),
 the bot under test, and nothing else; this process is the client (the simulated people,
@@ -26,7 +26,23 @@ An echo seat sends one text and waits for its echo.
 Per bot, two phases after a warm-up: saturation (every seat acting at once, closed loop)
 and half of saturation (arrivals at half the saturated rate, open loop, latency counted
 from the arrival). Figures: updates/s, p50/p99 latency, the bot process's CPU time per
-update (from /proc), each also as a ratio to the echo bot in the same run.
+update (from /proc), each also as a ratio to the echo bot in the same run, and the
+median latency of each step at half load.
+
+`--compare CHECKOUT` also runs the app from another checkout of the project (say, main
+before a change: `git worktree add --detach /tmp/before main`), right after the echo and
+before this checkout's app, and prints this app's figures as ratios to that one. The
+database is migrated by this checkout, so the other one must accept its schema revision.
+`--profile DIR` records py-spy (raw stacks) of the bot and the sandbox in each saturated
+phase.
+
+`python -m bench.updates statements [N]`: N updates of the reminders benchmark's people
+(/tasks, a card, its progress) through `Application.process_update` in this process: SQL
+statements and pool connections per update and the median time of each kind (SQLite).
+
+`python -m bench.updates pacing [N]`: the limiter alone — N button presses by as many
+people (answerCallbackQuery, the card's edit, one reply each) through `Pacing` and through
+PTB's `AIORateLimiter`, in one process: the ceiling each puts on `inspectbot run`.
 """
 
 from __future__ import annotations
@@ -347,9 +363,19 @@ class Phase:
     def cpu_ms(self) -> float:
         return self.cpu / max(1, self.updates) * 1000
 
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+
     def p(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+        return _quantile(self.latencies, q)
+
+    def kind_p50(self) -> str:
+        return ", ".join(f"{kind} {_quantile(lats, 0.5):.0f}"
+                         for kind, lats in sorted(self.by_kind.items()))
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
 async def saturate(seats: list[Any], pid: int, seconds: float) -> Phase:
@@ -421,9 +447,11 @@ async def paced(seats: list[Any], pid: int, seconds: float, rate: float) -> Phas
 def _phase(done: list[tuple[float, float, str]], t0: float, t1: float, cpu: float) -> Phase:
     window = [(lat, kind) for end, lat, kind in done if t0 <= end <= t1]
     kinds: dict[str, int] = {}
-    for _, kind in window:
+    by_kind: dict[str, list[float]] = {}
+    for lat, kind in window:
         kinds[kind] = kinds.get(kind, 0) + 1
-    return Phase(len(window), t1 - t0, cpu, [lat for lat, _ in window], kinds)
+        by_kind.setdefault(kind, []).append(lat)
+    return Phase(len(window), t1 - t0, cpu, [lat for lat, _ in window], kinds, by_kind=by_kind)
 
 
 # One run ----------------------------------------------------------------------------------
@@ -451,16 +479,17 @@ def _spy(pid: int, name: str, seconds: float) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
-    # The code of this checkout, whatever the virtualenv's editable install points at.
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _spawn(argv: list[str], log: Path, root: Path = ROOT) -> subprocess.Popen[bytes]:
+    # The code of that checkout, whatever the virtualenv's editable install points at.
+    env = {**os.environ, "PYTHONPATH": str(root)}
     with log.open("ab") as out:
-        return subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+        return subprocess.Popen(argv, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
 async def _bot(sandbox: Sandbox, argv: list[str], seats: list[Any], seconds: float,
-               label: str, log: Path, half_rate: float | None = None) -> Result:
-    proc = _spawn(argv, log)
+               label: str, log: Path, half_rate: float | None = None,
+               root: Path = ROOT) -> Result:
+    proc = _spawn(argv, log, root)
     try:
         # The first answer says the bot polls; the warm-up also opens each seat's quiz.
         await asyncio.gather(*(seat.warm() for seat in seats))
@@ -505,9 +534,15 @@ async def run_backend(kind: str, store: Any, owners: list[tuple[int, int, list[i
         echo_seats = [EchoSeat(sandbox, tg, 0) for _, tg, _ in chosen]
         results.append(await _bot(sandbox, [PYTHON, "-m", "bench.updates", "serve-echo",
                                             base_url], echo_seats, args.seconds, "echo", log))
-        for mode in args.modes:
+        # `--compare DIR`: the same app from another checkout (the code before a change),
+        # run between the echo and this checkout's app, in the same sandbox and client.
+        runs = [(mode, ROOT) for mode in args.modes]
+        if args.compare is not None:
+            runs.insert(0, ("app", args.compare.resolve()))
+        for mode, root in runs:
+            label = mode if root == ROOT else "base"
             db_url = await store.fresh()
-            config = tmp / f"{mode}.toml"
+            config = tmp / f"{label}.toml"
             write_config(config, db_url, tmp / "data", base_url, file_url)
             argv = ([PYTHON, "-m", "bench.updates", "serve-app", str(config)] if mode == "app"
                     else [str(Path(PYTHON).parent / "inspectbot"), "-c", str(config), "run"])
@@ -518,7 +553,8 @@ async def run_backend(kind: str, store: Any, owners: list[tuple[int, int, list[i
             app = next((r for r in results if r.label == "app"), None)
             half = app.full.rate / 2 if app is not None and mode == "run" else None
             try:
-                results.append(await _bot(sandbox, argv, seats, args.seconds, mode, log, half))
+                results.append(await _bot(sandbox, argv, seats, args.seconds, label, log, half,
+                                          root))
             finally:
                 await store.discard(db_url)
         report(kind, results, args)
@@ -541,8 +577,17 @@ def report(kind: str, results: list[Result], args: argparse.Namespace) -> None:
         mix = ", ".join(f"{k} {v}" for k, v in sorted(r.full.kinds.items()))
         print(f"        {r.seats} seats; mix at saturation: {mix}; late arrivals at half "
               f"{r.half.late}; unmatched answers {r.strays}")
+        if r.label != "echo":
+            print(f"        p50 ms by step at half load: {r.half.kind_p50()}")
     app = next((r for r in results if r.label == "app"), None)
     run = next((r for r in results if r.label == "run"), None)
+    base = next((r for r in results if r.label == "base"), None)
+    if app is not None and base is not None:
+        print(f"  app / base (--compare): saturated {app.full.rate / base.full.rate:.2f} upd/s, "
+              f"CPU per update {app.full.cpu_ms / base.full.cpu_ms:.2f}; at half load p50 "
+              f"{app.half.p(0.5) / base.half.p(0.5):.2f}, p99 "
+              f"{app.half.p(0.99) / base.half.p(0.99):.2f}, CPU per update "
+              f"{app.half.cpu_ms / base.half.cpu_ms:.2f}")
     if app is not None and run is not None:
         print(f"  inspectbot run / app: saturated {run.full.rate / app.full.rate:.2f} upd/s; "
               f"at the app's half load {run.half.rate / app.half.rate:.2f} upd/s, p50 "
@@ -594,12 +639,118 @@ async def main_async(args: argparse.Namespace) -> None:
             print((tmp / "processes.log").read_text(errors="replace")[-4000:])
 
 
+# The limiter alone: what `inspectbot run` may send for interactive work -----------------
+
+
+async def pacing_ceiling(updates: int) -> None:
+    """Interactive updates through the limiter alone, each answering a button press the
+    way the bot does (answerCallbackQuery, editMessageText of the pressed card, one
+    sendMessage reply), every update from another person, all at once, with requests that
+    return at once: the ceiling the limiter puts on `inspectbot run`. Against PTB's
+    AIORateLimiter (30/s on every request that names a chat) in the same process."""
+    from collections.abc import Coroutine
+
+    from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+    from bot.delivery.pacing import Pacing, replying
+
+    async def call(*_args: Any, **_kwargs: Any) -> bool:
+        return True
+
+    async def one(limiter: BaseRateLimiter[Any], chat: int) -> None:
+        process: Callable[..., Coroutine[Any, Any, Any]] = limiter.process_request
+        with replying():
+            await process(call, (), {}, "answerCallbackQuery", {"callback_query_id": "1"}, None)
+            await process(call, (), {}, "editMessageText", {"chat_id": chat}, None)
+            await process(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+
+    rates = {}
+    for name, limiter in (("AIORateLimiter", AIORateLimiter(max_retries=0)),
+                          ("Pacing", Pacing())):
+        await limiter.initialize()
+        started = time.perf_counter()
+        await asyncio.gather(*(one(limiter, 10_000 + n) for n in range(updates)))
+        rates[name] = updates / (time.perf_counter() - started)
+        await limiter.shutdown()
+        print(f"limiter alone, {updates} button presses by as many people: {name} "
+              f"{rates[name]:,.0f} presses/s")
+    print(f"  Pacing / AIORateLimiter = {rates['Pacing'] / rates['AIORateLimiter']:.0f}x")
+
+
+# Statements and connections per update, in process ----------------------------------------
+
+
+async def statements(count: int) -> None:
+    """The reminders benchmark's people (/tasks, a card, its progress) through
+    `Application.process_update` with a recording request: SQL statements and pool
+    checkouts per update, and the median time of each kind, on SQLite."""
+    from collections import Counter, defaultdict
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from bench.reminders_data import ROUND_AT, build
+    from bench.reminders_round import (
+        People,
+        SQLiteStore,
+        _NoLimit,
+        _Recorder,
+        _services,
+        quiet_logs,
+    )
+    from bot.app import build_application
+
+    quiet_logs()
+    data = await asyncio.to_thread(build, 10_000, history=True)
+    with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
+        store = SQLiteStore(Path(tmp))
+        await store.template(data)
+        async with _services(store, ROUND_AT - timedelta(seconds=30)) as services:
+            engine = services.db.engine.sync_engine
+            counted: Counter[str] = Counter()
+            current = [""]
+
+            def on_statement(*_args: Any) -> None:
+                counted[current[0]] += 1
+
+            def on_checkout(*_args: Any) -> None:
+                counted[current[0] + " checkouts"] += 1
+
+            event.listen(engine, "before_cursor_execute", on_statement)
+            event.listen(engine.pool, "checkout", on_checkout)
+            app = build_application(services.config, services=services, request=_Recorder(),
+                                    updater=False, rate_limiter=_NoLimit())
+            people = People(data.owners[:50], app.bot)
+            times: defaultdict[str, list[float]] = defaultdict(list)
+            async with app:
+                for n in range(count + 30):
+                    update, after = people.next_update()
+                    query = update.callback_query
+                    kind = "/tasks" if query is None else f"task:{(query.data or '').split(':')[1]}"
+                    current[0] = kind if n >= 30 else "warm-up"
+                    started = time.perf_counter()
+                    await app.process_update(update)
+                    if n >= 30:
+                        times[kind].append(time.perf_counter() - started)
+                    people.queue.append(after)
+    for kind, spent in sorted(times.items()):
+        print(f"  {kind:<10} {counted[kind] / len(spent):4.1f} statements, "
+              f"{counted[kind + ' checkouts'] / len(spent):3.1f} connections an update; "
+              f"median {_quantile(spent, 0.5):5.1f} ms ({len(spent)} updates)")
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "serve-echo":
         serve_echo(sys.argv[2])
         return
     if len(sys.argv) > 2 and sys.argv[1] == "serve-app":
         serve_app(sys.argv[2])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "statements":
+        asyncio.run(statements(int(sys.argv[2]) if len(sys.argv) > 2 else 300))
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "pacing":
+        asyncio.run(pacing_ceiling(int(sys.argv[2]) if len(sys.argv) > 2 else 300))
         return
     parser = argparse.ArgumentParser(prog="python -m bench.updates")
     parser.add_argument("--tasks", type=int, default=10_000, help="10000 or 200000")
@@ -612,6 +763,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="",
                         help="PostgreSQL server to run on too (or BENCH_DATABASE_URL)")
     parser.add_argument("--no-sqlite", dest="sqlite", action="store_false")
+    parser.add_argument("--compare", type=Path,
+                        help="another checkout whose app runs too, before this one's (a baseline)")
     parser.add_argument("--profile", type=Path,
                         help="directory for py-spy profiles (raw stacks) of the saturated phases")
     parser.add_argument("--keep-log", action="store_true",

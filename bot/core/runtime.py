@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -31,9 +32,12 @@ class _UpdateSession:
         self.session: AsyncSession | None = None
         self.busy = False
         self.closed = False
+        # Tasks started during the update inherit the context, and may outlive it: only
+        # the update's own task shares its session.
+        self.task = asyncio.current_task()
 
     def take(self) -> AsyncSession | None:
-        if self.busy or self.closed:
+        if self.busy or self.closed or asyncio.current_task() is not self.task:
             return None
         if self.session is None:
             self.session = self.core.db.sessionmaker()
@@ -49,7 +53,8 @@ class _UpdateSession:
 
     async def release(self) -> None:
         """End a transaction only reads are in (the gate's), returning its connection."""
-        if self.session is not None and not self.busy and self.session.in_transaction():
+        if (self.session is not None and not self.busy and self.session.in_transaction()
+                and asyncio.current_task() is self.task):
             await self.session.rollback()
 
     async def close(self) -> None:

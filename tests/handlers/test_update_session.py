@@ -74,3 +74,26 @@ async def test_no_connection_is_held_while_telegram_answers(harness: BotHarness)
     await harness.process(harness.updates.text(user, "/help"))
     await harness.process(harness.updates.text(user, "/tasks"))
     assert held and max(held) == 0
+
+
+async def test_a_task_started_during_the_update_gets_a_session_of_its_own(
+    harness: BotHarness,
+) -> None:
+    """A background task inherits the update's context and may outlive the update: it
+    must never share (and see closed under it) the update's session."""
+    import asyncio
+
+    from bot.core.runtime import Core
+
+    services: Core = harness.services
+    seen: list[object] = []
+
+    async def background() -> None:
+        async with services.session() as s:
+            seen.append(s)
+
+    async with services.update_scope():
+        async with services.reading() as mine:
+            pass
+        await asyncio.create_task(background())
+    assert seen and seen[0] is not mine

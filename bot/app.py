@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from telegram.ext import (
     Application,
@@ -16,6 +16,7 @@ from telegram.ext import (
     BaseRateLimiter,
     ContextTypes,
     Defaults,
+    Updater,
 )
 from telegram.request import BaseRequest
 
@@ -25,6 +26,7 @@ from bot.core.schema import SchemaBehind, check_schema
 from bot.delivery.menus import publish_menus
 from bot.delivery.pacing import Pacing
 from bot.services import Services, build_services
+from bot.workers import WorkerSlot
 from handlers.context import AppContext, AppType
 
 __all__ = ["ALLOWED_UPDATES", "AppType", "build_application", "run_bot", "webhook_arguments"]
@@ -42,8 +44,13 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     updater: bool = True,
+    registers: bool = True,
 ) -> AppType:
-    """Everything the bot needs, built here and nowhere at import time."""
+    """Everything the bot needs, built here and nowhere at import time.
+
+    `registers=False` builds a worker that leaves setWebhook and the command menus to
+    worker 0 (`bot.workers`).
+    """
     services = services or build_services(config)
     builder = (
         ApplicationBuilder()
@@ -72,6 +79,9 @@ def build_application(
         builder = builder.updater(None)
     app: AppType = builder.build()
     app.bot_data["services"] = services
+    app.bot_data["registers"] = registers
+    if updater and not registers:
+        app.updater = _ServingUpdater(bot=app.bot, update_queue=app.update_queue)
     handlers.register_all(app)
     return app
 
@@ -85,7 +95,8 @@ def _services(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services = _services(app)
     await check_schema(services.db)
-    await publish_menus(app.bot, services, services.commands)
+    if app.bot_data.get("registers", True):
+        await publish_menus(app.bot, services, services.commands)
     services.scheduler.start()
     for feature in services.features():
         await feature.start()
@@ -103,6 +114,17 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     await services.db.dispose()
 
 
+class _ServingUpdater(Updater):
+    """Serves the webhook without registering it: worker 0 did (`bot.workers`).
+
+    PTB 22.8's `start_webhook` always calls setWebhook through `_bootstrap`; N workers
+    starting together would call that rate-limited method N times.
+    """
+
+    async def _bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        log.debug("setWebhook left to worker 0")
+
+
 class WebhookUnprotected(Exception):
     """Webhook mode without a secret would accept any POST as an update from Telegram."""
 
@@ -114,9 +136,12 @@ class WebhookArguments(TypedDict):
     webhook_url: str
     secret_token: str
     allowed_updates: list[str]
+    # Only the certificate, never a key: PTB then uploads it with setWebhook and leaves
+    # TLS to the proxy.
+    cert: NotRequired[str]
 
 
-def webhook_arguments(config: AppConfig) -> WebhookArguments:
+def webhook_arguments(config: AppConfig, worker: WorkerSlot | None = None) -> WebhookArguments:
     """How the webhook server listens and what setWebhook registers.
 
     The server answers only on the path of `webhook_url` (PTB's default is "/", where
@@ -129,25 +154,32 @@ def webhook_arguments(config: AppConfig) -> WebhookArguments:
         raise WebhookUnprotected(
             "webhook mode needs [telegram] token (the secret is derived from it) "
             "or [telegram] webhook_secret")
-    return WebhookArguments(
+    arguments = WebhookArguments(
         listen=telegram.webhook_listen,
-        port=telegram.webhook_port,
+        port=telegram.webhook_port if worker is None else worker.port(telegram.webhook_port),
         url_path=telegram.webhook_serve_path,
         webhook_url=telegram.webhook_url,
         secret_token=secret,
         allowed_updates=ALLOWED_UPDATES,
     )
+    if telegram.webhook_certificate:
+        arguments["cert"] = telegram.webhook_certificate
+    return arguments
 
 
-def run_bot(config: AppConfig) -> int:
-    """`inspectbot run`: long polling, or a webhook server, until interrupted."""
+def run_bot(config: AppConfig, worker: WorkerSlot | None = None) -> int:
+    """`inspectbot run`: long polling, or a webhook server, until interrupted.
+
+    `worker` is this process's slot under `inspectbot run --workers N` (`bot.workers`):
+    its port is `webhook_port + index`, and only worker 0 registers the webhook.
+    """
     telegram = config.telegram
     try:
-        arguments = webhook_arguments(config) if telegram.mode == "webhook" else None
+        arguments = webhook_arguments(config, worker) if telegram.mode == "webhook" else None
     except WebhookUnprotected as exc:
         print(f"拒绝以无密钥的 webhook 模式启动 / {exc}", file=sys.stderr)
         return 2
-    app = build_application(config)
+    app = build_application(config, registers=worker is None or worker.registers)
     try:
         if arguments is not None:
             app.run_webhook(**arguments)

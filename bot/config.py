@@ -85,6 +85,10 @@ class TelegramConfig(_Section):
     # Telegram sends it with every update and the bot refuses a POST without it. "" derives
     # one from the token (see webhook_secret_value), so webhook mode is never unprotected.
     webhook_secret: SecretStr = SecretStr("")
+    # A self-signed certificate on the proxy in front of the bot: its public key (PEM),
+    # uploaded with setWebhook so Telegram trusts it. "" when the proxy's certificate is
+    # signed by a known authority.
+    webhook_certificate: str = ""
     admin_ids: list[int] = []
 
     @field_validator("webhook_secret")

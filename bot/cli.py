@@ -25,7 +25,7 @@ from bot.indicators import cli as indicators_cli
 from bot.quiz import cli as quiz_cli
 from bot.reports import cli as reports_cli
 from bot.tables import cli as tables_cli
-from bot.workers import Supervisor, WorkerSlot, refusal, worker_command
+from bot.workers import Supervisor, WorkerSlot, port_answers, refusal, worker_command
 from db import migrate
 from db.session import Database
 
@@ -87,9 +87,12 @@ def cmd_run(config: AppConfig, args: argparse.Namespace) -> int:
     ensure_data_dir(config)
     if args.workers > 1:
         config_path = resolve_config_path(args.config)
+        telegram = config.telegram
         return Supervisor(
             lambda slot: worker_command(config_path, verbose=args.verbose, slot=slot),
             args.workers,
+            ready=lambda slot: port_answers(telegram.webhook_listen,
+                                            slot.port(telegram.webhook_port)),
         ).run()
     return run_bot(config, args.worker)
 

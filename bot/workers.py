@@ -8,6 +8,9 @@ kernel's hash would put one proxy connection's updates on one worker anyway.
 
 Worker 0 alone registers the bot with Telegram (setWebhook, the command menus): N
 processes starting together would otherwise call the same rate-limited methods N times.
+It also starts first, and the others only once its port answers: the start-up work on
+the database (the starter question bank, the reminder cursors of a first start) then runs
+in one process instead of racing in N.
 Everything else is safe to run in every worker because it is keyed in the database: the
 outbox claims with SKIP LOCKED, and every scheduled job (reminder sweeps, quiz reminders,
 the weekly bulletin) queues messages under an idempotency key (docs/reminders.md).
@@ -19,8 +22,10 @@ delay), and gives up only on the exit codes a restart cannot fix (configuration,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,6 +44,9 @@ FATAL_EXIT_CODES = frozenset({2, 3})
 SETTLED_SECONDS = 30.0
 RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 STOP_GRACE_SECONDS = 30.0
+# The other workers start when worker 0 is ready, or after this long in any case (a first
+# start after a bulk load derives every reminder cursor before it listens).
+FIRST_READY_SECONDS = 300.0
 
 POLLING_REFUSED = (
     "--workers 大于 1 需要 webhook 模式：长轮询（getUpdates）同一时刻只允许一个进程，"
@@ -107,6 +115,12 @@ def worker_command(config_path: Path | None, *, verbose: bool, slot: WorkerSlot)
     return [*command, "run", "--worker", f"{slot.index}/{slot.count}"]
 
 
+def port_answers(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
+
+
 @dataclass
 class _Worker:
     slot: WorkerSlot
@@ -114,6 +128,7 @@ class _Worker:
     started: float = 0.0
     failures: int = 0
     restart_at: float | None = None
+    waiting: bool = False  # for worker 0 to be ready
 
 
 @dataclass
@@ -122,6 +137,9 @@ class Supervisor:
 
     command: Callable[[WorkerSlot], Sequence[str]]
     count: int
+    # Whether a worker is ready (its port answers); None starts every worker at once.
+    ready: Callable[[WorkerSlot], bool] | None = None
+    first_ready_timeout: float = FIRST_READY_SECONDS
     restart_delays: tuple[float, ...] = RESTART_DELAYS
     stop_grace: float = STOP_GRACE_SECONDS
     _workers: list[_Worker] = field(default_factory=list)
@@ -131,9 +149,11 @@ class Supervisor:
         previous = {sig: signal.signal(sig, self._on_signal)
                     for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self._workers = [_Worker(WorkerSlot(i, self.count)) for i in range(self.count)]
+            self._workers = [_Worker(WorkerSlot(i, self.count), waiting=i > 0 and
+                                     self.ready is not None) for i in range(self.count)]
             for worker in self._workers:
-                self._start(worker)
+                if not worker.waiting:
+                    self._start(worker)
             return self._watch()
         finally:
             self._stop_all()
@@ -150,10 +170,24 @@ class Supervisor:
         log.info("worker %d/%d started (pid %d)", worker.slot.index, self.count,
                  worker.process.pid)
 
+    def _first_is_ready(self, now: float) -> bool:
+        first = self._workers[0]
+        if self.ready is None or now - first.started >= self.first_ready_timeout:
+            return True
+        return first.process is not None and first.process.poll() is None and self.ready(
+            first.slot)
+
     def _watch(self) -> int:
         while not self._stopping:
             now = time.monotonic()
+            if any(w.waiting for w in self._workers) and self._first_is_ready(now):
+                for worker in self._workers:
+                    if worker.waiting:
+                        worker.waiting = False
+                        self._start(worker)
             for worker in self._workers:
+                if worker.waiting:
+                    continue
                 if worker.restart_at is not None:
                     if now >= worker.restart_at:
                         self._start(worker)

@@ -149,15 +149,40 @@ time.sleep(600)
     assert _lines(log) == ["stop 0"]
 
 
-def _spawn_supervisor(tmp_path: Path, *,
-                      supervisor_args: tuple[str, int]) -> subprocess.Popen[bytes]:
+def test_the_others_start_once_worker_0_is_ready(tmp_path: Path) -> None:
+    log, flag = tmp_path / "log", tmp_path / "ready"
+    script = _script(tmp_path, f"""
+import pathlib, sys, time
+index = int(sys.argv[1])
+with open({str(log)!r}, "a") as out:
+    out.write(f"start {{index}}\\n")
+if index == 0:
+    time.sleep(1.0)  # start-up work on the database
+    with open({str(log)!r}, "a") as out:
+        out.write("ready 0\\n")
+    pathlib.Path({str(flag)!r}).touch()
+time.sleep(600)
+""")
+    process = _spawn_supervisor(tmp_path, supervisor_args=(str(script), 3), ready=flag)
+    try:
+        _wait_for(lambda: len(_lines(log)) == 4)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert _lines(log)[:2] == ["start 0", "ready 0"]
+    assert sorted(_lines(log)[2:]) == ["start 1", "start 2"]
+
+
+def _spawn_supervisor(tmp_path: Path, *, supervisor_args: tuple[str, int],
+                      ready: Path | None = None) -> subprocess.Popen[bytes]:
     """The supervisor in a process of its own, so its signal handlers are the real ones."""
     script, count = supervisor_args
     runner = tmp_path / "supervise.py"
+    check = "None" if ready is None else f"lambda slot: pathlib.Path({str(ready)!r}).exists()"
     runner.write_text(f"""
-import sys
+import pathlib, sys
 from bot.workers import Supervisor
 sys.exit(Supervisor(lambda slot: [sys.executable, {script!r}, str(slot.index)], {count},
-                    restart_delays=(0.1,), stop_grace=10).run())
+                    ready={check}, restart_delays=(0.1,), stop_grace=10).run())
 """, encoding="utf-8")
     return subprocess.Popen([sys.executable, str(runner)], cwd=Path(__file__).parents[2])

@@ -99,7 +99,7 @@ class Nginx:
         user = "user root;\n" if os.geteuid() == 0 else ""
         self.main_config.write_text(
             f"{user}worker_processes 1;\npid {self.root / 'nginx.pid'};\n"
-            f"error_log {self.root / 'logs' / 'main-error.log'} warn;\n"
+            f"error_log {self.root / 'logs' / 'main-error.log'} notice;\n"
             "events { worker_connections 256; }\n"
             "http {\n"
             f"    access_log off;\n"
@@ -132,6 +132,22 @@ class Nginx:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 error = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RuntimeError(f"nginx did not start: {error}")
+            time.sleep(0.05)
+
+    def _workers_started(self) -> int:
+        log = self.root / "logs" / "main-error.log"
+        return log.read_text().count("start worker process") if log.exists() else 0
+
+    def reload(self, site: str) -> None:
+        """A new site file, read by `nginx -s reload`; returns once new workers run it."""
+        assert self.process is not None
+        before = self._workers_started()
+        self.site = site
+        self.write()
+        self.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while self._workers_started() <= before:
+            assert time.monotonic() < deadline, "nginx did not reload"
             time.sleep(0.05)
 
     def stop(self) -> None:

@@ -6,10 +6,14 @@ services (`bot.services`), registers every handler, and starts and stops the fea
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
-from typing import Any, TypedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
 
+from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,10 +28,17 @@ from bot.config import AppConfig
 from bot.core.schema import SchemaBehind, check_schema
 from bot.delivery.menus import publish_menus
 from bot.delivery.pacing import Pacing
+from bot.ops.health import HealthChecks
 from bot.services import Services, build_services
 from handlers.context import AppContext, AppType
 
-__all__ = ["ALLOWED_UPDATES", "AppType", "build_application", "run_bot", "webhook_arguments"]
+if TYPE_CHECKING:
+    from bot.ops.server import OpsServer
+
+__all__ = [
+    "ALLOWED_UPDATES", "AppType", "Intake", "build_application", "run_bot", "start_intake",
+    "webhook_arguments",
+]
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +130,9 @@ class WebhookArguments(TypedDict):
 def webhook_arguments(config: AppConfig) -> WebhookArguments:
     """How the webhook server listens and what setWebhook registers.
 
-    The server answers only on the path of `webhook_url` (PTB's default is "/", where
-    Telegram never posts), and only to a POST carrying the secret Telegram was given:
-    PTB answers 403 to anything else before the update is read.
+    The server answers only on the path of `webhook_url` (Telegram posts nowhere else),
+    and only to a POST carrying the secret Telegram was given (`bot.ops.server` answers
+    403 to anything else before the body is read).
     """
     telegram = config.telegram
     secret = telegram.webhook_secret_value
@@ -139,20 +150,107 @@ def webhook_arguments(config: AppConfig) -> WebhookArguments:
     )
 
 
+@dataclass
+class Intake:
+    """How updates reach this process (webhook or polling) and the HTTP server beside it."""
+
+    app: AppType
+    server: OpsServer | None
+
+    @property
+    def port(self) -> int:
+        """The port the HTTP server listens on (0: none)."""
+        return self.server.port if self.server is not None else 0
+
+    async def stop(self) -> None:
+        """Take no more updates: the server stops listening first, then polling ends."""
+        if self.server is not None:
+            await self.server.stop()
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+
+
+async def start_intake(app: AppType, config: AppConfig, *, poll_timeout: int = 10) -> Intake:
+    """Start taking updates after `post_init`, before `app.start()` (as PTB's run_* do).
+
+    Webhook mode: the HTTP server serves the webhook's path, /healthz and /metrics on the
+    webhook port, then setWebhook tells Telegram the address, the secret and the update
+    kinds. Polling mode: getUpdates, and /healthz and /metrics on `[ops]` (unless port 0).
+    """
+    from bot.ops.server import OpsServer, WebhookRoute  # aiohttp only for a serving process
+
+    services = _services(app)
+    checks = HealthChecks(db=services.db, scheduler=services.scheduler,
+                          clock=services.clock, config=config.ops)
+    if config.telegram.mode == "webhook":
+        hook = webhook_arguments(config)
+
+        async def deliver(data: dict[str, Any]) -> None:
+            try:
+                update = Update.de_json(data, app.bot)
+            except Exception as exc:  # whatever de_json trips on, the body was not an update
+                raise ValueError(type(exc).__name__) from None
+            await app.update_queue.put(update)
+
+        server = OpsServer(health=checks.run, webhook=WebhookRoute(
+            path=hook["url_path"], secret=hook["secret_token"], deliver=deliver))
+        await server.start(hook["listen"], hook["port"])
+        try:
+            await app.bot.set_webhook(url=hook["webhook_url"], secret_token=hook["secret_token"],
+                                      allowed_updates=hook["allowed_updates"])
+        except BaseException:
+            await server.stop()
+            raise
+        return Intake(app, server)
+    ops_server: OpsServer | None = None
+    if config.ops.port:
+        ops_server = OpsServer(health=checks.run)
+        await ops_server.start(config.ops.listen, config.ops.port)
+    assert app.updater is not None
+    try:
+        await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=poll_timeout)
+    except BaseException:
+        if ops_server is not None:
+            await ops_server.stop()
+        raise
+    return Intake(app, ops_server)
+
+
+async def _serve(app: AppType, config: AppConfig) -> None:
+    """Run until SIGINT or SIGTERM, then stop in order: intake, updates in hand, features."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    intake: Intake | None = None
+    try:
+        await app.initialize()
+        await _post_init(app)
+        intake = await start_intake(app, config)
+        await app.start()
+        await stopping.wait()
+        log.info("stopping: no new updates; finishing the ones in hand")
+    finally:
+        if intake is not None:
+            await intake.stop()
+        if app.running:
+            await app.stop()  # processes what is already queued
+        await app.shutdown()
+        await _post_shutdown(app)
+
+
 def run_bot(config: AppConfig) -> int:
-    """`inspectbot run`: long polling, or a webhook server, until interrupted."""
+    """`inspectbot run`: long polling, or the webhook server, until interrupted."""
     telegram = config.telegram
     try:
-        arguments = webhook_arguments(config) if telegram.mode == "webhook" else None
+        if telegram.mode == "webhook":
+            webhook_arguments(config)
     except WebhookUnprotected as exc:
         print(f"拒绝以无密钥的 webhook 模式启动 / {exc}", file=sys.stderr)
         return 2
     app = build_application(config)
     try:
-        if arguments is not None:
-            app.run_webhook(**arguments)
-        else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        asyncio.run(_serve(app, config))
     except SchemaBehind as exc:
         print(f"数据库结构落后 / {exc}", file=sys.stderr)
         return 3

@@ -6,17 +6,21 @@ services (`bot.services`), registers every handler, and starts and stops the fea
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
-from typing import Any, NotRequired, TypedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
+from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
     ContextTypes,
     Defaults,
-    Updater,
 )
 from telegram.request import BaseRequest
 
@@ -25,11 +29,18 @@ from bot.config import AppConfig
 from bot.core.schema import SchemaBehind, check_schema
 from bot.delivery.menus import publish_menus
 from bot.delivery.pacing import Pacing
+from bot.ops.health import HealthChecks
 from bot.services import Services, build_services
 from bot.workers import WorkerSlot
 from handlers.context import AppContext, AppType
 
-__all__ = ["ALLOWED_UPDATES", "AppType", "build_application", "run_bot", "webhook_arguments"]
+if TYPE_CHECKING:
+    from bot.ops.server import OpsServer
+
+__all__ = [
+    "ALLOWED_UPDATES", "AppType", "Intake", "build_application", "run_bot", "start_intake",
+    "webhook_arguments",
+]
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +91,6 @@ def build_application(
     app: AppType = builder.build()
     app.bot_data["services"] = services
     app.bot_data["registers"] = registers
-    if updater and not registers:
-        app.updater = _ServingUpdater(bot=app.bot, update_queue=app.update_queue)
     handlers.register_all(app)
     return app
 
@@ -114,17 +123,6 @@ async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     await services.db.dispose()
 
 
-class _ServingUpdater(Updater):
-    """Serves the webhook without registering it: worker 0 did (`bot.workers`).
-
-    PTB 22.8's `start_webhook` always calls setWebhook through `_bootstrap`; N workers
-    starting together would call that rate-limited method N times.
-    """
-
-    async def _bootstrap(self, *args: Any, **kwargs: Any) -> None:
-        log.debug("setWebhook left to worker 0")
-
-
 class WebhookUnprotected(Exception):
     """Webhook mode without a secret would accept any POST as an update from Telegram."""
 
@@ -136,17 +134,17 @@ class WebhookArguments(TypedDict):
     webhook_url: str
     secret_token: str
     allowed_updates: list[str]
-    # Only the certificate, never a key: PTB then uploads it with setWebhook and leaves
-    # TLS to the proxy.
+    # A self-signed certificate on the proxy, uploaded with setWebhook (never a key: TLS
+    # is the proxy's).
     cert: NotRequired[str]
 
 
 def webhook_arguments(config: AppConfig, worker: WorkerSlot | None = None) -> WebhookArguments:
     """How the webhook server listens and what setWebhook registers.
 
-    The server answers only on the path of `webhook_url` (PTB's default is "/", where
-    Telegram never posts), and only to a POST carrying the secret Telegram was given:
-    PTB answers 403 to anything else before the update is read.
+    The server answers only on the path of `webhook_url` (Telegram posts nowhere else),
+    and only to a POST carrying the secret Telegram was given (`bot.ops.server` answers
+    403 to anything else before the body is read).
     """
     telegram = config.telegram
     secret = telegram.webhook_secret_value
@@ -167,24 +165,117 @@ def webhook_arguments(config: AppConfig, worker: WorkerSlot | None = None) -> We
     return arguments
 
 
-def run_bot(config: AppConfig, worker: WorkerSlot | None = None) -> int:
-    """`inspectbot run`: long polling, or a webhook server, until interrupted.
+@dataclass
+class Intake:
+    """How updates reach this process (webhook or polling) and the HTTP server beside it."""
 
-    `worker` is this process's slot under `inspectbot run --workers N` (`bot.workers`):
-    its port is `webhook_port + index`, and only worker 0 registers the webhook.
+    app: AppType
+    server: OpsServer | None
+
+    @property
+    def port(self) -> int:
+        """The port the HTTP server listens on (0: none)."""
+        return self.server.port if self.server is not None else 0
+
+    async def stop(self) -> None:
+        """Take no more updates: the server stops listening first, then polling ends."""
+        if self.server is not None:
+            await self.server.stop()
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+
+
+async def start_intake(app: AppType, config: AppConfig, *, poll_timeout: int = 10,
+                       worker: WorkerSlot | None = None) -> Intake:
+    """Start taking updates after `post_init`, before `app.start()` (as PTB's run_* do).
+
+    Webhook mode: the HTTP server serves the webhook's path, /healthz and /metrics on the
+    webhook port, then setWebhook tells Telegram the address, the secret and the update
+    kinds. Polling mode: getUpdates, and /healthz and /metrics on `[ops]` (unless port 0).
+    Under `--workers N` (`worker`), worker i listens on webhook_port + i and only worker 0
+    calls setWebhook: N processes starting together would call it N times.
+    """
+    from bot.ops.server import OpsServer, WebhookRoute  # aiohttp only for a serving process
+
+    services = _services(app)
+    checks = HealthChecks(db=services.db, scheduler=services.scheduler,
+                          clock=services.clock, config=config.ops)
+    if config.telegram.mode == "webhook":
+        hook = webhook_arguments(config, worker)
+
+        async def deliver(data: dict[str, Any]) -> None:
+            try:
+                update = Update.de_json(data, app.bot)
+            except Exception as exc:  # whatever de_json trips on, the body was not an update
+                raise ValueError(type(exc).__name__) from None
+            await app.update_queue.put(update)
+
+        server = OpsServer(health=checks.run, webhook=WebhookRoute(
+            path=hook["url_path"], secret=hook["secret_token"], deliver=deliver))
+        await server.start(hook["listen"], hook["port"])
+        try:
+            if app.bot_data.get("registers", True):
+                certificate = hook.get("cert")
+                await app.bot.set_webhook(
+                    url=hook["webhook_url"], secret_token=hook["secret_token"],
+                    allowed_updates=hook["allowed_updates"],
+                    certificate=Path(certificate) if certificate else None)
+        except BaseException:
+            await server.stop()
+            raise
+        return Intake(app, server)
+    ops_server: OpsServer | None = None
+    if config.ops.port:
+        ops_server = OpsServer(health=checks.run)
+        await ops_server.start(config.ops.listen, config.ops.port)
+    assert app.updater is not None
+    try:
+        await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=poll_timeout)
+    except BaseException:
+        if ops_server is not None:
+            await ops_server.stop()
+        raise
+    return Intake(app, ops_server)
+
+
+async def _serve(app: AppType, config: AppConfig, worker: WorkerSlot | None) -> None:
+    """Run until SIGINT or SIGTERM, then stop in order: intake, updates in hand, features."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    intake: Intake | None = None
+    try:
+        await app.initialize()
+        await _post_init(app)
+        intake = await start_intake(app, config, worker=worker)
+        await app.start()
+        await stopping.wait()
+        log.info("stopping: no new updates; finishing the ones in hand")
+    finally:
+        if intake is not None:
+            await intake.stop()
+        if app.running:
+            await app.stop()  # processes what is already queued
+        await app.shutdown()
+        await _post_shutdown(app)
+
+
+def run_bot(config: AppConfig, worker: WorkerSlot | None = None) -> int:
+    """`inspectbot run`: long polling, or the webhook server, until interrupted.
+
+    `worker` is this process's slot under `inspectbot run --workers N` (`bot.workers`).
     """
     telegram = config.telegram
     try:
-        arguments = webhook_arguments(config, worker) if telegram.mode == "webhook" else None
+        if telegram.mode == "webhook":
+            webhook_arguments(config, worker)
     except WebhookUnprotected as exc:
         print(f"拒绝以无密钥的 webhook 模式启动 / {exc}", file=sys.stderr)
         return 2
     app = build_application(config, registers=worker is None or worker.registers)
     try:
-        if arguments is not None:
-            app.run_webhook(**arguments)
-        else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        asyncio.run(_serve(app, config, worker))
     except SchemaBehind as exc:
         print(f"数据库结构落后 / {exc}", file=sys.stderr)
         return 3

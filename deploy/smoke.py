@@ -9,7 +9,7 @@ runs this same script against two workers behind nginx.
 
 1. The database answers and its schema is the code's (else: `inspectbot db upgrade`).
 2. Each worker's /healthz answers 200 on its own port (webhook_port + i).
-3. /metrics answers with the bot's metrics (what Prometheus scrapes).
+3. Each worker's /metrics answers in Prometheus's format (what Prometheus scrapes).
 4. Webhook mode: the public webhook address answers over TLS, through the proxy, and
    refuses a POST without Telegram's secret (403): the path reaches the bot, and the bot
    checks the secret.
@@ -97,10 +97,10 @@ def check_metrics(config: AppConfig, port: int) -> str:
     status, body = _get(f"http://{config.telegram.webhook_listen}:{port}/metrics")
     names = {line.split()[2] for line in body.decode(errors="replace").splitlines()
              if line.startswith("# TYPE ")}
-    ours = sorted(n for n in names if n.startswith("inspectbot_"))
-    if status != 200 or not ours:
-        raise CheckFailed(f"port {port}: /metrics {status}, {len(ours)} inspectbot_ metrics")
-    return f"port {port}: {len(ours)} metrics"
+    if status != 200 or not names:
+        raise CheckFailed(f"port {port}: /metrics answered {status} with {len(names)} metrics")
+    ours = sum(1 for n in names if n.startswith("inspectbot_"))
+    return f"port {port}: {len(names)} metrics, {ours} of them the bot's own"
 
 
 def _public_tls(config: AppConfig) -> ssl.SSLContext:
@@ -142,7 +142,8 @@ def checks(config: AppConfig, workers: int) -> list[tuple[str, Callable[[], str]
         return found
     for port in worker_ports(config, workers):
         found.append(("健康检查 / health", partial(check_health, config, port)))
-    found.append(("指标 / metrics", partial(check_metrics, config, config.telegram.webhook_port)))
+    for port in worker_ports(config, workers):
+        found.append(("指标 / metrics", partial(check_metrics, config, port)))
     found.append(("公网地址 / public address", lambda: check_public_path(config)))
     found.append(("Telegram webhook", lambda: check_telegram(config)))
     return found

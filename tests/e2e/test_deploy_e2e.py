@@ -87,8 +87,13 @@ async def test_nginx_keeps_its_rules(
                                         headers={SECRET_HEADER: secret}).status_code,
                 "elsewhere": local.get(f"{base}/").status_code,
                 "healthz from outside": other.get(f"{base}/healthz").status_code,
-                "metrics from outside": other.get(f"{base}/metrics").status_code,
+                "worker metrics from outside": other.get(
+                    f"{base}/workers/0/metrics").status_code,
                 "healthz here": local.get(f"{base}/healthz").status_code,
+                "worker healthz here": local.get(f"{base}/workers/0/healthz").status_code,
+                "worker metrics here": local.get(f"{base}/workers/0/metrics").status_code,
+                "no such worker": local.get(f"{base}/workers/1/metrics").status_code,
+                "metrics of any worker": local.get(f"{base}/metrics").status_code,
             }
 
     status = await asyncio.to_thread(probe)
@@ -98,5 +103,10 @@ async def test_nginx_keeps_its_rules(
     assert status["too large"] == 413  # client_max_body_size
     assert status["elsewhere"] == 404
     assert status["healthz from outside"] == 403
-    assert status["metrics from outside"] == 403
-    assert status["healthz here"] != 403  # proxied to a worker
+    assert status["worker metrics from outside"] == 403
+    assert status["healthz here"] == 200  # proxied to a worker
+    assert status["worker healthz here"] == 200
+    assert status["worker metrics here"] == 200
+    assert status["no such worker"] == 404
+    # each process counts for itself: only per-worker metrics are served
+    assert status["metrics of any worker"] == 404

@@ -166,7 +166,7 @@ class Deployment:
     def route_to(self, port: int) -> None:
         """Narrow nginx's upstream to one worker and reload nginx, as an operator would."""
         self.nginx.reload(render_site(port=self.nginx.port, upstream=[port],
-                                      certificate=self.certificate,
+                                      workers=self.ports, certificate=self.certificate,
                                       logs=self.nginx.root / "logs"))
 
     def stop(self) -> int | None:
@@ -198,7 +198,7 @@ def deployment(tmp_path: Path, config: AppConfig, sandbox: SandboxClient, moto: 
     certificate = self_signed(tmp_path)
     nginx_port = free_port()
     nginx = Nginx(tmp_path / "nginx", nginx_port, render_site(
-        port=nginx_port, upstream=[ports[0]], certificate=certificate,
+        port=nginx_port, upstream=[ports[0]], workers=ports, certificate=certificate,
         logs=tmp_path / "nginx" / "logs"))
     s3 = moto.s3_section(s3_bucket)
     secrets = {"INSPECTBOT_TOKEN": str(sandbox.token),
@@ -273,9 +273,11 @@ async def test_two_workers_behind_nginx_serve_upload_review_and_archive(
     later = _upstreams(bot.nginx)[len(uploads):]
     assert later and set(later) == {second}, later
 
-    # What Prometheus scrapes, through nginx from this machine.
+    # What Prometheus scrapes: each worker's own metrics, through nginx from this machine.
     tls = ssl.create_default_context(cafile=str(bot.certificate.cert))
     async with httpx.AsyncClient(verify=tls, timeout=10) as client:
-        metrics = await client.get(f"https://127.0.0.1:{bot.nginx.port}/metrics")
-    assert metrics.status_code == 200
-    assert "inspectbot_" in metrics.text
+        for index in range(len(bot.ports)):
+            metrics = await client.get(
+                f"https://127.0.0.1:{bot.nginx.port}/workers/{index}/metrics")
+            assert metrics.status_code == 200
+            assert "# TYPE " in metrics.text

@@ -47,8 +47,12 @@ def self_signed(directory: Path, host: str = "127.0.0.1") -> Certificate:
 
 
 def render_site(*, port: int, upstream: list[int], certificate: Certificate,
-                logs: Path, source: str | None = None) -> str:
-    """The site file with this machine's values in the lines a county edits."""
+                logs: Path, workers: list[int] | None = None, source: str | None = None) -> str:
+    """The site file with this machine's values in the lines a county edits.
+
+    `upstream`: the workers the webhook goes to; `workers`: every worker's port for
+    /workers/<i>/… (default: the upstream's).
+    """
     text = source if source is not None else SITE.read_text(encoding="utf-8")
     servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;\n"
                       for p in upstream)
@@ -56,6 +60,10 @@ def render_site(*, port: int, upstream: list[int], certificate: Certificate,
     assert count, "the upstream block lost its server lines"
     text = text.replace("upstream inspectbot_workers {\n",
                         "upstream inspectbot_workers {\n" + servers)
+    text, count = re.subn(r"(?m)^    \d+ \d+;.*\n", "", text)
+    assert count, "the map of worker ports lost its lines"
+    ports = "".join(f"    {i} {p};\n" for i, p in enumerate(workers or upstream))
+    text = text.replace('    default "";\n', '    default "";\n' + ports)
     replacements = {
         r"(?m)^    listen 443 ssl;.*$": f"    listen 127.0.0.1:{port} ssl;",
         r"(?m)^    listen \[::\]:443 ssl;.*\n": "",

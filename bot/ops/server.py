@@ -114,5 +114,6 @@ class OpsServer:
                                  headers={"Cache-Control": "no-store"})
 
     async def _metrics(self, request: web.Request) -> web.Response:
+        await self._health()  # the health and outbox gauges, as of this scrape
         return web.Response(body=generate_latest(REGISTRY),
                             headers={"Content-Type": CONTENT_TYPE_LATEST})

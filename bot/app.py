@@ -33,6 +33,7 @@ from bot.ops.health import HealthChecks
 from bot.services import Services, build_services
 from bot.workers import WorkerSlot
 from handlers.context import AppContext, AppType
+from handlers.observe import ObservedApplication
 
 if TYPE_CHECKING:
     from bot.ops.server import OpsServer
@@ -71,6 +72,8 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(True)
+        # Every update timed and counted by kind and outcome (bot.core.metrics).
+        .application_class(ObservedApplication)
     )
     if config.telegram.base_url:
         builder = builder.base_url(config.telegram.base_url)

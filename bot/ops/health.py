@@ -19,6 +19,7 @@ from typing import Any
 
 import db
 from bot.config import OpsConfig
+from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.scheduler import Scheduler
 from db.repositories import ops as ops_repo
@@ -93,11 +94,11 @@ class HealthChecks:
         if not database.ok:
             # Nothing else about the database can be known; say so rather than time out twice.
             skipped = {"checked": False, "reason": "database unreachable"}
-            return HealthReport((database, Check("schema", False, skipped), scheduler,
-                                 Check("outbox", False, skipped)))
+            return _observed(HealthReport((database, Check("schema", False, skipped), scheduler,
+                                           Check("outbox", False, skipped))))
         schema = await self._bounded("schema", self._schema)
         outbox = await self._bounded("outbox", self._outbox)
-        return HealthReport((database, schema, scheduler, outbox))
+        return _observed(HealthReport((database, schema, scheduler, outbox)))
 
     async def _bounded(self, name: str, check: Callable[[], Awaitable[Check]]) -> Check:
         started = time.perf_counter()
@@ -137,3 +138,13 @@ class HealthChecks:
             "lag_warn_seconds": config.outbox_lag_warn_seconds,
             "due_warn": config.outbox_due_warn,
         })
+
+
+def _observed(report: HealthReport) -> HealthReport:
+    """The checks, and the outbox's backlog, as gauges for the next scrape of /metrics."""
+    for check in report.checks:
+        metrics.HEALTH.labels(check.name).set(1 if check.ok else 0)
+        if check.name == "outbox" and "due" in check.facts:
+            metrics.OUTBOX_DUE.set(check.facts["due"])
+            metrics.OUTBOX_OLDEST_DUE.set(check.facts["oldest_due_seconds"])
+    return report

@@ -7,6 +7,7 @@ webhook on the same port; in polling mode they have a port of their own.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -119,3 +120,60 @@ async def test_polling_mode_with_port_zero_serves_nothing(
 ) -> None:
     bot = await start_bot(mode="polling")
     assert bot.config.ops.port == 0 and bot.intake.server is None
+
+
+def _samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(exposition) for s in family.samples}
+
+
+def _value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], metric: str,
+           **labels: str) -> float:
+    return samples.get((metric, frozenset(labels.items())), 0.0)
+
+
+async def test_metrics_scraped_after_real_updates_and_deliveries(
+    start_bot: StartBot, sandbox: SandboxClient
+) -> None:
+    bot = await start_bot(mode="webhook")
+    await _seed_admin(bot)
+    admin = await sandbox.add_user("王主任", user_id=ADMIN, started=True)
+    stranger = await sandbox.add_user("路人", user_id=ADMIN + 1, started=True)
+    _, text = await _request("GET", _base(bot) + "/metrics")
+    before = _samples(text)
+
+    await admin.send("/help")
+    await admin.expect_message(contains="/")
+    await stranger.send("/tasks")
+    await stranger.expect_message()
+    # Telegram's flood control answers the outbox's next send with a 429 once.
+    await sandbox.set_faults(flood_share=1.0, flood_retry_after=1, methods=["sendMessage"])
+    async with bot.services.session() as session:
+        await bot.services.delivery.outbox.enqueue(
+            session, key="ops-metrics-1", chat_id=ADMIN, text="督办提醒", kind="bulletin")
+    for _ in range(50):
+        _, text = await _request("GET", _base(bot) + "/metrics")
+        if _value(_samples(text), "inspectbot_telegram_429_total", path="outbox") > \
+                _value(before, "inspectbot_telegram_429_total", path="outbox"):
+            break
+        await asyncio.sleep(0.1)
+    await sandbox.set_faults(flood_share=0.0)
+    await admin.expect_message(contains="督办提醒", timeout=15)
+    await asyncio.sleep(0.3)  # the dispatcher settles the row after Telegram's answer
+    _, text = await _request("GET", _base(bot) + "/metrics")
+    after = _samples(text)
+
+    def moved(metric: str, **labels: str) -> float:
+        return _value(after, metric, **labels) - _value(before, metric, **labels)
+
+    assert moved("inspectbot_updates_total", kind="command", name="help", outcome="ok") == 1
+    assert moved("inspectbot_updates_total", kind="command", name="tasks",
+                 outcome="refused") == 1
+    assert moved("inspectbot_update_seconds_count", kind="command") == 2
+    assert moved("inspectbot_outbox_queued_total") == 1
+    assert moved("inspectbot_outbox_sent_total", kind="bulletin") == 1
+    assert moved("inspectbot_telegram_429_total", path="outbox") >= 1
+    assert _value(after, "inspectbot_health_check_ok", check="database") == 1
+    assert _value(after, "inspectbot_outbox_due") == 0

@@ -273,11 +273,26 @@ async def test_two_workers_behind_nginx_serve_upload_review_and_archive(
     later = _upstreams(bot.nginx)[len(uploads):]
     assert later and set(later) == {second}, later
 
-    # What Prometheus scrapes: each worker's own metrics, through nginx from this machine.
+    # What Prometheus scrapes: each worker's own metrics, through nginx from this machine;
+    # each counted the updates it handled, and only those.
     tls = ssl.create_default_context(cafile=str(bot.certificate.cert))
+    handled: list[set[str]] = []
     async with httpx.AsyncClient(verify=tls, timeout=10) as client:
         for index in range(len(bot.ports)):
             metrics = await client.get(
                 f"https://127.0.0.1:{bot.nginx.port}/workers/{index}/metrics")
             assert metrics.status_code == 200
-            assert "# TYPE " in metrics.text
+            handled.append(_handled(metrics.text))
+    assert {"document", "submit"} <= handled[0] and "archive" not in handled[0], handled
+    assert {"review", "ev:ok", "archive"} <= handled[1] and "document" not in handled[1], handled
+
+
+def _handled(metrics: str) -> set[str]:
+    """The names of the updates a worker counted as handled (`inspectbot_updates_total`)."""
+    found = re.findall(r'^inspectbot_updates_total\{([^}]*)\} ([0-9.e+]+)$', metrics, re.MULTILINE)
+    names = set()
+    for labels, value in found:
+        name = re.search(r'name="([^"]*)"', labels)
+        if name and float(value) > 0:
+            names.add(name.group(1))
+    return names

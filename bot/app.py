@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from telegram import Update
+from telegram.constants import FloodLimit
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -31,7 +32,7 @@ from bot.delivery.menus import publish_menus
 from bot.delivery.pacing import Pacing
 from bot.ops.health import HealthChecks
 from bot.services import Services, build_services
-from bot.workers import WorkerSlot
+from bot.workers import WorkerSlot, share_of
 from handlers.context import AppContext, AppType
 from handlers.observe import ObservedApplication
 
@@ -56,13 +57,16 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     updater: bool = True,
-    registers: bool = True,
+    worker: WorkerSlot | None = None,
 ) -> AppType:
     """Everything the bot needs, built here and nowhere at import time.
 
-    `registers=False` builds a worker that leaves setWebhook and the command menus to
-    worker 0 (`bot.workers`).
+    `worker`: one of `inspectbot run --workers N` (`bot.workers`). It keeps 1/N of
+    Telegram's overall and per-group pace, and only worker 0 calls setWebhook and
+    publishes the command menus.
     """
+    if worker is not None:
+        config = share_of(config, worker)
     services = services or build_services(config)
     builder = (
         ApplicationBuilder()
@@ -84,7 +88,10 @@ def build_application(
     # Every request, replies included, keeps Telegram's pace (30/s overall, 20/min per
     # group, about 1/s per private chat); a 429 goes back to the caller, which decides how
     # long it may wait.
+    share = 1 if worker is None else worker.count
     limiter: Any = rate_limiter or Pacing(  # builder is generic in it
+        overall_per_second=FloodLimit.MESSAGES_PER_SECOND / share,
+        group_per_minute=FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP / share,
         private_per_second=config.reminders.delivery.private_per_second,
         on_reply_flood=services.delivery.dispatcher.yield_to_reply,
     )
@@ -93,7 +100,7 @@ def build_application(
         builder = builder.updater(None)
     app: AppType = builder.build()
     app.bot_data["services"] = services
-    app.bot_data["registers"] = registers
+    app.bot_data["registers"] = worker is None or worker.registers
     handlers.register_all(app)
     return app
 
@@ -276,7 +283,7 @@ def run_bot(config: AppConfig, worker: WorkerSlot | None = None) -> int:
     except WebhookUnprotected as exc:
         print(f"拒绝以无密钥的 webhook 模式启动 / {exc}", file=sys.stderr)
         return 2
-    app = build_application(config, registers=worker is None or worker.registers)
+    app = build_application(config, worker=worker)
     try:
         asyncio.run(_serve(app, config, worker))
     except SchemaBehind as exc:

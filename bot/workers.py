@@ -15,6 +15,11 @@ Everything else is safe to run in every worker because it is keyed in the databa
 outbox claims with SKIP LOCKED, and every scheduled job (reminder sweeps, quiz reminders,
 the weekly bulletin) queues messages under an idempotency key (docs/reminders.md).
 
+Telegram's limits are the bot's, not a process's: each worker keeps 1/N of the overall
+30 messages a second and of each group's 20 a minute (`share_of`), so N workers together
+stay within them. A private chat keeps its own pace in each worker: two workers answering
+one person at the same moment is a burst Telegram allows.
+
 The supervisor itself imports nothing of the bot: it starts `python -m bot … run --worker
 i/N` for each slot, forwards SIGTERM/SIGINT, restarts a worker that dies (with a growing
 delay), and gives up only on the exit codes a restart cannot fix (configuration, schema).
@@ -33,6 +38,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+
+from bot.config import AppConfig
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +95,17 @@ class WorkerSlot:
         if not 0 <= slot.index < slot.count:
             raise ValueError(f"worker {text}: the index must be below the count")
         return slot
+
+
+def share_of(config: AppConfig, slot: WorkerSlot) -> AppConfig:
+    """The configuration of one worker: the outbox's overall and per-group budgets / N."""
+    delivery = config.reminders.delivery
+    shared = delivery.model_copy(update={
+        "global_per_second": delivery.global_per_second / slot.count,
+        "group_per_minute": max(1, delivery.group_per_minute // slot.count),
+    })
+    reminders = config.reminders.model_copy(update={"delivery": shared})
+    return config.model_copy(update={"reminders": reminders})
 
 
 def refusal(*, workers: int, mode: str, database_url: str) -> str | None:

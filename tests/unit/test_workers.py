@@ -16,8 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_application
 from bot.cli import main
+from bot.config import AppConfig
+from bot.services import Services
 from bot.workers import WorkerSlot, refusal, worker_command
+from tests.utils.telegram import RecordingRequest
 
 PG = "postgresql://bot@db.internal/inspectbot"
 
@@ -186,3 +190,18 @@ sys.exit(Supervisor(lambda slot: [sys.executable, {script!r}, str(slot.index)], 
                     ready={check}, restart_delays=(0.1,), stop_grace=10).run())
 """, encoding="utf-8")
     return subprocess.Popen([sys.executable, str(runner)], cwd=Path(__file__).parents[2])
+
+
+@pytest.mark.parametrize(("index", "registers"), [(0, True), (1, False)])
+def test_each_worker_keeps_its_share_of_telegrams_limits(
+    config: AppConfig, index: int, registers: bool
+) -> None:
+    """Telegram's 30 a second and 20 a minute per group are the bot's: N workers share them."""
+    app = build_application(config, worker=WorkerSlot(index, 2), request=RecordingRequest(),
+                            updater=False)
+    services: Services = app.bot_data["services"]
+    delivery = services.delivery.dispatcher.config
+    assert delivery.global_per_second == config.reminders.delivery.global_per_second / 2
+    assert delivery.group_per_minute == config.reminders.delivery.group_per_minute // 2
+    assert delivery.private_per_second == config.reminders.delivery.private_per_second
+    assert app.bot_data["registers"] is registers

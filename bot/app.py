@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from telegram import Update
-from telegram.constants import FloodLimit
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -85,14 +84,15 @@ def build_application(
         builder = builder.base_file_url(config.telegram.base_file_url)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    # Every request, replies included, keeps Telegram's pace (30/s overall, 20/min per
-    # group, about 1/s per private chat); a 429 goes back to the caller, which decides how
-    # long it may wait.
-    share = 1 if worker is None else worker.count
+    # Every request, replies included, keeps Telegram's pace ([reminders.delivery]: 30/s
+    # overall, 20/min per group, about 1/s per private chat; under --workers N the first
+    # two are this process's share); a 429 goes back to the caller, which decides how long
+    # it may wait.
+    delivery = config.reminders.delivery
     limiter: Any = rate_limiter or Pacing(  # builder is generic in it
-        overall_per_second=FloodLimit.MESSAGES_PER_SECOND / share,
-        group_per_minute=FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP / share,
-        private_per_second=config.reminders.delivery.private_per_second,
+        overall_per_second=delivery.global_per_second,
+        group_per_minute=delivery.group_per_minute,
+        private_per_second=delivery.private_per_second,
         on_reply_flood=services.delivery.dispatcher.yield_to_reply,
     )
     builder = builder.rate_limiter(limiter)

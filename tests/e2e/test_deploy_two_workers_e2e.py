@@ -245,6 +245,10 @@ async def test_two_workers_behind_nginx_serve_upload_review_and_archive(
     bot.start()
     ready = await asyncio.to_thread(bot.wait_ready)
     assert "全部通过 / all checks passed" in ready.stdout
+    # Worker 0 alone registered the bot: one setWebhook (with the uploaded certificate).
+    requests = (await sandbox.stats())["requests"]
+    assert requests.get("setWebhook") == 1, requests
+    assert (await sandbox.request("GET", "/info"))["webhook"].endswith(HOOK)
     first, second = (f"127.0.0.1:{p}" for p in bot.ports)
 
     # Worker 0 takes the upload; the file goes to the bucket, not to a disk.

@@ -1,7 +1,8 @@
 """Benchmark: reminder fan-out through the sandbox, and finding due reminders at scale.
 
-    .venv/bin/python -m bench.reminders [fanout|sweep|round|first-start|all]
+    .venv/bin/python -m bench.reminders [fanout|sweep|kill|round|first-start|all]
         [--messages 2000] [--chats 100] [--runs 3] [--sizes 10000,50000,200000]
+        [--latencies 100,300,600] [--sending 10,1000]
         [--size 200000] [--backends sqlite,postgresql] [--database-url postgresql://…]
         [--concurrency 32] [--load-runs 2]
 
@@ -20,6 +21,17 @@ sweep   For each size, a fresh SQLite file holds that many open tasks (deadlines
         5-minute steps; each step times (a) the indexed query that finds the due cursors
         and (b) a whole sweep: find, derive, queue. Median of 7 steps; the growth is the
         ratio to the smallest size, measured in the same run.
+kill    How many messages a `kill -9` mid fan-out sends twice. The sandbox runs here with
+        Telegram's limits and `--latencies` ms before each sendMessage is answered (a
+        request that has arrived is delivered even if its sender is gone by then); the
+        bot runs as `inspectbot run` in its own process, with `max_sending` set to each
+        of `--sending` (1000: no cap, the dispatcher before the cap). A third of the way
+        into a fan-out of `--messages` (default 300 here) to `--chats` (60) the process
+        is killed, when the sandbox holds as many requests as it held at most since a
+        quarter of the way in (or after five more seconds, whatever it holds); once the
+        process's leases have run out, a dispatcher in this process sends the rest.
+        Reports the rate before the kill, requests on the wire at the kill, messages
+        delivered but not recorded as sent, and how many arrived twice (and lost).
 round   The daily overdue round at 09:00 over `--size` tasks (`bench.reminders_data`: a
         county's breakdown with a quarter of it open and overdue, cursors and sent
         reminders as a bot running daily leaves them), on each of `--backends`: the round
@@ -41,11 +53,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,7 +83,7 @@ from db.migrate import upgrade
 from db.models import Campaign, OutboxMessage, OutboxState, Person, ReminderCursor, Task, Unit
 from db.repositories import delivery as outbox_repo
 from db.repositories import reminders as reminders_repo
-from sandbox import SandboxClient, SandboxServer
+from sandbox import SandboxClient, SandboxServer, SimUser
 
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 # Telegram's documented limits, set on the sandbox explicitly (its defaults are the same).
@@ -218,6 +235,152 @@ async def fanout(messages: int, chats: int, runs: int) -> None:
           f"duplicated {[r.duplicated for r in results]}")
 
 
+@dataclass
+class KillRun:
+    latency_ms: int
+    max_sending: int
+    rate: float  # msg/s delivered before the kill
+    on_wire: int  # requests the sandbox held unanswered at the kill
+    unrecorded: int  # delivered, but not recorded as sent by the killed process
+    duplicated: int
+    lost: int
+
+
+LEASE_SECONDS = 10  # the shortest the configuration allows
+
+
+async def _poll(condition: Callable[[], bool]) -> None:
+    """Every 2 ms until true: the sandbox's counters change in this loop, with no event."""
+    while True:
+        if condition():
+            return
+        await asyncio.sleep(0.002)
+
+
+async def _delivered(users: list[SimUser]) -> Counter[str]:
+    got: Counter[str] = Counter()
+    for user in users:
+        got.update(m.text or "" for m in await user.messages(from_bot=True))
+    return got
+
+
+async def _kill_once(latency_ms: int, max_sending: int, messages: int, chats: int) -> KillRun:
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "kill.db"
+        await asyncio.to_thread(upgrade, f"sqlite:///{db_path}")
+        server = SandboxServer()
+        await server.start()
+        client = SandboxClient.for_server(server)
+        try:
+            await client.set_rate_limits(**LIMITS)
+            await client.set_faults(latency_ms=latency_ms, methods=["sendMessage"])
+            users = [await client.add_user(f"U{i}", user_id=8_100_000 + i, started=True)
+                     for i in range(chats)]
+            config = AppConfig.model_validate({
+                "database": {"url": f"sqlite:///{db_path}"},
+                "storage": {"data_dir": str(Path(tmp) / "data")},
+                "telegram": {"token": server.token, "base_url": client.base_url,
+                             "base_file_url": client.base_file_url},
+                "reminders": {"delivery": {"lease_seconds": LEASE_SECONDS,
+                                           "max_sending": max_sending}},
+            })
+            services = build_services(config)
+            async with services.session() as s:
+                for i in range(messages):
+                    await outbox_repo.enqueue(session=s, key=f"kill:{i}",
+                                              chat_id=users[i % chats].id, text=f"提醒 {i}",
+                                              kind="bench", now=NOW)
+            settings = Path(tmp) / "bot.toml"
+            settings.write_text("\n".join([
+                "[telegram]", *(f"{k} = {json.dumps(v)}" for k, v in (
+                    ("token", server.token), ("base_url", client.base_url),
+                    ("base_file_url", client.base_file_url))),
+                "[database]", f"url = {json.dumps(f'sqlite:///{db_path}')}",
+                "[storage]", f"data_dir = {json.dumps(str(Path(tmp) / 'data'))}",
+                "[reminders.delivery]", f"lease_seconds = {LEASE_SECONDS}",
+                f"max_sending = {max_sending}",
+            ]) + "\n")
+            stats = server.state.stats
+
+            def delivered() -> int:
+                return sum(stats.delivered_per_chat.values())
+
+            def on_wire() -> int:
+                answered = (delivered() + sum(stats.rate_limited_per_chat.values())
+                            + sum(stats.errors.values()))
+                return stats.requests["sendMessage"] - answered
+
+            log = (Path(tmp) / "bot.log").open("wb")
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.cli", "-c", str(settings), "run",
+                stdout=log, stderr=log, cwd=tmp, env={**os.environ})
+            try:
+                await _poll(lambda: delivered() > 0)
+                first = time.perf_counter()
+                await _poll(lambda: delivered() >= messages // 4)
+                peak = 0
+                while delivered() < messages // 3:
+                    peak = max(peak, on_wire())
+                    await asyncio.sleep(0.002)
+                # The most the sandbox held at once since a quarter of the way in: kill
+                # when it holds as many again (or after five seconds, whatever it holds).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_poll(lambda: on_wire() >= peak), 5.0)
+                at_kill, sent_at_kill = on_wire(), delivered()
+                rate = sent_at_kill / (time.perf_counter() - first)
+                child.send_signal(signal.SIGKILL)
+                await child.wait()
+            finally:
+                if child.returncode is None:
+                    child.kill()
+                    await child.wait()
+                log.close()
+            await asyncio.sleep(latency_ms / 1000 + 0.5)
+            async with services.session() as s:
+                states = await outbox_repo.counts_by_state(session=s)
+            unrecorded = sum((await _delivered(users)).values()) - states.get(OutboxState.SENT, 0)
+            await asyncio.sleep(LEASE_SECONDS)
+            delivery = services.delivery.dispatcher
+            bot = Bot(server.token, base_url=client.base_url, base_file_url=client.base_file_url,
+                      request=HTTPXRequest(connection_pool_size=64))
+            await bot.initialize()
+            await delivery.start(bot)
+            idle = await delivery.wait_idle(timeout=messages)
+            await delivery.stop()
+            await bot.shutdown()
+            received = await _delivered(users)
+            await services.db.dispose()
+        finally:
+            await client.close()
+            await server.stop()
+    assert idle
+    return KillRun(
+        latency_ms=latency_ms, max_sending=max_sending, rate=rate, on_wire=at_kill,
+        unrecorded=unrecorded, duplicated=sum(n - 1 for n in received.values() if n > 1),
+        lost=len({f"提醒 {i}" for i in range(messages)} - set(received)),
+    )
+
+
+async def kill(messages: int, chats: int, runs: int, latencies: list[int],
+               sending: list[int]) -> None:
+    print(f"kill -9 mid fan-out: {messages} messages to {chats} private chats, sandbox "
+          f"limits {LIMITS}; median of {runs} runs (each run's figures in brackets)")
+    print("  latency  max_sending  msg/s before  on the wire  not recorded  sent twice  lost")
+    for latency in latencies:
+        for cap in sending:
+            results = [await _kill_once(latency, cap, messages, chats) for _ in range(runs)]
+
+            def show(values: list[float], digits: int = 0) -> str:
+                each = ", ".join(f"{v:.{digits}f}" for v in values)
+                return f"{statistics.median(values):.{digits}f} [{each}]"
+
+            print(f"  {latency:>4} ms  {cap:>11}  {show([r.rate for r in results], 1):>12}"
+                  f"  {show([r.on_wire for r in results]):>11}"
+                  f"  {show([r.unrecorded for r in results]):>12}"
+                  f"  {show([r.duplicated for r in results]):>10}"
+                  f"  {sum(r.lost for r in results):>4}", flush=True)
+
+
 def _populate(db_path: Path, size: int) -> None:
     engine = create_engine(f"sqlite:///{db_path}")
     with engine.begin() as conn:
@@ -285,11 +448,14 @@ async def sweep(sizes: list[int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("part", nargs="?", default="all",
-                        choices=("fanout", "sweep", "round", "first-start", "all"))
-    parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--chats", type=int, default=100)
+                        choices=("fanout", "sweep", "kill", "round", "first-start", "all"))
+    parser.add_argument("--messages", type=int, default=None,
+                        help="2000 for fanout, 300 for kill")
+    parser.add_argument("--chats", type=int, default=None, help="100 for fanout, 60 for kill")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", default="10000,50000,200000")
+    parser.add_argument("--latencies", default="100,300,600")
+    parser.add_argument("--sending", default="10,1000")
     parser.add_argument("--size", type=int, default=200_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
@@ -309,7 +475,11 @@ def main() -> None:
     if args.part in ("sweep", "all"):
         asyncio.run(sweep([int(s) for s in args.sizes.split(",")]))
     if args.part in ("fanout", "all"):
-        asyncio.run(fanout(args.messages, args.chats, args.runs))
+        asyncio.run(fanout(args.messages or 2000, args.chats or 100, args.runs))
+    if args.part in ("kill", "all"):
+        asyncio.run(kill(args.messages or 300, args.chats or 60, args.runs,
+                         [int(v) for v in args.latencies.split(",")],
+                         [int(v) for v in args.sending.split(",")]))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,15 @@ each in a fresh process, and reports wall and CPU time as ratios to the baseline
 same run, and each process's peak RSS:
 
     .venv/bin/python -m bench.reports --sizes 200000 --repeat 3 --ledger-repeat 2
+
+`--handler` drives `/summary` through the real Application instead (the gate, the scope,
+the handler, its views and the reply to a recording request, no network, no send limiter)
+for a leader, a township leader and a responsible person, each interleaved with `/help`
+from the same person as the baseline (ratio = /summary ÷ /help, medians). `--units` sets
+the county's size, so `--units 20` against `--units 2000` shows whether a scoped reader's
+summary depends on the units outside their scope:
+
+    .venv/bin/python -m bench.reports --handler --units 2000 --sizes 10000,50000,200000
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import itertools
 import random
 import resource
 import statistics
@@ -32,7 +42,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import create_engine, func, insert, select, update
 
 from bot.reports.ledger import LEDGER_COLUMNS, LedgerWords, ledger_values, write_ledger
 from bot.reports.summary import build_summary
@@ -57,8 +67,11 @@ from db.session import Database
 
 ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=ZONE)
-UNITS = 2000
+UNITS = 2000  # --units
 PEOPLE = 20000
+# Linked accounts for --handler: a county leader, the leader of township #3, a person.
+LEADER, TOWNSHIP_LEADER, RESPONSIBLE = 1, 3, 7
+FIRST_USER = 8_000_000
 INDICATORS = 60
 VETO_EVERY = 8  # one indicator in eight is one-vote-veto
 STATUS_WEIGHTS = {
@@ -84,20 +97,39 @@ def _seed_roster(url: str) -> None:
         } for i, n in enumerate(names)])
         # 1 county, 99 townships/departments under it, the rest schools under townships.
         units: list[dict[str, Any]] = [{"id": 1, "name": "县人民政府", "kind": UnitKind.COUNTY}]
+        townships = _townships()
         units += [{"id": i, "name": f"乡镇{i:03d}", "kind": UnitKind.TOWNSHIP, "parent_id": 1}
-                  for i in range(2, 101)]
+                  for i in range(2, townships + 2)]
         units += [{"id": i, "name": f"学校{i:04d}", "kind": UnitKind.SCHOOL,
-                   "parent_id": 2 + (i % 99)} for i in range(101, UNITS + 1)]
+                   "parent_id": _township_of(i)} for i in range(townships + 2, UNITS + 1)]
         conn.execute(insert(Unit), units)
+        roles = {LEADER: Role.LEADER}
         conn.execute(insert(Person), [{
-            "id": i, "name": f"人员{i:05d}", "unit_id": 1 + (i % UNITS), "role": Role.RESPONSIBLE,
-            "language": "zh", "is_active": True,
+            "id": i, "name": f"人员{i:05d}", "unit_id": 1 + (i % UNITS),
+            "role": roles.get(i, Role.RESPONSIBLE), "language": "zh", "is_active": True,
+            "telegram_id": FIRST_USER + i if i in (LEADER, TOWNSHIP_LEADER, RESPONSIBLE) else None,
         } for i in range(1, PEOPLE + 1)])
+        conn.execute(update(Unit).where(Unit.id == 3).values(leader_id=TOWNSHIP_LEADER))
         conn.execute(insert(Indicator), [{
             "id": i, "code": f"B{i:02d}", "name": f"指标{i:02d}", "veto": i % VETO_EVERY == 0,
             "description": "",
         } for i in range(1, INDICATORS + 1)])
     engine.dispose()
+
+
+def _townships() -> int:
+    """99 townships under the county in a county of 2,000 units; fewer in a small one."""
+    return min(99, max(1, UNITS // 20))
+
+
+def _township_of(school: int) -> int:
+    return 2 + (school % _townships())
+
+
+def _township_scope() -> frozenset[int]:
+    """Township #3 and the schools under it, as `Actor.led_unit_ids` would hold them."""
+    return frozenset({3} | {i for i in range(_townships() + 2, UNITS + 1)
+                            if _township_of(i) == 3})
 
 
 def _grow(url: str, first_id: int, count: int, rng: random.Random) -> None:
@@ -151,8 +183,7 @@ async def _measure_summary(db: Database, repeat: int) -> list[tuple[str, float, 
     # Here, not at the top: the export processes below stay free of the quizzes' imports.
     from bot.quiz.readiness import ReadinessCache
 
-    # Township #3 and the schools under it, as `Actor.led_unit_ids` would hold them.
-    township = frozenset({3} | {i for i in range(101, UNITS + 1) if 2 + (i % 99) == 3})
+    township = _township_scope()
     scopes = {
         "leader (everything)": EVERYTHING,
         f"township leader ({len(township)} units)": TaskScope(unit_ids=township, owner_id=7),
@@ -176,6 +207,58 @@ async def _measure_summary(db: Database, repeat: int) -> list[tuple[str, float, 
 
             took = await _median_ms(repeat, summary)
             results.append((label, took, took / base))
+    return results
+
+
+def _command(person: int, text: str, number: int, bot: Any) -> Any:
+    from telegram import Chat, Message, MessageEntity, Update, User
+
+    user = User(FIRST_USER + person, f"人员{person}", is_bot=False)
+    message = Message(number, NOW, Chat(user.id, Chat.PRIVATE), from_user=user, text=text,
+                      entities=[MessageEntity(MessageEntity.BOT_COMMAND, 0, len(text))])
+    message.set_bot(bot)
+    return Update(number, message=message)
+
+
+async def _measure_handler(path: Path, repeat: int) -> list[tuple[str, float, float, float]]:
+    """`/summary` and `/help` through the Application, alternating, for three readers."""
+    from bench.quiz import _NoLimit, _Recorder
+    from bot.app import build_application
+    from bot.config import AppConfig
+    from bot.core.clock import FrozenClock
+    from bot.services import build_services
+
+    config = AppConfig.model_validate({
+        "database": {"url": f"sqlite:///{path}"},
+        "storage": {"data_dir": str(path.parent / "data")},
+        "quiz": {"load_starter_bank": False},
+        # One sender's commands back to back: the per-sender budget is not what is measured.
+        "flood": {"burst": 1000, "per_minute": 6000},
+    })
+    services = build_services(config, clock=FrozenClock(NOW))
+    app = build_application(config, services=services, request=_Recorder(), updater=False,
+                            rate_limiter=_NoLimit())
+    readers = {
+        "leader (everything)": LEADER,
+        f"township leader ({len(_township_scope())} units)": TOWNSHIP_LEADER,
+        "responsible person": RESPONSIBLE,
+    }
+    numbers = itertools.count(1)
+    results = []
+    async with app:
+        for label, person in readers.items():
+            summaries: list[float] = []
+            helps: list[float] = []
+            for i in range(repeat + 1):
+                for text, samples in (("/help", helps), ("/summary", summaries)):
+                    update = _command(person, text, next(numbers), app.bot)
+                    started = time.perf_counter()
+                    await app.process_update(update)
+                    if i:  # the first round warms caches and compiled statements
+                        samples.append((time.perf_counter() - started) * 1000)
+            took, base = statistics.median(summaries), statistics.median(helps)
+            results.append((label, took, base, took / base))
+    await services.db.dispose()
     return results
 
 
@@ -373,9 +456,14 @@ async def _count(db: Database) -> object:
 
 
 async def _run(sizes: list[int], repeat: int, workdir: Path, ledger_repeat: int,
-               methods: Sequence[str] = ()) -> None:
+               methods: Sequence[str] = (), *, handler: bool = False) -> None:
     path = workdir / "bench.db"
     url = f"sqlite:///{path}"
+    if handler:
+        from db.migrate import upgrade
+
+        # The bot refuses a database without its revision; Alembic runs its own loop.
+        await asyncio.to_thread(upgrade, url)
     _seed_roster(url)
     rng = random.Random(20261122)
     have = 0
@@ -385,6 +473,11 @@ async def _run(sizes: list[int], repeat: int, workdir: Path, ledger_repeat: int,
         _grow(url, have + 1, size - have, rng)
         have = size
         print(f"\n== {size:,} tasks (inserted in {time.perf_counter() - started:.1f} s)")
+        if handler:
+            for label, took, base, ratio in await _measure_handler(path, repeat):
+                print(f"  /summary {label:<32} {took:8.1f} ms   /help {base:5.1f} ms"
+                      f"   {ratio:6.1f}x /help")
+            continue
         db = Database(url)
         try:
             for label, took, ratio in await _measure_summary(db, repeat):
@@ -403,6 +496,9 @@ def main() -> None:
                         help="runs of each ledger method at the largest size (0: none)")
     parser.add_argument("--ledger-methods", default="",
                         help=f"some of {','.join(LEDGER_METHODS)} (the baseline always runs)")
+    parser.add_argument("--handler", action="store_true",
+                        help="/summary through the Application, against /help (no ledger)")
+    parser.add_argument("--units", type=int, default=2000, help="units in the county")
     parser.add_argument("--export", nargs=3, metavar=("METHOD", "URL", "OUT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -410,9 +506,12 @@ def main() -> None:
         _export_main(args.export[0], args.export[1], Path(args.export[2]))
         return
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    global UNITS
+    UNITS = args.units
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         methods = [m for m in args.ledger_methods.split(",") if m]
-        asyncio.run(_run(sizes, args.repeat, Path(tmp), args.ledger_repeat, methods))
+        asyncio.run(_run(sizes, args.repeat, Path(tmp), args.ledger_repeat, methods,
+                         handler=args.handler))
 
 
 if __name__ == "__main__":

@@ -185,6 +185,7 @@ class Sandbox:
             connector=aiohttp.TCPConnector(limit=0, force_close=False))
         self.waiting: dict[int, Expect] = {}
         self.strays = 0
+        self.pid = 0
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -437,6 +438,19 @@ class Result:
     seats: int
 
 
+PROFILE: Path | None = None
+
+
+def _spy(pid: int, name: str, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy on a process for the saturated phase (after its one-second ramp)."""
+    assert PROFILE is not None
+    spy = Path(PYTHON).parent / "py-spy"
+    return subprocess.Popen(
+        [str(spy), "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200", "-f", "raw",
+         "-o", str(PROFILE / f"{name}.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
     # The code of this checkout, whatever the virtualenv's editable install points at.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -451,7 +465,11 @@ async def _bot(sandbox: Sandbox, argv: list[str], seats: list[Any], seconds: flo
         # The first answer says the bot polls; the warm-up also opens each seat's quiz.
         await asyncio.gather(*(seat.warm() for seat in seats))
         sandbox.strays = 0
+        spies = [_spy(pid, f"{label}-{name}", seconds) for pid, name in
+                 ((proc.pid, "bot"), (sandbox.pid, "sandbox"))] if PROFILE else []
         full = await saturate(seats, proc.pid, seconds)
+        for spy in spies:
+            await asyncio.to_thread(spy.wait)
         half = await paced(seats, proc.pid, seconds, half_rate or full.rate / 2)
         return Result(label, full, half, sandbox.strays, len(seats))
     finally:
@@ -467,6 +485,7 @@ async def run_backend(kind: str, store: Any, owners: list[tuple[int, int, list[i
     sandbox_proc = _spawn(
         [PYTHON, "-m", "sandbox", "--port", str(port), "--no-rate-limits", "--token", TOKEN], log)
     sandbox = Sandbox(url)
+    sandbox.pid = sandbox_proc.pid
     try:
         for _ in range(100):
             with contextlib.suppress(aiohttp.ClientError):
@@ -593,10 +612,16 @@ def main() -> None:
     parser.add_argument("--database-url", default="",
                         help="PostgreSQL server to run on too (or BENCH_DATABASE_URL)")
     parser.add_argument("--no-sqlite", dest="sqlite", action="store_false")
+    parser.add_argument("--profile", type=Path,
+                        help="directory for py-spy profiles (raw stacks) of the saturated phases")
     parser.add_argument("--keep-log", action="store_true",
                         help="print the end of the processes' log")
     args = parser.parse_args()
     args.modes = [m for m in args.modes.split(",") if m]
+    if args.profile is not None:
+        global PROFILE
+        args.profile.mkdir(parents=True, exist_ok=True)
+        PROFILE = args.profile
     asyncio.run(main_async(args))
 
 

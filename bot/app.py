@@ -49,6 +49,20 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member", "poll"]
 
 
+class _Application(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application, each update handled within one database scope."""
+
+    async def process_update(self, update: object) -> None:
+        services = self.bot_data.get("services")
+        if not isinstance(services, Services):
+            await super().process_update(update)
+            return
+        # The gate's reads and the handler's unit of work share one session
+        # (bot.core.runtime); it is closed when every group has had the update.
+        async with services.update_scope():
+            await super().process_update(update)
+
+
 def build_application(
     config: AppConfig,
     *,
@@ -69,6 +83,7 @@ def build_application(
     services = services or build_services(config)
     builder = (
         ApplicationBuilder()
+        .application_class(_Application)
         .token(config.telegram.bot_token)
         .context_types(ContextTypes(context=AppContext))
         .defaults(Defaults(tzinfo=config.zone))
@@ -84,10 +99,10 @@ def build_application(
         builder = builder.base_file_url(config.telegram.base_file_url)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    # Every request, replies included, keeps Telegram's pace ([reminders.delivery]: 30/s
-    # overall, 20/min per group, about 1/s per private chat; under --workers N the first
-    # two are this process's share); a 429 goes back to the caller, which decides how long
-    # it may wait.
+    # Only what Telegram counts is paced (bot.delivery.pacing): messages in each chat and
+    # group, and the overall rate for bulk; edits, button answers and reads go at once. A
+    # 429 goes back to the caller, which decides how long it may wait. Under --workers N
+    # the overall and per-group figures are this process's share (bot.workers.share_of).
     delivery = config.reminders.delivery
     limiter: Any = rate_limiter or Pacing(  # builder is generic in it
         overall_per_second=delivery.global_per_second,

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from bot.app import run_bot
+from bot.backup import cli as backup_cli
 from bot.config import AppConfig, ConfigError, load_config, resolve_config_path
 from bot.core import cli as core_cli
 from bot.core import logs
@@ -35,7 +36,7 @@ Handler = Callable[[AppConfig, argparse.Namespace], int]
 
 # Order is the order of `inspectbot --help`.
 _FEATURES: tuple[ModuleType, ...] = (core_cli, demo_cli, tables_cli, quiz_cli, evidence_cli,
-                                     reports_cli, indicators_cli)
+                                     reports_cli, indicators_cli, backup_cli)
 
 NO_TOKEN = (
     "没有配置 Telegram 令牌：请在 config.toml 的 [telegram] token 中填写，或设置环境变量 "

@@ -345,6 +345,10 @@ class DeliveryConfig(_Section):
     poll_seconds: float = Field(default=2.0, gt=0, le=300)
     # Messages held in memory at once (claimed but not yet sent).
     max_inflight: int = Field(default=90, ge=1, le=10000)
+    # Sends under way at once: on the wire, or answered and not yet recorded as sent. The
+    # most a process killed in the middle of a fan-out sends twice (Telegram has no
+    # idempotency key); 10 costs no throughput below about 450 ms of API latency.
+    max_sending: int = Field(default=10, ge=1, le=1000)
 
 
 class RemindersConfig(_Section):

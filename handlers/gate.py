@@ -28,7 +28,9 @@ async def gate(update: Update, context: AppContext) -> None:
     if user is None:
         raise ApplicationHandlerStop
     services = context.services
-    async with services.session() as session:
+    # On the update's own session, left open: the handler's unit of work goes on with
+    # the same connection instead of taking another from the pool.
+    async with services.reading() as session:
         context.actor = await actor_by_telegram_id(session=session, telegram_id=user.id)
     if context.actor is not None:
         services.flood.mark_linked(user.id)

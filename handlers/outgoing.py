@@ -40,6 +40,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot.core.keyboard import Keyboard
 from bot.core.retry import ALBUM, INTERACTIVE, RetryPolicy
+from bot.core.runtime import release_update_connection
 from bot.core.textfit import MAX_ALBUM, MAX_ANSWER, MAX_CAPTION, clip, shorten_html, split_html
 from bot.delivery.pacing import replying
 
@@ -80,6 +81,8 @@ async def attempt(
     """
     failed = 0
     waited = 0.0
+    # The update's read transaction (the gate's) ends before the network wait.
+    await release_update_connection()
     while True:
         try:
             with replying():

@@ -13,8 +13,7 @@ from bot.core.access import Actor, require_admin
 from bot.core.errors import InvalidInput
 from bot.core.keyboard import Button, Keyboard
 from bot.core.roster import indicator_label
-from bot.reports import bulletin as bulletin_service
-from bot.reports import bulletin_docx, charts
+from bot.reports import bulletin_words
 from bot.reports import service as reports
 from bot.reports.feature import BULLETIN_WORDS, CHART_WORDS
 from bot.reports.ledger import write_ledger
@@ -141,6 +140,9 @@ async def chart_command(update: Update, context: AppContext) -> None:
     async with services.session() as session:
         data = await reports.chart_data(session, actor, now, zone)
     ranked = data.ranked
+    # Here, not at the top: matplotlib costs ~0.3 s at start-up for a command few use.
+    from bot.reports import charts
+
     font = charts.find_cjk_font(services.config.reports.cjk_font)
     style = charts.ChartStyle.choose(font, actor.language)
     texts = services.texts
@@ -211,10 +213,13 @@ async def bulletin_command(update: Update, context: AppContext) -> None:
             status=feature.bulletin_status, language=lang,
         )
     issuer = services.config.reports.bulletin_issuer
-    preview = bulletin_service.render_bulletin(texts, lang, bulletin, zone, issuer)
+    preview = bulletin_words.render_bulletin(texts, lang, bulletin, zone, issuer)
+    # Here, not at the top: python-docx and lxml are for the office's weekly preview only.
+    from bot.reports import bulletin_docx
+
     document = await asyncio.to_thread(
         bulletin_docx.docx_bytes, texts, lang, bulletin, zone,
-        bulletin_service.issuer_of(texts, lang, issuer),
+        bulletin_words.issuer_of(texts, lang, issuer),
     )
     await reply(update, t(context, "reports.bulletin_preview_header"))
     keyboard = Keyboard.of([[Button(texts.plain(actor.language, "reports.button_bulletin_send"),

@@ -15,7 +15,7 @@ from .config import SandboxConfig
 from .errors import NOT_FOUND, UNAUTHORIZED, ApiError, too_many_requests
 from .faults import Fault
 from .methods import method_table
-from .params import read_params
+from .params import Params, read_params
 from .state import SandboxState
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,20 @@ class _BotApi:
         method = request.match_info["method"]
         st.stats.requests[method] += 1
         decision = st.faults.decide(method)
+        # The request is read as it arrives; the latency is the wait for the answer. What
+        # has arrived is acted on even when the client is gone by the time it is answered,
+        # as at Telegram: a bot killed while it waits has still sent its message.
+        params: Params | ApiError
+        try:
+            params = await read_params(request, st.config.upload_limit)
+        except ApiError as error:
+            params = error
+        except web.HTTPRequestEntityTooLarge:
+            params = ApiError(413, "Request Entity Too Large")
+        except ConnectionResetError:
+            # The client went away before the whole request arrived: nothing to act on.
+            st.stats.errors[499] += 1
+            return web.Response(status=499)
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.fault is not Fault.NONE:
@@ -57,14 +71,12 @@ class _BotApi:
             handler = self.methods.get(method.lower())
             if handler is None:
                 raise NOT_FOUND
-            params = await read_params(request, st.config.upload_limit)
+            if isinstance(params, ApiError):
+                raise params
             result = await handler(st, params)
         except ApiError as error:
             st.stats.errors[error.code] += 1
             return _api_error(error)
-        except web.HTTPRequestEntityTooLarge:
-            st.stats.errors[413] += 1
-            return _api_error(ApiError(413, "Request Entity Too Large"))
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     def _fault(self, request: web.Request, fault: Fault) -> web.Response:

@@ -37,8 +37,11 @@ class Actor:
         return bool(self.led_unit_ids)
 
 
-async def actor_for(*, session: AsyncSession, person: Person) -> Actor:
-    led_roots = await people_repo.units_led_by(session=session, person_id=person.id)
+async def actor_for(
+    *, session: AsyncSession, person: Person, led_roots: Sequence[int] | None = None
+) -> Actor:
+    if led_roots is None:
+        led_roots = await people_repo.units_led_by(session=session, person_id=person.id)
     led: set[int] = set()
     for root in led_roots:
         led |= await people_repo.subtree_unit_ids(session=session, root_id=root)
@@ -54,8 +57,11 @@ async def actor_for(*, session: AsyncSession, person: Person) -> Actor:
 
 
 async def actor_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Actor | None:
-    person = await people_repo.person_by_telegram_id(session=session, telegram_id=telegram_id)
-    return None if person is None else await actor_for(session=session, person=person)
+    found = await people_repo.person_and_led_units(session=session, telegram_id=telegram_id)
+    if found is None:
+        return None
+    person, led_roots = found
+    return await actor_for(session=session, person=person, led_roots=led_roots)
 
 
 async def languages_of(

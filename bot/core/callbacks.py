@@ -82,9 +82,10 @@ SHAPES: dict[str, dict[str, tuple[Field, ...]]] = {
         "note": (ID,), "block": (ID,), "setp": (ID, PERCENT),
     },
     # up: upload window · pick/drop: choose a task for a waiting file (inbox row, task) ·
-    # sub: submit for review · ok/no/skip: review decisions · view: a task's evidence.
+    # retry: download a waiting file again (inbox row, task) · sub: submit for review ·
+    # ok/no/skip: review decisions · view: a task's evidence.
     EVIDENCE: {
-        "up": (ID,), "pick": (ID, ID), "drop": (ID,), "sub": (ID,),
+        "up": (ID,), "pick": (ID, ID), "drop": (ID,), "retry": (ID, ID), "sub": (ID,),
         "ok": (ID,), "no": (ID,), "skip": (ID,), "view": (ID,),
     },
     # A reminder's own buttons: snooze for N minutes, or until tomorrow morning (its done

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import Conflict, InvalidInput
@@ -58,7 +59,13 @@ async def issue_invite(
 
 
 async def redeem(session: AsyncSession, *, code: str, telegram_id: int, now: datetime) -> Person:
-    """Link `telegram_id` to the invite's person; the code then stops working."""
+    """Link `telegram_id` to the invite's person; the code then stops working.
+
+    Two accounts redeeming one code at the same moment both pass the first checks; the
+    claim (one conditional UPDATE) lets exactly one through, and the other is told the
+    code is used. The link itself is conditional too, so two invites of one person cannot
+    both link it.
+    """
     invite = await invites_repo.invite_by_code(session=session, code=code.strip())
     if invite is None:
         raise InvalidInput("start.invalid_code")
@@ -66,6 +73,13 @@ async def redeem(session: AsyncSession, *, code: str, telegram_id: int, now: dat
         raise InvalidInput("start.used_code")
     if invite.expires_at <= now:
         raise InvalidInput("start.expired_code")
+    # Claimed before the person is read: whoever loses the claim is told the code is used,
+    # and a refusal below rolls the claim back with everything else.
+    if not await invites_repo.claim_invite(session=session, invite_id=invite.id, now=now):
+        await session.refresh(invite)
+        if invite.used_at is None:
+            raise InvalidInput("start.expired_code")  # it ran out a moment ago
+        raise InvalidInput("start.used_code")
     already = await people_repo.person_by_telegram_id(session=session, telegram_id=telegram_id)
     person = await people_repo.get_person(session=session, person_id=invite.person_id)
     if person is None or not person.is_active:
@@ -74,10 +88,18 @@ async def redeem(session: AsyncSession, *, code: str, telegram_id: int, now: dat
         raise Conflict("start.already_linked_other", name=already.name)
     if person.telegram_id is not None and person.telegram_id != telegram_id:
         raise Conflict("start.person_taken", name=person.name)
-    person.telegram_id = telegram_id
-    person.unreachable_since = None
-    invite.used_at = now
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            linked = await people_repo.link_telegram(
+                session=session, person_id=person.id, telegram_id=telegram_id)
+    except IntegrityError:
+        # The same account took another person's invite at the same moment.
+        other = await people_repo.person_by_telegram_id(session=session, telegram_id=telegram_id)
+        raise Conflict("start.already_linked_other",
+                       name=other.name if other is not None else "") from None
+    await session.refresh(person)
+    if not linked:
+        raise Conflict("start.person_taken", name=person.name)
     return person
 
 

@@ -47,3 +47,9 @@ INTERACTIVE = RetryPolicy(tries=3, backoff=(0.5, 1.5), budget=5.0, longest_flood
 # One chunk of an album the person asked for: Telegram counts each item against the chat's
 # pace, so the next chunk often has to wait about as many seconds as the last one had items.
 ALBUM = RetryPolicy(tries=4, backoff=(0.5, 1.5, 3.0), budget=40.0, longest_flood_wait=15.0)
+
+# Fetching a file someone just sent (getFile and the download): Telegram's file servers
+# answer a 5xx or drop the connection now and then, and the sender is waiting for the
+# answer, so four tries within about six seconds; after that the file waits for the
+# sender's "download again" (the answer says so), never silently for a restart.
+DOWNLOAD = RetryPolicy(tries=4, backoff=(0.5, 1.5, 4.0), budget=8.0, longest_flood_wait=5.0)

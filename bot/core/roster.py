@@ -30,6 +30,8 @@ def indicator_label(code: str, name: str) -> str:
 
 # How alike two names must be to be offered as "did you mean": 县教育局 for 县教肓局 (0.75),
 # 王晓明 for 王小明 (0.67), but not 县财政局 for 县人社局 (0.5: only the 县…局 they share).
+# A two-character name differs by one character at 0.5 (王方 for 王芳): one slip in a
+# name that short is offered too.
 NEAR = 0.6
 SUGGESTED = 3
 
@@ -44,6 +46,8 @@ def nearest_names(name: str, candidates: Iterable[str], limit: int = SUGGESTED) 
         if not plain or candidate == name:
             continue
         likeness = SequenceMatcher(None, wanted, plain).ratio()
+        if len(wanted) == len(plain) == 2 and wanted[0] == plain[0]:
+            likeness = max(likeness, NEAR)
         if wanted and (wanted in plain or plain in wanted):
             likeness += 1.0
         if likeness >= NEAR:

@@ -86,7 +86,8 @@ class Dispatcher:
         self.timings: defaultdict[str, float] = defaultdict(float)
         self.unreachable: set[int] = set()
         self._wake = asyncio.Event()
-        self.pacer = Pacer(throttle=self.throttle, timings=self.timings, turn=self._turn)
+        self.pacer = Pacer(throttle=self.throttle, timings=self.timings, turn=self._turn,
+                           max_sending=config.max_sending)
         self._attempts: dict[int, int] = {}
         self._redirect: dict[int, int] = {}
         self._low_water = max(1, config.max_inflight // 2)

@@ -31,8 +31,14 @@ Turn = Callable[[int], Coroutine[Any, Any, None]]
 class Pacer:
     """Claimed messages per chat, and the pump that starts each chat's next turn."""
 
-    def __init__(self, *, throttle: Throttle, timings: defaultdict[str, float], turn: Turn) -> None:
+    def __init__(
+        self, *, throttle: Throttle, timings: defaultdict[str, float], turn: Turn,
+        max_sending: int = 10,
+    ) -> None:
         self.throttle = throttle
+        # Turns under way at once, each from its request until its row is settled: what a
+        # kill -9 can leave sent at Telegram but not recorded here.
+        self.max_sending = max_sending
         # The pacer's waits by cause, in the dispatcher's timings.
         self.timings = timings
         self._turn = turn
@@ -89,6 +95,8 @@ class Pacer:
 
     def _start_next(self) -> tuple[float, str]:
         """Start one send if the limits allow; else how long to wait, and why."""
+        if len(self.turns) >= self.max_sending:
+            return math.inf, "wait_sending"  # a turn that ends kicks the pump
         now = self.throttle.clock()
         wait = self.throttle.global_wait(now)
         if wait > 0:

@@ -1,15 +1,27 @@
-"""The pace of every request the bot makes: Telegram's overall, per-group and per-chat limits.
+"""The pace of the bot's requests, kept only where Telegram counts them.
 
-PTB's `AIORateLimiter` keeps the same pace, but on a 429 it sleeps `retry_after` itself,
-up to `max_retries` times, and holds back every other request of the bot meanwhile: one
-person's flood wait of a minute became everyone's. Here a 429 goes straight back to the
-caller, who knows what it can afford: a reply to someone waiting waits a few seconds at
-most and otherwise gives up (`handlers.outgoing`), the outbox pauses that one chat and
+Telegram documents its limits for messages a bot sends (Bots FAQ, "My bot is hitting
+limits"): about one message a second inside a chat (short bursts allowed), 20 a minute to
+one group, and about 30 a second for bulk notifications to many users. So:
+
+- a message sent into a private chat keeps that chat's pace (a burst, then about one a
+  second), reply or not: a burst of replies into one chat waits for itself instead of
+  meeting a 429;
+- a message or an edit in a group keeps the group's 20 a minute;
+- the overall 30 a second is for bulk: the outbox's unprompted messages and anything else
+  sent outside `replying()`. A reply to someone who just wrote is one message in their
+  chat, not a notification to many users, and does not queue behind the round;
+- editing a message in a private chat (the card someone just pressed), answering a
+  button (`answerCallbackQuery`), `getUpdates`, `getFile`, `sendChatAction`, `getChat`…
+  send no message and are not paced at all.
+
+PTB's `AIORateLimiter` paces every request that names a chat by the overall limit and, on
+a 429, sleeps `retry_after` itself, holding back every other request meanwhile: one
+person's flood wait of a minute became everyone's, and the replies of a busy morning
+queued at 30 a second behind edits and button answers. Here a 429 goes straight back to
+the caller, who knows what it can afford: a reply to someone waiting waits a few seconds
+at most and otherwise gives up (`handlers.outgoing`), the outbox pauses that one chat and
 tries again later (`bot.delivery.dispatcher`).
-
-Private chats are paced too (a short burst, then about one message a second), so a
-burst of replies into one chat — someone tapping fast, or flooding — waits for itself
-instead of meeting a 429.
 
 A reply and the outbox can meet in one chat (the office answering a preview while its
 reminders go out). When a reply is told to wait, `on_reply_flood` tells the outbox to hold
@@ -40,6 +52,9 @@ REPLY_HEAD_START = 1.0
 # Telegram lets a private chat have a short burst before its one-a-second pace applies.
 PRIVATE_BURST = 3
 _SENDS = ("send", "copy", "forward")
+# Named like a send, but no message: the "typing…" status.
+_NOT_MESSAGES = frozenset({"sendChatAction"})
+_EDITS = ("edit", "stopPoll")
 
 _REPLYING: ContextVar[bool] = ContextVar("replying", default=False)
 
@@ -58,9 +73,14 @@ def _seconds(value: int | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _is_send(endpoint: str) -> bool:
+    return endpoint.startswith(_SENDS) and endpoint not in _NOT_MESSAGES
+
+
 class Pacing(BaseRateLimiter[None]):
-    """30 requests a second to chats overall, 20 a minute to each group, about one a second
-    to each private chat; no retries."""
+    """About one message a second to each private chat, 20 a minute to each group, 30 a
+    second overall for what is not a reply; edits, button answers and reads unpaced; no
+    retries."""
 
     def __init__(
         self,
@@ -111,21 +131,27 @@ class Pacing(BaseRateLimiter[None]):
         rate_limit_args: None,
     ) -> bool | JSONDict | list[JSONDict]:
         chat_id: Any = data.get("chat_id")
-        if chat_id is None:
-            # getUpdates, getFile, setMyCommands…: not messages to a chat.
+        send = _is_send(endpoint)
+        if chat_id is None or not (send or endpoint.startswith(_EDITS)):
+            # getUpdates, getFile, answerCallbackQuery, sendChatAction, inline-message
+            # edits…: no message to a chat, nothing Telegram's message limits count.
             return await callback(*args, **kwargs)
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
         # Groups and channels have negative ids (or an @username); people positive ones.
         group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
-        if not group and isinstance(chat_id, int) and endpoint.startswith(_SENDS):
+        if not group and not send:
+            # An edit in a private chat: the message is already there.
+            return await callback(*args, **kwargs)
+        if not group and isinstance(chat_id, int):
             media = data.get("media")
             count = len(media) if endpoint == "sendMediaGroup" and isinstance(media, list) else 1
             await self._private_chat(chat_id).acquire(min(count, PRIVATE_BURST))
         async with contextlib.AsyncExitStack() as stack:
             if group:
                 await stack.enter_async_context(self._group(chat_id))
-            await stack.enter_async_context(self._overall)
+            if send and not _REPLYING.get():
+                await stack.enter_async_context(self._overall)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app import AppType, build_application
 from bot.config import AppConfig, TelegramConfig
@@ -47,8 +47,9 @@ from db.models import EvidenceKind, TaskStatus
 from db.repositories import demo as demo_repo
 from db.repositories.demo import StoredFile
 from db.session import Database
-from sandbox import SandboxServer
-from sandbox.limits import RateLimitConfig
+
+if TYPE_CHECKING:  # the sandbox (and aiohttp under it) is loaded only when a demo runs
+    from sandbox import SandboxServer
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +222,9 @@ class Demo:
         self.sample_dir = sample_dir
         self.fresh = fresh
         self.today = today
+        from sandbox import SandboxServer
+        from sandbox.limits import RateLimitConfig
+
         self.server = SandboxServer(
             token=DEMO_TOKEN,
             host=host,

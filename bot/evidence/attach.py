@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import metrics
 from bot.evidence import rules
 from bot.evidence.batch import DownloadRefused, Fetch, SkippedFile
-from bot.evidence.exif import ExifInfo, read_exif
+from bot.evidence.exif import ExifInfo, inspect_image
 from bot.evidence.store import EvidenceStore, StorageError, StoredBlob
 from bot.tasks import service as task_service
 from db.models import Evidence, EvidenceKind, EvidenceStatus, Task
@@ -47,6 +47,8 @@ class PlannedFile:
 async def download(
     item: PlannedFile, fetch: Fetch, *, store: EvidenceStore, zone: ZoneInfo
 ) -> tuple[StoredBlob, ExifInfo]:
+    """Fetch, check and store one file. Raises DownloadRefused / DownloadFailed (Telegram)
+    or ImageRefused (a broken image, a decompression bomb) for this file alone."""
     path = await asyncio.to_thread(_scratch_file, store)
     try:
         await fetch(item.file_id, path)
@@ -55,7 +57,10 @@ async def download(
         if item.kind is EvidenceKind.DOCUMENT and rules.is_image(
             item.kind, item.mime_type, item.file_name
         ):
-            exif = await asyncio.to_thread(read_exif, path, zone)
+            exif = await asyncio.to_thread(
+                inspect_image, path, zone, extension=rules.extension_of(item.file_name),
+                mime_type=item.mime_type,
+            )
         try:
             blob = await asyncio.to_thread(store.put_file, path)
             metrics.evidence_stored(blob.size, created=blob.created)

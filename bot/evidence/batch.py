@@ -13,12 +13,18 @@ from bot.core.paging import Page
 from bot.evidence.exif import ExifInfo
 from db.models import Evidence, EvidenceKind
 
-# Downloads `file_id` into the given path; raises DownloadRefused when Telegram won't.
+# Downloads `file_id` into the given path; raises DownloadRefused when Telegram won't,
+# DownloadFailed when it could not for now (after its own retries).
 Fetch = Callable[[str, Path], Awaitable[None]]
 
 
 class DownloadRefused(DomainError):
     """Telegram would not hand the file over (e.g. over its getFile size limit)."""
+
+
+class DownloadFailed(DomainError):
+    """Telegram did not hand the file over this time (5xx, a dropped connection, a long
+    flood wait) although it was tried again: the file waits for the sender's retry."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,10 @@ class BatchOutcome:
     choice_page: Page | None = None
     choice_row_id: int | None = None
     waiting: int = 0
+    # Files Telegram did not hand over this time: they wait in the inbox, and the answer
+    # offers to try again (the inbox row of the first, for the button).
+    retry: list[SkippedFile] = field(default_factory=list)
+    retry_row_id: int | None = None
     error: DomainError | None = None
     photo_hint: bool = False
     campaign_start: date | None = None

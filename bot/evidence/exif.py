@@ -1,11 +1,17 @@
-"""Capture time and position from an image's EXIF (Pillow), for reviewers to judge.
+"""Capture time and position from an image's EXIF (Pillow), for reviewers to judge, and
+the check that an image sent as a file is one.
 
 EXIF times carry no zone unless the camera wrote `OffsetTimeOriginal`; phones in the
 county are on local time, so a bare time is read in the campaign's zone.
+
+Nothing here decodes pixels: opening an image reads its header, so a file that declares
+a huge size in a few bytes (a decompression bomb) costs nothing to look at; Pillow refuses
+it at open (`DecompressionBombError`, twice `Image.MAX_IMAGE_PIXELS`), and so do we.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, UnidentifiedImageError
 
+from bot.core.errors import DomainError
 from bot.core.parsing import ascii_int
 
 _EXIF_IFD = 0x8769
@@ -31,6 +38,9 @@ class ExifInfo:
     taken_at: datetime | None = None
     latitude: float | None = None
     longitude: float | None = None
+    # The image is fine but its EXIF block could not be parsed (a corrupt camera write, an
+    # editor's bug): reviewers see "no capture data" and the uploader is told why.
+    unreadable: bool = False
 
     @property
     def has_position(self) -> bool:
@@ -88,14 +98,67 @@ def exif_from_tags(
     return ExifInfo(taken, lat, lon)
 
 
-def read_exif(path: Path, zone: ZoneInfo) -> ExifInfo:
-    """What the image says about itself; nothing (not an error) for non-images."""
+class ImageRefused(DomainError):
+    """An image file that is not stored: it cannot be opened, or it declares more pixels
+    than any camera takes."""
+
+
+# Extensions Pillow reads here; other images (HEIC without a plugin, say) are stored as
+# they are, without EXIF, since not being able to open them says nothing about them.
+_CHECKED = frozenset({"jpg", "jpeg", "png", "webp", "tif", "tiff", "gif", "bmp"})
+_CHECKED_MIME = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff", "image/gif",
+                           "image/bmp"})
+
+
+def _tags(image: Image.Image) -> tuple[dict[int, Any], dict[int, Any], dict[int, Any]]:
+    tags = image.getexif()
+    return dict(tags), dict(tags.get_ifd(_EXIF_IFD)), dict(tags.get_ifd(_GPS_IFD))
+
+
+def inspect_image(path: Path, zone: ZoneInfo, *, extension: str, mime_type: str) -> ExifInfo:
+    """The EXIF of an image sent as a file; ImageRefused when it is not a usable image.
+
+    A decompression bomb and a file Pillow cannot identify although its name or type says
+    it could are refused; an EXIF block that cannot be parsed leaves the image stored
+    with `unreadable` set. Blocking: run it in a worker thread.
+    """
+    checked = extension in _CHECKED or mime_type.lower() in _CHECKED_MIME
     try:
         with Image.open(path) as image:
-            tags = image.getexif()
-            base = dict(tags)
-            exif = dict(tags.get_ifd(_EXIF_IFD))
-            gps = dict(tags.get_ifd(_GPS_IFD))
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            width, height = image.size
+            try:
+                base, exif, gps = _tags(image)
+            except Exception:
+                # Malformed EXIF raises nearly anything (struct.error, KeyError, …); it
+                # is the camera's data, not the image.
+                return ExifInfo(unreadable=True)
+            image.verify()  # chunk structure and checksums, without decoding pixels
+    except Image.DecompressionBombError as exc:
+        raise ImageRefused("evidence.refused.image_too_large", megapixels=_megapixels(exc),
+                           limit=f"{2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:,.0f}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        if checked:
+            raise ImageRefused("evidence.refused.broken_image") from exc
         return ExifInfo()
-    return exif_from_tags(base, exif, gps, zone)
+    if width <= 0 or height <= 0:
+        raise ImageRefused("evidence.refused.broken_image")
+    try:
+        return exif_from_tags(base, exif, gps, zone)
+    except Exception:
+        return ExifInfo(unreadable=True)
+
+
+def _megapixels(exc: Exception) -> str:
+    """How many megapixels the refused file declares, from Pillow's message (`?` if the
+    wording ever changes): reading the header again would mean lifting the limit."""
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    return f"{int(found.group(1)) / 1e6:,.0f}" if found else "?"
+
+
+def read_exif(path: Path, zone: ZoneInfo) -> ExifInfo:
+    """What the image says about itself; nothing (not an error) for non-images, broken
+    images, decompression bombs or unreadable EXIF."""
+    try:
+        return inspect_image(path, zone, extension="", mime_type="")
+    except ImageRefused:
+        return ExifInfo()

@@ -73,6 +73,10 @@ async def _reviewable(session: AsyncSession, actor: Actor, evidence_id: int) -> 
     evidence = await repo.get_evidence(session=session, evidence_id=evidence_id)
     if evidence is None:
         raise NotFound("evidence.error.not_found", evidence_id=evidence_id)
+    # Two reviewers (or a reviewer and the owner) at the same moment: the task's row says
+    # who goes first, and the second reads the piece's decision again to see the first's.
+    await task_service.load_task(session, evidence.task_id, for_update=True)
+    await session.refresh(evidence, ["status", "reviewer_id", "reviewed_at", "review_note"])
     if not can_review(actor, evidence.task):
         raise PermissionDenied("evidence.error.not_reviewer")
     if not actor.is_admin and evidence.uploader_id == actor.person_id:

@@ -22,16 +22,13 @@ and sent with a known length; nothing is ever chunked.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import logging
 import random
 import ssl
 import time
-import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -40,6 +37,24 @@ import httpx
 
 from bot.config import S3Config
 from bot.evidence import sigv4
+from bot.evidence.s3_reader import ObjectReader
+from bot.evidence.s3_wire import (
+    _TRANSIENT_ERRORS,
+    BACKOFF_CAP,
+    MB,
+    META_SHA256,
+    RETRY_AFTER_CAP,
+    ContentMismatch,
+    ObjectInfo,
+    _b64,
+    _Failure,
+    _failure,
+    _FileBody,
+    _Part,
+    _xml_fields,
+    _xml_text,
+    hash_with_parts,
+)
 from bot.evidence.store import (
     CHUNK,
     StorageError,
@@ -50,129 +65,6 @@ from bot.evidence.store import (
 )
 
 log = logging.getLogger(__name__)
-
-MB = 1024 * 1024
-_TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
-_TRANSIENT_CODES = frozenset({"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable",
-                              "OperationAborted"})
-_TRANSIENT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-BACKOFF_CAP = 10.0
-RETRY_AFTER_CAP = 30.0
-META_SHA256 = "x-amz-meta-sha256"
-
-
-class ContentMismatch(StorageError):
-    """Bytes that do not hash to what they should: refused, never stored under that key."""
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    size: int
-    # What the bot recorded when it uploaded the object (x-amz-meta-sha256), if anything.
-    sha256: str | None
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """An error answer from the service, as its XML body (or a HEAD's status) tells it."""
-
-    status: int
-    code: str
-    message: str
-    region: str = ""
-    endpoint: str = ""
-
-    @property
-    def transient(self) -> bool:
-        return self.status in _TRANSIENT_STATUS or self.code in _TRANSIENT_CODES
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _xml_fields(body: bytes) -> dict[str, str]:
-    """The leaf elements of a small S3 XML document, by local name (namespaces dropped)."""
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
-        return {}
-    fields = {"": _local(root.tag)}
-    for element in root.iter():
-        if len(element) == 0 and element.text is not None:
-            fields.setdefault(_local(element.tag), element.text.strip())
-    return fields
-
-
-def _failure(response: httpx.Response, body: bytes) -> _Failure:
-    fields = _xml_fields(body) if body else {}
-    code = fields.get("Code", "")
-    if not code:
-        # A HEAD's answer has no body to say why.
-        code = {301: "PermanentRedirect", 403: "Forbidden", 404: "NotFound"}.get(
-            response.status_code, "")
-    return _Failure(
-        response.status_code, code, fields.get("Message", ""),
-        region=fields.get("Region", "") or response.headers.get("x-amz-bucket-region", ""),
-        endpoint=fields.get("Endpoint", ""),
-    )
-
-
-class _FileBody:
-    """A byte range of a file as a request body: 1 MB at a time, hashed on the way.
-
-    Iterated once per attempt, each time from the start of the range.
-    """
-
-    def __init__(self, path: Path, offset: int, length: int) -> None:
-        self.path = path
-        self.offset = offset
-        self.length = length
-        self.sent_sha256 = ""
-
-    def __iter__(self) -> Iterator[bytes]:
-        digest = hashlib.sha256()
-        left = self.length
-        with self.path.open("rb") as stream:
-            stream.seek(self.offset)
-            while left > 0:
-                chunk = stream.read(min(CHUNK, left))
-                if not chunk:
-                    break  # the file shrank: the hash below will not match
-                digest.update(chunk)
-                left -= len(chunk)
-                yield chunk
-        self.sent_sha256 = digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class _Part:
-    offset: int
-    length: int
-    sha256: str
-
-
-def hash_with_parts(path: Path, part_size: int) -> tuple[str, int, list[_Part]]:
-    """The file's SHA-256 and size, and each part's (one read of the file)."""
-    whole = hashlib.sha256()
-    parts: list[_Part] = []
-    part = hashlib.sha256()
-    offset = length = 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            while chunk:
-                room = part_size - length
-                piece, chunk = chunk[:room], chunk[room:]
-                whole.update(piece)
-                part.update(piece)
-                length += len(piece)
-                if length == part_size:
-                    parts.append(_Part(offset, length, part.hexdigest()))
-                    offset, length, part = offset + length, 0, hashlib.sha256()
-    if length or not parts:
-        parts.append(_Part(offset, length, part.hexdigest()))
-    return whole.hexdigest(), offset + length, parts
-
 
 class S3EvidenceStore:
     """`<prefix><sha[:2]>/<sha>` in one bucket. Thread-safe: one connection pool for all."""
@@ -236,7 +128,7 @@ class S3EvidenceStore:
         response = self._get(key)
         if response is None:
             raise FileNotFoundError(f"{self.describe()}: no object {key}")
-        return io.BufferedReader(_ObjectReader(self, key, response), CHUNK)
+        return io.BufferedReader(ObjectReader(self, key, response), CHUNK)
 
     def has(self, sha256: str) -> bool:
         return self.info(sha256) is not None
@@ -531,87 +423,3 @@ class S3EvidenceStore:
         kind = ContentMismatch if failure.code in ("XAmzContentSHA256Mismatch", "BadDigest") \
             else StorageUnavailable if failure.transient else StorageError
         return kind(f"{what} in {self.describe()}: {said}" + (f" — {hint}" if hint else ""))
-
-
-def _b64(sha_hex: str) -> str:
-    return base64.b64encode(bytes.fromhex(sha_hex)).decode()
-
-
-def _xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _skip(chunks: Iterator[bytes], count: int) -> Iterator[bytes]:
-    for chunk in chunks:
-        if count >= len(chunk):
-            count -= len(chunk)
-            continue
-        yield chunk[count:]
-        count = 0
-
-
-class _ObjectReader(io.RawIOBase):
-    """An object's bytes as a stream, pulled from the response as the reader asks.
-
-    A connection lost half-way is opened again at the next byte (Range, If-Match on the
-    ETag so a replaced object is not spliced onto the old one).
-    """
-
-    def __init__(self, store: S3EvidenceStore, key: str, response: httpx.Response) -> None:
-        super().__init__()
-        self._store = store
-        self._key = key
-        self._response = response
-        self._size = int(response.headers.get("content-length", "-1"))
-        self._etag = response.headers.get("etag")
-        self._position = 0
-        self._chunks = response.iter_bytes()
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        if not self._pending:
-            if self._size >= 0 and self._position >= self._size:
-                return 0
-            chunk = self._next_chunk()
-            if not chunk:
-                return 0
-            self._pending = memoryview(chunk)
-        count = min(len(buffer), len(self._pending))
-        buffer[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        self._position += count
-        return count
-
-    def _next_chunk(self) -> bytes:
-        attempts = self._store.config.max_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                chunk = next(self._chunks, b"")
-                if chunk or self._size < 0:
-                    return chunk
-                raise httpx.RemoteProtocolError(
-                    f"the body ended at byte {self._position} of {self._size}")
-            except _TRANSIENT_ERRORS as exc:
-                self._response.close()
-                if attempt == attempts:
-                    raise StorageUnavailable(
-                        f"reading {self._key} from {self._store.describe()}: the connection "
-                        f"kept breaking ({exc})") from exc
-                self._store._backoff(attempt, None, "reading a file", type(exc).__name__)
-                response = self._store._get(self._key, start=self._position, etag=self._etag)
-                if response is None:
-                    raise FileNotFoundError(f"{self._key} disappeared while it was read") from exc
-                self._response = response
-                self._chunks = response.iter_bytes()
-                if response.status_code != 206:
-                    # A service that ignores Range sends it all again: drop what was read.
-                    self._chunks = _skip(self._chunks, self._position)
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        if not self.closed:
-            self._response.close()
-        super().close()

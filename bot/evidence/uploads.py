@@ -7,6 +7,7 @@ the batch, resolves its task and attaches each file (`bot.evidence.attach`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
@@ -23,7 +24,7 @@ from bot.evidence.attach import PlannedFile
 from bot.evidence.batch import (
     AttachedFile,
     BatchOutcome,
-    DownloadRefused,
+    DownloadFailed,
     Fetch,
     IncomingFile,
     SkippedFile,
@@ -34,6 +35,8 @@ from bot.tasks import service as task_service
 from db.models import EvidenceInbox, EvidenceKind, EvidenceStatus, Task, TaskStatus
 from db.repositories import evidence as repo
 from db.repositories import people as people_repo
+
+log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -140,17 +143,32 @@ class EvidenceService:
             return outcome
         downloaded: list[tuple[PlannedFile, StoredBlob, ExifInfo]] = []
         failed: list[int] = []
+        later: list[PlannedFile] = []
+        # Each file on its own: one that Telegram refuses, one that is no image, or one
+        # that fails in a way nobody foresaw is answered for itself while the rest of the
+        # album attaches; only a file Telegram may still hand over waits for a retry.
         for item in plan:
             try:
                 blob, exif = await attach.download(
                     item, fetch, store=self.store, zone=self.config.zone
                 )
-            except DownloadRefused as exc:
+            except DownloadFailed as exc:
+                outcome.retry.append(SkippedFile(item.file_name, exc.message_id, exc.params))
+                later.append(item)
+                continue
+            except DomainError as exc:  # DownloadRefused, ImageRefused
                 outcome.skipped.append(SkippedFile(item.file_name, exc.message_id, exc.params))
                 failed.append(item.row_id)
                 continue
+            except Exception:
+                log.exception("evidence file %s of batch %s could not be stored",
+                              item.row_id, batch_key)
+                outcome.skipped.append(
+                    SkippedFile(item.file_name, "evidence.refused.unreadable", {}))
+                failed.append(item.row_id)
+                continue
             downloaded.append((item, blob, exif))
-        await self._record(person_id, task_id, downloaded, failed, outcome)
+        await self._record(person_id, task_id, downloaded, failed, later, outcome)
         return outcome
 
     async def _plan(
@@ -247,10 +265,12 @@ class EvidenceService:
         task_id: int,
         downloaded: list[tuple[PlannedFile, StoredBlob, ExifInfo]],
         failed: list[int],
+        later: list[PlannedFile],
         outcome: BatchOutcome,
     ) -> None:
         now = self._now()
         async with self.session() as session:
+            await self._keep_for_retry(session, later, outcome, now)
             task = await task_service.load_task(session, task_id)
             start = await campaign_start_of(session, task.campaign_id, self.config)
             outcome.campaign_start = start
@@ -275,6 +295,22 @@ class EvidenceService:
                 session=session, row_ids=[item.row_id for item, _, _ in downloaded] + failed
             )
             await self._fill_counts(session, task, outcome)
+
+    async def _keep_for_retry(
+        self, session: AsyncSession, later: list[PlannedFile], outcome: BatchOutcome,
+        now: datetime,
+    ) -> None:
+        """Files to try again on the sender's press: answered (so a restart does not try
+        them behind the sender's back), and carrying the album's description."""
+        for item in later:
+            row = await repo.get_inbox(session=session, row_id=item.row_id)
+            if row is None:
+                continue
+            row.asked_at = now
+            if not row.caption:
+                row.caption = item.description
+            if outcome.retry_row_id is None:
+                outcome.retry_row_id = row.id
 
     async def _fill_counts(self, session: AsyncSession, task: Task, outcome: BatchOutcome) -> None:
         counts = await repo.status_counts(session=session, task_id=task.id)

@@ -64,16 +64,29 @@ def upload_answer(
         keyboard = choice_keyboard(texts, lang, outcome.choice_row_id, outcome.choices, page)
     elif outcome.task_id is not None:
         lines.extend(_attached_lines(texts, outcome, zone))
-        if outcome.attached and not outcome.submitted:
-            keyboard = Keyboard.of([[Button(texts.plain(lang, "evidence.button.submit"),
-                callbacks.evidence("sub", outcome.task_id),
-            )]])
+        keyboard = _upload_keyboard(texts, outcome)
     if outcome.skipped:
         lines.append(texts.get(lang, "evidence.upload.skipped"))
         lines.extend(_skipped_line(texts, lang, item) for item in outcome.skipped)
+    if outcome.retry:
+        lines.append(texts.get(lang, "evidence.upload.retry", count=len(outcome.retry)))
+        lines.extend(_skipped_line(texts, lang, item) for item in outcome.retry)
     if outcome.photo_hint:
         lines.append(texts.get(lang, "evidence.upload.photo_hint"))
     return "\n".join(lines), keyboard
+
+
+def _upload_keyboard(texts: Texts, outcome: BatchOutcome) -> Keyboard | None:
+    """Submit what was attached; try again what Telegram did not hand over."""
+    lang, task_id = outcome.language, outcome.task_id
+    rows: list[list[Button]] = []
+    if outcome.retry and outcome.retry_row_id is not None and task_id is not None:
+        rows.append([Button(texts.plain(lang, "evidence.button.retry"),
+                            callbacks.evidence("retry", outcome.retry_row_id, task_id))])
+    if outcome.attached and not outcome.submitted and task_id is not None:
+        rows.append([Button(texts.plain(lang, "evidence.button.submit"),
+                            callbacks.evidence("sub", task_id))])
+    return Keyboard.of(rows) if rows else None
 
 
 def choice_keyboard(
@@ -110,6 +123,8 @@ def _attached_lines(texts: Texts, outcome: BatchOutcome, zone: ZoneInfo) -> list
         lines.append(texts.get(lang, "evidence.upload.line", evidence_id=item.evidence_id,
                                name=item.file_name))
         lines.extend(_exif_lines(texts, lang, item.exif, zone))
+        if item.exif.unreadable:
+            lines.append(texts.get(lang, "evidence.upload.exif_unreadable"))
         if item.captured_early and outcome.campaign_start is not None:
             lines.append(texts.get(lang, "evidence.upload.early",
                                    start=outcome.campaign_start.isoformat()))

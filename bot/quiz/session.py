@@ -45,7 +45,16 @@ class PollAnswered:
     person_id: int
     chat_id: int
     correct: bool
-    quiz_session: QuizSession | None  # still open and waiting for its next question
+    quiz_session: QuizSession | None  # the poll's session, if it was still open
+    # The session's next poll to send; None with the session open means it was not moved
+    # on (no rng given), with it ended that the answer completed it.
+    next_plan: PollPlan | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    quiz_session: QuizSession
+    next_plan: PollPlan | None  # None: the skip completed the session
 
 
 @dataclass(frozen=True)
@@ -132,24 +141,49 @@ def plan_poll(
     )
 
 
-async def next_poll(
-    session: AsyncSession, quiz_session: QuizSession, *, now: datetime, rng: random.Random
-) -> PollPlan | None:
-    """The next question of an open session, or None when it is complete."""
+async def _pick(
+    session: AsyncSession, quiz_session: QuizSession, *, now: datetime
+) -> Question | None:
+    """The open session's next question (None when it is complete), read before the
+    caller changes anything, so that everything it writes goes out in one flush."""
     if quiz_session.ended_at is not None or quiz_session.asked >= quiz_session.length:
         return None
-    question = await srs_service.pick_next(
+    return await srs_service.pick_next(
         session, person_id=quiz_session.person_id, now=now, kinds=POLL_KINDS,
         indicator_ids=quiz_session.scope, exclude=quiz_session.asked_ids,
     )
-    if question is None:
-        return None
+
+
+def _ask(
+    quiz_session: QuizSession, question: Question, *, now: datetime, rng: random.Random
+) -> PollPlan:
     plan = plan_poll(quiz_session, question, rng)
     quiz_session.asked += 1
     # A new list, so the JSON column sees the change.
     quiz_session.asked_ids = [*quiz_session.asked_ids, question.id]
     quiz_session.current_question_id = question.id
     quiz_session.current_sent_at = now
+    return plan
+
+
+def _move_on(
+    quiz_session: QuizSession, question: Question | None, *, now: datetime, rng: random.Random
+) -> PollPlan | None:
+    """Ask `question` next, or end the session when there is none."""
+    if question is None:
+        quiz_session.ended_at = now
+        return None
+    return _ask(quiz_session, question, now=now, rng=rng)
+
+
+async def next_poll(
+    session: AsyncSession, quiz_session: QuizSession, *, now: datetime, rng: random.Random
+) -> PollPlan | None:
+    """The next question of an open session, or None when it is complete."""
+    question = await _pick(session, quiz_session, now=now)
+    if question is None:
+        return None
+    plan = _ask(quiz_session, question, now=now, rng=rng)
     await session.flush()
     return plan
 
@@ -167,52 +201,55 @@ async def poll_sent(
 
 async def answer_poll(
     session: AsyncSession, srs: Srs, *, poll_id: str, telegram_id: int,
-    option_ids: tuple[int, ...], now: datetime,
+    option_ids: tuple[int, ...], now: datetime, rng: random.Random | None = None,
 ) -> PollAnswered | None:
-    """Score a poll answer and review the card; None when the poll is not ours to score."""
-    poll = await quiz_repo.get_poll(session=session, poll_id=poll_id)
-    if poll is None or poll.answered_at is not None or not option_ids:
+    """Score a poll answer and review the card; None when the poll is not ours to score.
+
+    Given `rng`, the session also moves on in the same unit of work: its next question is
+    chosen (or the session ends) and returned to be sent. The poll, its person, question,
+    card and session are read in one statement and the next question in another; the
+    answer, the card, the review and the session are written in one flush.
+    """
+    found = await quiz_repo.answer_context(session=session, poll_id=poll_id)
+    if found is None:
         return None
-    person = await people_repo.get_person(session=session, person_id=poll.person_id)
-    if person is None or person.telegram_id != telegram_id:
-        return None
-    question = await quiz_repo.get_question(session=session, question_id=poll.question_id)
-    if question is None:
+    poll, owner, question, card, quiz_session = found
+    if poll.answered_at is not None or not option_ids or owner != telegram_id:
         return None
     chosen = {poll.option_order[i] for i in option_ids if 0 <= i < len(poll.option_order)}
     correct = chosen == set(question.correct)
     seconds = max(0.0, (now - poll.sent_at).total_seconds())
     rating = srs_service.rating_for_answer(correct, seconds, srs_service.reading_chars(question))
-    await srs_service.record_answer(
-        session, srs, person_id=poll.person_id, question_id=question.id, rating=rating,
-        score=1.0 if correct else 0.0, kind=SessionKind.QUIZ, now=now,
-        duration_ms=int(seconds * 1000),
-    )
+    if quiz_session is not None and quiz_session.ended_at is not None:
+        quiz_session = None
+    following = None
+    if quiz_session is not None and rng is not None:
+        following = await _pick(session, quiz_session, now=now)
     poll.answered_at = now
     poll.correct = correct
-    quiz_session = await _open_session_of(session, poll)
+    plan = None
     if quiz_session is not None:
         quiz_session.correct += int(correct)
         quiz_session.current_question_id = None
-    await session.flush()
-    return PollAnswered(poll.person_id, poll.chat_id, correct, quiz_session)
-
-
-async def _open_session_of(session: AsyncSession, poll: QuizPoll) -> QuizSession | None:
-    if poll.session_id is None:
-        return None
-    quiz_session = await quiz_repo.get_session(session=session, session_id=poll.session_id)
-    if quiz_session is None or quiz_session.ended_at is not None:
-        return None
-    return quiz_session
+        if rng is not None:
+            plan = _move_on(quiz_session, following, now=now, rng=rng)
+    await srs_service.review(
+        session, srs, card, person_id=poll.person_id, question_id=question.id, rating=rating,
+        score=1.0 if correct else 0.0, kind=SessionKind.QUIZ, now=now,
+        duration_ms=int(seconds * 1000),
+    )
+    return PollAnswered(poll.person_id, poll.chat_id, correct, quiz_session, plan)
 
 
 async def skip(
     session: AsyncSession, srs: Srs, *, person_id: int, session_id: int, question_id: int,
-    now: datetime,
-) -> QuizSession | None:
-    """"I don't know": the question is reviewed as forgotten and the session moves on."""
-    quiz_session = await quiz_repo.get_session(session=session, session_id=session_id)
+    now: datetime, rng: random.Random,
+) -> Skipped | None:
+    """"I don't know": the question is reviewed as forgotten and the session moves on to
+    its next question (or ends), read and written as an answer is."""
+    quiz_session, polls, card = await quiz_repo.skip_context(
+        session=session, session_id=session_id, question_id=question_id
+    )
     if (
         quiz_session is None
         or quiz_session.person_id != person_id
@@ -220,19 +257,19 @@ async def skip(
         or quiz_session.current_question_id != question_id
     ):
         return None
+    following = await _pick(session, quiz_session, now=now)
     quiz_session.skipped += 1
-    for poll in await quiz_repo.unanswered_polls(session=session, session_id=session_id):
-        if poll.question_id != question_id:
-            continue
+    quiz_session.current_question_id = None
+    plan = _move_on(quiz_session, following, now=now, rng=rng)
+    for poll in polls:
         poll.answered_at = now
         poll.correct = False
-        await srs_service.record_answer(
-            session, srs, person_id=person_id, question_id=question_id,
+        card = (await srs_service.review(
+            session, srs, card, person_id=person_id, question_id=question_id,
             rating=Rating.Again, score=0.0, kind=SessionKind.QUIZ, now=now,
-        )
-    quiz_session.current_question_id = None
+        )).card
     await session.flush()
-    return quiz_session
+    return Skipped(quiz_session, plan)
 
 
 async def stop(

@@ -126,12 +126,32 @@ async def record_answer(
 ) -> Answered:
     """Review the person's card for this question (creating it) and log the review."""
     card = await quiz_repo.get_card(session=session, person_id=person_id, question_id=question_id)
+    return await review(session, srs, card, person_id=person_id, question_id=question_id,
+                        rating=rating, score=score, kind=kind, now=now, duration_ms=duration_ms)
+
+
+async def review(
+    session: AsyncSession,
+    srs: Srs,
+    card: QuizCard | None,
+    *,
+    person_id: int,
+    question_id: int,
+    rating: Rating,
+    score: float,
+    kind: SessionKind,
+    now: datetime,
+    duration_ms: int | None = None,
+) -> Answered:
+    """`record_answer` with the card already read (None: the first answer creates it).
+
+    One flush writes the card, the review and whatever else the unit of work changed.
+    """
     if card is None:
         card = QuizCard(person_id=person_id, question_id=question_id, state=int(State.Learning),
                         step=0, due=now, reps=0, lapses=0)
         session.add(card)
     srs.review(card, rating, now)
-    await session.flush()
     await quiz_repo.add_review(session=session, review=QuizReview(
         person_id=person_id, question_id=question_id, at=now, rating=int(rating),
         correct=rating is not Rating.Again, score=score, duration_ms=duration_ms, kind=kind,
@@ -155,22 +175,7 @@ async def pick_next(
     (a campaign's) ask the bank's questions on their topic (`bot.quiz.topics`).
     """
     scope = await topics.resolve(session, indicator_ids)
-    ids, questions = scope.indicator_ids, scope.question_ids
-    card = await quiz_repo.next_due_card(
+    return await quiz_repo.next_question(
         session=session, person_id=person_id, now=now, kinds=kinds,
-        indicator_ids=ids, question_ids=questions, exclude=exclude,
+        indicator_ids=scope.indicator_ids, question_ids=scope.question_ids, exclude=exclude,
     )
-    if card is None:
-        question = await quiz_repo.next_new_question(
-            session=session, person_id=person_id, kinds=kinds,
-            indicator_ids=ids, question_ids=questions, exclude=exclude,
-        )
-        if question is not None:
-            return question
-        card = await quiz_repo.next_due_card(
-            session=session, person_id=person_id, now=now, kinds=kinds,
-            indicator_ids=ids, question_ids=questions, exclude=exclude, due_only=False,
-        )
-    if card is None:
-        return None
-    return await quiz_repo.get_question(session=session, question_id=card.question_id)

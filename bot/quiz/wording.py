@@ -14,9 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import jieba
-import jieba.analyse
-
 from bot.quiz.lexicon import Lexicon
 from bot.quiz.numbers import Quantity, numerals_to_digits, quantities
 
@@ -65,6 +62,10 @@ def normalise(text: str) -> str:
 
 def cut(text: str, *, for_search: bool = False) -> list[str]:
     """Content words of already-normalised text (search mode also yields the sub-words)."""
+    # Imported at first use: jieba and its IDF table cost ~0.4 s and ~100 MB, which a bot
+    # start should not pay before anyone answers a drill or asks a question.
+    import jieba
+
     with _jieba_lock:  # jieba initialises its dictionary lazily and not thread-safely
         tokens = jieba.lcut_for_search(text) if for_search else jieba.lcut(text)
     return [t for t in tokens if t.strip() and t not in STOPWORDS]
@@ -77,6 +78,8 @@ def words(text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _idf() -> tuple[dict[str, float], float]:
+    import jieba.analyse
+
     with _jieba_lock:
         table = jieba.analyse.default_tfidf
         return table.idf_freq, table.median_idf
@@ -156,6 +159,8 @@ def _terms(lexicon: Lexicon) -> tuple[str, ...]:
 
 
 def _tokens(text: str, lexicon: Lexicon) -> list[str]:
+    import jieba
+
     with _jieba_lock:
         pieces = [(w, s, e) for w, s, e in jieba.tokenize(text)]
     taken = [False] * len(text)

@@ -25,7 +25,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from bot.core.xmltext import xml_safe
-from bot.reports.bulletin import Bulletin, word_bulletin
+from bot.reports.bulletin import Bulletin
+from bot.reports.bulletin_words import word_bulletin
 from bot.texts import Texts
 
 TITLE_FONT = "方正小标宋简体"

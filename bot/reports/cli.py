@@ -14,7 +14,7 @@ from typing import Any
 from bot.config import AppConfig
 from bot.core.schema import check_schema
 from bot.reports import bulletin as bulletin_service
-from bot.reports.bulletin_docx import write_docx
+from bot.reports import bulletin_words
 from bot.reports.ledger import write_ledger
 from bot.reports.summary import build_summary
 from bot.reports.views import summary_text
@@ -114,13 +114,15 @@ def cmd_bulletin(config: AppConfig, args: argparse.Namespace) -> int:
                 )
             issuer = config.reports.bulletin_issuer
             if args.docx:
+                from bot.reports.bulletin_docx import write_docx
+
                 await asyncio.to_thread(
                     write_docx, args.docx, services.texts, lang, bulletin, config.zone,
-                    bulletin_service.issuer_of(services.texts, lang, issuer),
+                    bulletin_words.issuer_of(services.texts, lang, issuer),
                 )
                 print(f"{args.docx}: 第 {bulletin.issue} 期 / issue {bulletin.issue}")
                 return 0
-            text = bulletin_service.render_bulletin(services.texts, lang, bulletin, config.zone,
+            text = bulletin_words.render_bulletin(services.texts, lang, bulletin, config.zone,
                                                     issuer)
             print(plain(text))
             return 0

@@ -8,7 +8,7 @@ from bot.core.runtime import Core
 from bot.delivery.outbox import Outbox
 from bot.indicators.certify import CertificationSource
 from bot.quiz.readiness import ReadinessCache
-from bot.reports import bulletin
+from bot.reports import bulletin, bulletin_post
 
 # "Burn-down" is a project manager's word; the office says 进度对比. Both still work.
 CHART_WORDS = Words({"completion": ("完成率",),
@@ -36,7 +36,7 @@ class ReportsFeature:
 
     @property
     def bulletin_rules(self) -> bulletin.BulletinRules:
-        return bulletin.rules_of(self.core)
+        return bulletin_post.rules_of(self.core)
 
     @property
     def bulletin_status(self) -> bulletin.StatusHook | None:
@@ -46,15 +46,15 @@ class ReportsFeature:
             return None
         return bulletin.certification_status(self.certification, self.core.texts)
 
-    async def post_bulletin(self, *, manual: bool) -> bulletin.Outcome:
+    async def post_bulletin(self, *, manual: bool) -> bulletin_post.Outcome:
         """Queue the active campaign's bulletin (text and DOCX) for the leaders' chat."""
-        return await bulletin.post_for_active_campaign(
+        return await bulletin_post.post_for_active_campaign(
             self.core, self.outbox, self.readiness, manual=manual, status=self.bulletin_status
         )
 
     async def start(self) -> None:
-        bulletin.schedule_bulletins(self.core, self.outbox, self.readiness,
-                                    self.bulletin_status)
+        bulletin_post.schedule_bulletins(self.core, self.outbox, self.readiness,
+                                         self.bulletin_status)
 
     async def stop(self) -> None:
         """The job stops with the scheduler; the bulletin log is in the database."""

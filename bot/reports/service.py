@@ -89,7 +89,7 @@ async def unit_list(
 ) -> UnitList:
     """A page of one unit's tasks within the actor's scope, with the unit's standing."""
     campaign = await active_campaign(session)
-    units = await reports_repo.units(session=session)
+    units = await reports_repo.units(session=session, ids={unit_id})
     if unit_id not in units:
         raise NotFound("reports.not_found")
     found = await _page_of(session, campaign.id, actor, now, offset, size, unit_id=unit_id)
@@ -145,7 +145,10 @@ async def chart_data(
     by_unit = (await reports_repo.tallies(
         session=session, campaign_id=campaign.id, scope=scope, now=now, by=("unit",)
     ))["unit"]
-    ranked = rank_units(by_unit, await reports_repo.units(session=session))
+    names = await reports_repo.units(
+        session=session, ids={t.key for t in by_unit if t.key is not None}
+    )
+    ranked = rank_units(by_unit, names)
     changes = await timeline_repo.open_count_changes(
         session=session, campaign_id=campaign.id, scope=scope, zone=zone, now=now
     )

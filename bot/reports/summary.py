@@ -277,25 +277,25 @@ def assemble(
 async def gather(
     session: AsyncSession, campaign_id: int, scope: TaskScope, now: datetime
 ) -> Aggregates:
+    """One aggregate over the reader's tasks, and the names of only what it counts."""
     risks, risk_total = await reports_repo.task_lines(
         session=session, campaign_id=campaign_id, scope=scope, now=now,
         veto_risk_only=True, limit=RISK_LIMIT,
     )
-    by_unit = await reports_repo.tallies(
-        session=session, campaign_id=campaign_id, scope=scope, now=now, by=("unit",)
+    counted = await reports_repo.summary_tallies(
+        session=session, campaign_id=campaign_id, scope=scope, now=now
     )
-    by_indicator_phase = await reports_repo.tallies(
-        session=session, campaign_id=campaign_id, scope=scope, now=now,
-        by=("indicator", "phase"),
-    )
+    # A scoped reader's names only; for the whole county one plain read beats a long IN list.
+    unit_ids = None if scope.everything else {t.key for t in counted.by_unit if t.key is not None}
+    indicator_ids = {t.key for t in counted.by_indicator if t.key is not None}
     return Aggregates(
-        by_unit=by_unit["unit"],
-        by_indicator=by_indicator_phase["indicator"],
-        by_phase=by_indicator_phase["phase"],
+        by_unit=counted.by_unit,
+        by_indicator=counted.by_indicator,
+        by_phase=counted.by_phase,
         risks=risks,
         risk_total=risk_total,
-        units=await reports_repo.units(session=session),
-        indicators=await reports_repo.indicators(session=session),
+        units=await reports_repo.units(session=session, ids=unit_ids),
+        indicators=await reports_repo.indicators(session=session, ids=indicator_ids),
     )
 
 

@@ -69,8 +69,13 @@ def _clean_note(text: str) -> str:
     return note
 
 
-async def load_task(session: AsyncSession, task_id: int) -> Task:
-    task = await tasks_repo.get_task(session=session, task_id=task_id)
+async def load_task(session: AsyncSession, task_id: int, *, for_update: bool = False) -> Task:
+    """The task; `for_update` first takes its row for this unit of work, so a change made
+    at the same moment (a double press, "done" and "50 %" together) waits for this one and
+    then sees its result instead of writing over it."""
+    if for_update:
+        await tasks_repo.lock_task(session=session, task_id=task_id)
+    task = await tasks_repo.get_task(session=session, task_id=task_id, fresh=for_update)
     if task is None:
         raise NotFound("error.task_not_found", task_id=task_id)
     return task
@@ -114,7 +119,7 @@ async def _set_status(
 
 
 async def start(session: AsyncSession, actor: Actor, task_id: int, now: datetime) -> Task:
-    task = await load_task(session, task_id)
+    task = await load_task(session, task_id, for_update=True)
     require_task_update(actor, task)
     await _set_status(session, actor, task, TaskStatus.IN_PROGRESS, now, "")
     return task
@@ -125,8 +130,10 @@ async def set_progress(
 ) -> Task:
     if not 0 <= percent <= 100:
         raise InvalidInput("error.progress_range")
-    task = await load_task(session, task_id)
+    task = await load_task(session, task_id, for_update=True)
     require_task_update(actor, task)
+    if task.status is TaskStatus.DONE:
+        raise InvalidInput("error.task_done", task_id=task.id)
     if not task.status.is_open:
         raise InvalidInput("error.task_closed", task_id=task.id)
     note = _clean_note(note)
@@ -144,7 +151,7 @@ async def set_progress(
 async def complete(
     session: AsyncSession, actor: Actor, task_id: int, now: datetime, note: str = ""
 ) -> Task:
-    task = await load_task(session, task_id)
+    task = await load_task(session, task_id, for_update=True)
     require_task_update(actor, task)
     if task.evidence_required > 0:
         counts = await evidence_repo.status_counts(session=session, task_id=task.id)
@@ -174,7 +181,7 @@ async def submit(
 ) -> Task:
     """The owner sends the task for review once its evidence is uploaded; an old button
     pressed again finds it submitted (or closed) already and says so."""
-    task = await load_task(session, task_id)
+    task = await load_task(session, task_id, for_update=True)
     require_task_update(actor, task)
     if task.status is TaskStatus.SUBMITTED:
         raise AlreadyDone("evidence.submit.already", task_id=task.id)
@@ -196,7 +203,7 @@ async def block(
     reason = _clean_note(reason)
     if not reason:
         raise InvalidInput("error.block_reason_required")
-    task = await load_task(session, task_id)
+    task = await load_task(session, task_id, for_update=True)
     require_task_update(actor, task)
     await _set_status(session, actor, task, TaskStatus.BLOCKED, now, reason)
     return task
@@ -208,7 +215,7 @@ async def add_note(
     note = _clean_note(text)
     if not note:
         raise InvalidInput("error.note_empty")
-    task = await load_task(session, task_id)
+    task = await load_task(session, task_id, for_update=True)
     require_task_update(actor, task)
     await record_event(session, task, actor_id=actor.person_id, at=now, kind="note", note=note)
     return task
@@ -218,7 +225,7 @@ async def reassign(
     session: AsyncSession, actor: Actor, task_id: int, owner: Person, now: datetime
 ) -> Task:
     require_admin(actor)
-    task = await load_task(session, task_id)
+    task = await load_task(session, task_id, for_update=True)
     if task.owner_id == owner.id:
         raise InvalidInput("error.same_owner", name=owner.name)
     old = task.owner.name if task.owner else ""
@@ -234,7 +241,7 @@ async def move_deadline(
     session: AsyncSession, actor: Actor, task_id: int, due_at: datetime, now: datetime
 ) -> Task:
     require_admin(actor)
-    task = await load_task(session, task_id)
+    task = await load_task(session, task_id, for_update=True)
     old = task.due_at.isoformat() if task.due_at else ""
     task.due_at = due_at
     await record_event(
@@ -248,7 +255,7 @@ async def cancel(
     session: AsyncSession, actor: Actor, task_id: int, reason: str, now: datetime
 ) -> Task:
     require_admin(actor)
-    task = await load_task(session, task_id)
+    task = await load_task(session, task_id, for_update=True)
     if task.status is TaskStatus.CANCELLED:
         raise AlreadyDone("error.status_unchanged", task_id=task.id,
                           status=Label("status.cancelled"))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -181,6 +182,10 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     done_at: Mapped[datetime | None] = mapped_column()
+    # Changes to the task so far. A change bumps it first (`db.repositories.tasks.lock_task`):
+    # that write takes the row for the transaction, so two presses at once run one after
+    # the other and the second sees what the first did.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     indicator: Mapped[Indicator | None] = relationship()
     unit: Mapped[Unit] = relationship()

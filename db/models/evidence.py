@@ -99,7 +99,8 @@ class EvidenceInbox(Base):
     # The task the message itself names (caption `#id` or a reply to a card), if any.
     named_task_id: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column()
-    # Set once the sender has been asked which task the batch belongs to.
+    # Set once the sender holds a button for the batch: which task it belongs to, or to
+    # try a download again. A restart then leaves the batch to the sender.
     asked_at: Mapped[datetime | None] = mapped_column()
 
 

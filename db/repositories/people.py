@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Indicator, Person, Role, Task, Unit
@@ -16,8 +16,39 @@ async def person_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> P
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def person_and_led_units(
+    *, session: AsyncSession, telegram_id: int
+) -> tuple[Person, list[int]] | None:
+    """The linked person and the units they lead directly, in one statement: every
+    update's gate asks this."""
+    stmt = (
+        select(Person, Unit.id)
+        .outerjoin(Unit, Unit.leader_id == Person.id)
+        .where(Person.telegram_id == telegram_id, Person.is_active.is_(True))
+        .order_by(Unit.id)
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return None
+    return rows[0][0], [unit_id for _, unit_id in rows if unit_id is not None]
+
+
 async def get_person(*, session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
+
+
+async def link_telegram(*, session: AsyncSession, person_id: int, telegram_id: int) -> bool:
+    """Link the account unless the person is linked to another one meanwhile; True when
+    linked. A second person taking the same account fails on the unique key
+    (IntegrityError), which the caller turns into its answer."""
+    result = await session.execute(
+        update(Person)
+        .where(Person.id == person_id,
+               or_(Person.telegram_id.is_(None), Person.telegram_id == telegram_id))
+        .values(telegram_id=telegram_id, unreachable_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
 
 
 async def persons_named(*, session: AsyncSession, name: str) -> Sequence[Person]:

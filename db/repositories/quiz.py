@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Row, case, exists, func, or_, select, update
+from sqlalchemy import (
+    Row,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import (
     Person,
@@ -44,20 +59,68 @@ async def question_counts_by_indicator(*, session: AsyncSession) -> dict[int, in
 
 # Picking the next question ----------------------------------------------------------------
 def _question_filter(
-    indicator_ids: Collection[int] | None, kinds: Collection[QuestionKind], exclude: Collection[int],
-    question_ids: Collection[int] | None = None,
-) -> list[object]:
-    conditions: list[object] = [Question.kind.in_(list(kinds))]
-    if indicator_ids is not None:
-        conditions.append(Question.indicator_id.in_(list(indicator_ids)))
-    if question_ids is not None:
-        conditions.append(Question.id.in_(list(question_ids)))
-    if exclude:
-        conditions.append(Question.id.not_in(list(exclude)))
+    question: Any, kinds: frozenset[QuestionKind], *, by_indicator: bool, by_question: bool,
+    excluding: bool,
+) -> list[Any]:
+    """The bank's questions a pick may choose from; the lists arrive as parameters."""
+    conditions: list[Any] = [question.kind.in_(sorted(kinds))]
+    if by_indicator:
+        conditions.append(question.indicator_id.in_(bindparam("indicator_ids", expanding=True)))
+    if by_question:
+        conditions.append(question.id.in_(bindparam("question_ids", expanding=True)))
+    if excluding:
+        conditions.append(question.id.not_in(bindparam("exclude", expanding=True)))
     return conditions
 
 
-async def next_due_card(
+def _due_card(question: Any, conditions: list[Any], *, due_only: bool) -> ScalarSelect[int]:
+    """The question of the person's most overdue card (or, not `due_only`, soonest due)."""
+    stmt = (
+        select(QuizCard.question_id)
+        .join(question, question.id == QuizCard.question_id)
+        .where(QuizCard.person_id == bindparam("person_id"), *conditions)
+        .order_by(QuizCard.due, QuizCard.id)
+        .limit(1)
+    )
+    if due_only:
+        stmt = stmt.where(QuizCard.due <= bindparam("now"))
+    return stmt.scalar_subquery()
+
+
+def _new_question(question: Any, conditions: list[Any]) -> ScalarSelect[int]:
+    """An unseen question, easiest first (uses uq_quiz_cards_person_question)."""
+    seen = exists().where(QuizCard.person_id == bindparam("person_id"),
+                          QuizCard.question_id == question.id)
+    return (
+        select(question.id)
+        .where(~seen, *conditions)
+        .order_by(question.difficulty, question.key)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+@lru_cache(maxsize=64)
+def _next_question_statement(
+    kinds: frozenset[QuestionKind], by_indicator: bool, by_question: bool, excluding: bool
+) -> Select[Question]:
+    """The pick as a statement with parameters, built once per shape: building three
+    subqueries per answer cost several times what running them does."""
+    due_q, new_q, soon_q = (aliased(Question, name=n) for n in ("due_q", "new_q", "soon_q"))
+
+    def tier(question: Any) -> list[Any]:
+        return _question_filter(question, kinds, by_indicator=by_indicator,
+                                by_question=by_question, excluding=excluding)
+
+    chosen = func.coalesce(
+        _due_card(due_q, tier(due_q), due_only=True),
+        _new_question(new_q, tier(new_q)),
+        _due_card(soon_q, tier(soon_q), due_only=False),
+    )
+    return select(Question).where(Question.id == chosen)
+
+
+async def next_question(
     *,
     session: AsyncSession,
     person_id: int,
@@ -65,41 +128,25 @@ async def next_due_card(
     kinds: Collection[QuestionKind],
     indicator_ids: Collection[int] | None = None,
     exclude: Collection[int] = (),
-    due_only: bool = True,
-    question_ids: Collection[int] | None = None,
-) -> QuizCard | None:
-    """The person's card that is most overdue (uses ix_quiz_cards_person_due)."""
-    stmt = (
-        select(QuizCard)
-        .join(Question, Question.id == QuizCard.question_id)
-        .where(QuizCard.person_id == person_id,
-               *_question_filter(indicator_ids, kinds, exclude, question_ids))  # type: ignore[arg-type]
-        .order_by(QuizCard.due, QuizCard.id)
-        .limit(1)
-    )
-    if due_only:
-        stmt = stmt.where(QuizCard.due <= now)
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def next_new_question(
-    *,
-    session: AsyncSession,
-    person_id: int,
-    kinds: Collection[QuestionKind],
-    indicator_ids: Collection[int] | None = None,
-    exclude: Collection[int] = (),
     question_ids: Collection[int] | None = None,
 ) -> Question | None:
-    """An unseen question, easiest first (uses uq_quiz_cards_person_question)."""
-    seen = exists().where(QuizCard.person_id == person_id, QuizCard.question_id == Question.id)
-    stmt = (
-        select(Question)
-        .where(~seen, *_question_filter(indicator_ids, kinds, exclude, question_ids))  # type: ignore[arg-type]
-        .order_by(Question.difficulty, Question.key)
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    """The person's next question in one statement: the most overdue card's (uses
+    ix_quiz_cards_person_due), else an unseen one, else the soonest due card's.
+
+    Each tier is an uncorrelated scalar subquery, evaluated once and only when the tier
+    before it found nothing (COALESCE stops at the first value), so the outer query is a
+    primary-key lookup.
+    """
+    stmt = _next_question_statement(frozenset(kinds), indicator_ids is not None,
+                                    question_ids is not None, bool(exclude))
+    params: dict[str, Any] = {"person_id": person_id, "now": now}
+    if indicator_ids is not None:
+        params["indicator_ids"] = list(indicator_ids)
+    if question_ids is not None:
+        params["question_ids"] = list(question_ids)
+    if exclude:
+        params["exclude"] = list(exclude)
+    return (await session.execute(stmt, params)).scalar_one_or_none()
 
 
 async def count_due(*, session: AsyncSession, person_id: int, now: datetime) -> int:
@@ -210,6 +257,44 @@ async def unanswered_polls(*, session: AsyncSession, session_id: int) -> Sequenc
         QuizPoll.session_id == session_id, QuizPoll.answered_at.is_(None)
     )
     return (await session.execute(stmt)).scalars().all()
+
+
+async def answer_context(
+    *, session: AsyncSession, poll_id: str
+) -> Row[QuizPoll, int | None, Question, QuizCard | None, QuizSession | None] | None:
+    """A poll with what scoring its answer needs, in one statement: the telegram id of
+    the person it was sent to, its question, that person's card for it (None before the
+    first answer) and its session."""
+    stmt = (
+        select(QuizPoll, Person.telegram_id, Question, QuizCard, QuizSession)
+        .join(Person, Person.id == QuizPoll.person_id)
+        .join(Question, Question.id == QuizPoll.question_id)
+        .outerjoin(QuizCard, and_(QuizCard.person_id == QuizPoll.person_id,
+                                  QuizCard.question_id == QuizPoll.question_id))
+        .outerjoin(QuizSession, QuizSession.id == QuizPoll.session_id)
+        .where(QuizPoll.poll_id == poll_id)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def skip_context(
+    *, session: AsyncSession, session_id: int, question_id: int
+) -> tuple[QuizSession | None, list[QuizPoll], QuizCard | None]:
+    """A session with its unanswered polls of one question and the person's card for that
+    question, in one statement."""
+    stmt = (
+        select(QuizSession, QuizPoll, QuizCard)
+        .outerjoin(QuizPoll, and_(QuizPoll.session_id == QuizSession.id,
+                                  QuizPoll.question_id == question_id,
+                                  QuizPoll.answered_at.is_(None)))
+        .outerjoin(QuizCard, and_(QuizCard.person_id == QuizSession.person_id,
+                                  QuizCard.question_id == question_id))
+        .where(QuizSession.id == session_id)
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return None, [], None
+    return rows[0][0], [r[1] for r in rows if r[1] is not None], rows[0][2]
 
 
 # Reminder preferences -----------------------------------------------------------------------

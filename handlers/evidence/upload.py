@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from telegram import Bot, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import callbacks
 from bot.core.errors import InvalidInput
 from bot.core.parsing import parse_task_id, task_id_in
-from bot.core.retry import ALBUM
+from bot.core.retry import ALBUM, DOWNLOAD, RetryPolicy
 from bot.evidence import notices as notices_service
 from bot.evidence import review as review_service
-from bot.evidence.batch import DownloadRefused, Fetch, IncomingFile
+from bot.evidence.batch import DownloadFailed, DownloadRefused, Fetch, IncomingFile
 from bot.evidence.rules import task_tag
 from bot.evidence.views import album_caption, album_rest, choice_keyboard, upload_answer
 from bot.services import Services
@@ -36,15 +38,44 @@ _FILE_KIND: dict[EvidenceKind, outgoing.FileKind] = {
 }
 
 
-def telegram_fetch(bot: Bot) -> Fetch:
+def telegram_fetch(bot: Bot, policy: RetryPolicy = DOWNLOAD) -> Fetch:
+    """getFile and the download, tried again on a 5xx, a dropped connection or a short
+    flood wait; DownloadRefused when Telegram will never hand the file over, DownloadFailed
+    when it did not this time."""
+
     async def fetch(file_id: str, target: Path) -> None:
-        try:
-            tg_file = await bot.get_file(file_id)
-        except BadRequest as exc:
-            if "too big" in exc.message.lower():
-                raise DownloadRefused("evidence.refused.download_too_big") from exc
-            raise
-        await tg_file.download_to_drive(target, read_timeout=DOWNLOAD_TIMEOUT)
+        failed = 0
+        waited = 0.0
+        while True:
+            try:
+                tg_file = await bot.get_file(file_id)
+                await tg_file.download_to_drive(target, read_timeout=DOWNLOAD_TIMEOUT)
+                return
+            except RetryAfter as exc:
+                failed += 1
+                flood = exc.retry_after
+                seconds = flood.total_seconds() if isinstance(flood, timedelta) else float(flood)
+                wait = policy.wait_before_retry(failed, waited, retry_after=seconds)
+                reason = f"flood wait of {seconds:g} s"
+            except BadRequest as exc:  # a subclass of NetworkError, but final
+                if "too big" in exc.message.lower():
+                    raise DownloadRefused("evidence.refused.download_too_big") from exc
+                # "wrong file_id or the file is temporarily unavailable": not now, maybe
+                # later; the sender keeps the button.
+                log.warning("getFile refused: %s", exc.message)
+                raise DownloadFailed("evidence.refused.download_failed") from exc
+            except NetworkError as exc:  # a 5xx, a timeout, a dropped connection
+                failed += 1
+                wait = policy.wait_before_retry(failed, waited)
+                reason = type(exc).__name__
+            except TelegramError as exc:  # a 404 on the file's path reads as InvalidToken
+                log.warning("file download refused: %s", exc.message)
+                raise DownloadFailed("evidence.refused.download_failed") from exc
+            if wait is None:
+                log.warning("gave up downloading a file after %d tries (%s)", failed, reason)
+                raise DownloadFailed("evidence.refused.download_failed")
+            await asyncio.sleep(wait)
+            waited += wait
 
     return fetch
 
@@ -118,7 +149,7 @@ async def on_file(update: Update, context: AppContext) -> None:
 
 
 async def on_button(update: Update, context: AppContext) -> None:
-    """ev:up / ev:pick / ev:drop / ev:sub / ev:view."""
+    """ev:up / ev:pick / ev:retry / ev:drop / ev:sub / ev:view."""
     button = await pressed(update, callbacks.EVIDENCE)
     if button is None:
         return
@@ -132,7 +163,8 @@ async def on_button(update: Update, context: AppContext) -> None:
         await outgoing.answer(query, services.texts.plain(lang, "evidence.upload.window_ack"))
         await reply(update, t(context, "evidence.upload.window", id=task.id, title=task.title,
                               minutes=services.config.evidence.upload_window_minutes))
-    elif parsed.action == "pick":
+    elif parsed.action in ("pick", "retry"):
+        # retry: files Telegram did not hand over, tried again for the task they were for.
         batch = await service.batch_of_choice(actor, parsed.id)
         await outgoing.answer(query)
         await outgoing.edit_markup(query.message, None)
@@ -278,7 +310,8 @@ def register(app: AppType) -> None:
     app.add_handler(CommandHandler("evidence", evidence_command))
     app.add_handler(CommandHandler("submit", submit_command))
     app.add_handler(CallbackQueryHandler(
-        on_button, pattern=callbacks.pattern(callbacks.EVIDENCE, "up", "pick", "drop", "sub", "view")
+        on_button, pattern=callbacks.pattern(callbacks.EVIDENCE, "up", "pick", "retry", "drop", "sub",
+                                 "view")
     ))
     app.add_handler(
         CallbackQueryHandler(on_page, pattern=callbacks.pattern(callbacks.PAGE, "pick", "ev")))

@@ -9,9 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.core import callbacks
 from bot.indicators import certify
-from bot.indicators.charts import coefficient_figure, minimum_figure
 from bot.indicators.views.certify import certify_keyboard, certify_text
-from bot.reports.charts import ChartStyle, find_cjk_font, render_png
 from handlers import outgoing
 from handlers.common import actor_of, incoming, pressed
 from handlers.context import AppContext, AppType
@@ -37,6 +35,10 @@ async def _charts(update: Update, context: AppContext) -> None:
         view, records = await certify.chart_data(session, services.indicators.standards, actor,
                                                  services.clock.now())
     assert view.status is not None
+    # Here, not at the top: matplotlib costs ~0.3 s at start-up for a chart few ask for.
+    from bot.indicators.charts import coefficient_figure, minimum_figure
+    from bot.reports.charts import ChartStyle, find_cjk_font, render_png
+
     style = ChartStyle.choose(find_cjk_font(services.config.reports.cjk_font), actor.language)
     texts = services.texts
     balance = view.status.balance

@@ -57,23 +57,17 @@ async def send_plan(
                              now=services.clock.now())
 
 
-async def _next_or_finish(
-    bot: Bot, services: Services, quiz_session: QuizSession, *, lang: str
+async def _send_next(
+    bot: Bot, services: Services, quiz_session: QuizSession, plan: PollPlan | None, *, lang: str
 ) -> None:
-    """Send the session's next poll, or its summary when there is none."""
-    now = services.clock.now()
-    async with services.session() as session:
-        fresh = await quiz.current_session(session, quiz_session.id)
-        if fresh is None or fresh.ended_at is not None:
-            return
-        plan = await quiz.next_poll(session, fresh, now=now, rng=services.quiz.runtime.rng)
-        if plan is None:
-            await quiz.finish(session, fresh, now=now)
+    """Send the session's next poll, or its summary when the session has ended."""
     if plan is not None:
-        await send_plan(bot, services, plan=plan, chat_id=fresh.chat_id,
-                        person_id=fresh.person_id, lang=lang)
+        await send_plan(bot, services, plan=plan, chat_id=quiz_session.chat_id,
+                        person_id=quiz_session.person_id, lang=lang)
         return
-    await outgoing.send(bot, fresh.chat_id, _tally(services, lang, "quiz.finished", fresh))
+    if quiz_session.ended_at is not None:
+        await outgoing.send(bot, quiz_session.chat_id,
+                            _tally(services, lang, "quiz.finished", quiz_session))
 
 
 def _tally(services: Services, lang: str, text_id: str, quiz_session: QuizSession) -> str:
@@ -126,11 +120,12 @@ async def on_poll_answer(update: Update, context: AppContext) -> None:
         async with services.session() as session:
             outcome = await quiz.answer_poll(
                 session, rt.srs, poll_id=answer.poll_id, telegram_id=answer.user.id,
-                option_ids=tuple(answer.option_ids), now=services.clock.now(),
+                option_ids=tuple(answer.option_ids), now=services.clock.now(), rng=rt.rng,
             )
         if outcome is None or outcome.quiz_session is None:
             return
-        await _next_or_finish(context.bot, services, outcome.quiz_session, lang=actor.language)
+        await _send_next(context.bot, services, outcome.quiz_session, outcome.next_plan,
+                         lang=actor.language)
 
 
 async def on_quiz_button(update: Update, context: AppContext) -> None:
@@ -146,11 +141,13 @@ async def on_quiz_button(update: Update, context: AppContext) -> None:
     now = services.clock.now()
     async with rt.lock_for(query.from_user.id):
         async with services.session() as session:
+            skipped = None
             if parsed.action == "skip":
-                quiz_session = await quiz.skip(
+                skipped = await quiz.skip(
                     session, rt.srs, person_id=actor.person_id, session_id=parsed.id,
-                    question_id=parsed.number(1), now=now,
+                    question_id=parsed.number(1), now=now, rng=rt.rng,
                 )
+                quiz_session = skipped.quiz_session if skipped is not None else None
             else:
                 quiz_session = await quiz.stop(
                     session, person_id=actor.person_id, session_id=parsed.id, now=now
@@ -158,9 +155,9 @@ async def on_quiz_button(update: Update, context: AppContext) -> None:
         if quiz_session is None:
             await outgoing.answer(query, services.texts.plain(lang, "quiz.stale"), alert=True)
             return
-        if parsed.action == "skip":
+        if skipped is not None:
             await outgoing.answer(query, services.texts.plain(lang, "quiz.skipped"))
-            await _next_or_finish(context.bot, services, quiz_session, lang=lang)
+            await _send_next(context.bot, services, quiz_session, skipped.next_plan, lang=lang)
             return
         await outgoing.answer(query)
         await reply(update, _tally(services, lang, "quiz.stopped", quiz_session))

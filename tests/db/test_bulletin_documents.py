@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli import main
 from bot.reports import bulletin as bulletin_service
+from bot.reports import bulletin_post
 from bot.services import Services
 from db.models import Campaign, OutboxMessage, Unit, UnitKind
 from tests.conftest import SHANGHAI
@@ -44,7 +45,7 @@ async def test_post_queues_the_text_then_the_docx_and_numbers_the_issues(
         async with services.session() as s:
             campaign = await s.get(Campaign, w.campaign.id)
             assert campaign is not None
-            outcome = await bulletin_service.post_bulletin(
+            outcome = await bulletin_post.post_bulletin(
                 s, outbox=outbox, texts=services.texts, campaign=campaign, chat_id=-100,
                 language="zh", now=at, zone=SHANGHAI, manual=True, issuer="青岚县教育督导室",
                 status=_certification, docx_dir=tmp_path,

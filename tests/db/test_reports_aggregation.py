@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.core.access import actor_for
 from bot.delivery.outbox import Outbox
-from bot.reports import bulletin as bulletin_service
+from bot.reports import bulletin_post
 from bot.reports.summary import build_summary, scope_for
 from bot.services import Services
 from db.models import BulletinLog, Campaign, OutboxMessage, Person, Role, Task, TaskStatus
@@ -228,7 +228,7 @@ async def test_scheduled_bulletin_is_queued_once_per_week(services: Services) ->
         async with services.session() as s:
             campaign = await s.get(Campaign, w.campaign.id)
             assert campaign is not None
-            outcome = await bulletin_service.post_bulletin(
+            outcome = await bulletin_post.post_bulletin(
                 s, outbox=delivery, texts=services.texts, campaign=campaign, chat_id=chat,
                 language="zh", now=at, zone=SHANGHAI, manual=manual,
             )

@@ -111,6 +111,12 @@ def owner_only(refusal: str) -> Rule:
     return lambda role, own: OK if own else refusal
 
 
+def onto_a_task_one_changes(role: str, own: bool) -> str:
+    """One's own waiting files, onto a task one may change: a unit leader's "own" task is
+    a colleague's, which they oversee but do not change."""
+    return NOT_YOURS if own and role == "unit_leader" else owner_only(UPLOAD_GONE)(role, own)
+
+
 def school_editor(role: str, own: bool) -> str:
     """The office corrects any school; leaders see schools but correct none; a principal
     corrects their own (the matrix's unit leader leads a department, not a school)."""
@@ -193,10 +199,10 @@ CALLBACKS: dict[str, Row] = {
     "ev:up": Row("ev:up:{task}", updater, "task"),
     # One's own waiting files, onto a task one may change: a unit leader's "own" task is
     # a colleague's, which they oversee but do not change.
-    "ev:pick": Row("ev:pick:{inbox}:{task}", lambda role, own: (
-        NOT_YOURS if own and role == "unit_leader" else owner_only(UPLOAD_GONE)(role, own)),
-        "inbox"),
+    "ev:pick": Row("ev:pick:{inbox}:{task}", onto_a_task_one_changes, "inbox"),
     "ev:drop": Row("ev:drop:{inbox}", owner_only(UPLOAD_GONE), "inbox"),
+    # Downloading again is attaching again: the same rule as choosing the task.
+    "ev:retry": Row("ev:retry:{inbox}:{task}", onto_a_task_one_changes, "inbox"),
     "ev:sub": Row("ev:sub:{task}", updater, "task"),
     "ev:ok": Row("ev:ok:{evidence}", reviewer, "evidence"),
     # Rejecting only asks for the reason; the reason's reply is the decision.

@@ -153,7 +153,7 @@ async def test_only_the_office_sends_bulletins(harness: BotHarness) -> None:
 
 
 async def test_the_weekly_bulletin_job_is_scheduled_at_startup(harness: BotHarness) -> None:
-    from bot.reports.bulletin import JOB_ID, schedule_bulletins
+    from bot.reports.bulletin_post import JOB_ID, schedule_bulletins
 
     services = harness.services
     assert schedule_bulletins(services, services.delivery.outbox, services.reports.readiness)

@@ -10,6 +10,7 @@ import pytest
 from bot.core.access import Actor
 from bot.core.textfit import MAX_TEXT, visible_length
 from bot.reports import bulletin as bulletin_service
+from bot.reports import bulletin_words
 from bot.reports.charts import burndown_series, plan_line
 from bot.reports.summary import (
     Aggregates,
@@ -244,8 +245,8 @@ def test_a_long_bulletin_goes_out_in_parts_within_telegram_limits() -> None:
                 "reports.bulletin_criticise_late", {"count": 3, "days": 9}),)) for n in names],
         late=late, late_total=40, late_units=30, upcoming=0,
     )
-    text = bulletin_service.render_bulletin(texts, "zh", bulletin, SHANGHAI, "青岚县迎检办")
-    parts = bulletin_service.chat_parts(text)
+    text = bulletin_words.render_bulletin(texts, "zh", bulletin, SHANGHAI, "青岚县迎检办")
+    parts = bulletin_words.chat_parts(text)
     assert len(parts) > 1 and all(visible_length(p) <= MAX_TEXT for p in parts)
     assert "第 3 期" in parts[0] and "青岚县迎检办" in parts[0]
     # A large group shows its best and last five in chat; the DOCX lists all of them.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from datetime import datetime
 from fractions import Fraction
 
@@ -42,4 +44,31 @@ def jpeg(
         })
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", exif=exif, quality=85)
+    return buffer.getvalue()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
+    """About 120 bytes of PNG whose header declares `width`×`height` pixels: opening it
+    in Pillow raises DecompressionBombError before a single pixel is read."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+            + _png_chunk(b"tEXt", b"Comment\x00" + b"x" * 31)
+            + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _png_chunk(b"IEND", b""))
+
+
+def broken_png() -> bytes:
+    """A PNG cut off in its header: named and typed as an image, not one."""
+    return png_bomb(64, 48)[:30]
+
+
+def webp_with_broken_exif() -> bytes:
+    """A good WebP image whose EXIF block has a mangled byte order, so Pillow cannot
+    parse it (`SyntaxError: not a TIFF file`) though the picture itself is fine."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 90, 20)).save(
+        buffer, "WEBP", exif=b"MM\xf2*\x00\x00\x00\x08" + b"\x00" * 6)
     return buffer.getvalue()

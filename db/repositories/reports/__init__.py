@@ -8,20 +8,24 @@ summary of 200,000 tasks transfers a few thousand small rows, never the tasks th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     and_,
     case,
     false,
     func,
+    literal,
+    null,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -58,6 +62,19 @@ class TaskScope:
         if self.owner_id is not None:
             parts.append(Task.owner_id == self.owner_id)
         return or_(*parts) if parts else false()
+
+    def within(self, campaign_id: int) -> list[ColumnElement[bool]]:
+        """The scope's tasks of one campaign, written so that a reader's own units and
+        tasks drive the query whatever the database knows about its tables.
+
+        Without statistics (SQLite never gathers them on its own) the planner prefers a
+        covering index that starts with the campaign, and walks every task of the county
+        to find a township's or one person's; so for a scoped reader the campaign is only
+        a filter (`+ 0` keeps it off the index) and the unit and owner indexes lead.
+        """
+        if self.everything:
+            return [Task.campaign_id == campaign_id]
+        return [(Task.campaign_id + 0) == campaign_id, self.condition()]
 
 
 EVERYTHING = TaskScope(everything=True)
@@ -147,7 +164,7 @@ async def tallies(
             func.sum(Task.progress).label("progress"), func.sum(late).label("late"),
             func.sum(undated).label("undated"),
         )
-        .where(Task.campaign_id == campaign_id, scope.condition())
+        .where(*scope.within(campaign_id))
         .group_by(*(_GROUP_COLUMNS[b] for b in by), Task.status)
         .subquery()
     )
@@ -181,6 +198,86 @@ async def tallies(
     return {b: [Tally(key, *acc) for key, acc in sums[b].items()] for b in by}
 
 
+@dataclass(frozen=True)
+class SummaryTallies:
+    """What a summary counts: per unit, per indicator and per phase, within one scope."""
+
+    by_unit: list[Tally]
+    by_indicator: list[Tally]
+    by_phase: list[Tally]
+
+
+def _tally_values(row: Sequence[Any]) -> list[int]:
+    return [int(v) for v in row]
+
+
+async def summary_tallies(
+    *, session: AsyncSession, campaign_id: int, scope: TaskScope, now: datetime
+) -> SummaryTallies:
+    """The three groupings of a summary in one statement.
+
+    For the whole county each branch groups by its keys and the status in the order of
+    a covering index (`ix_tasks_report_unit`, `ix_tasks_report_indicator_phase`), so the
+    database reads index entries only and never sorts; a scoped reader's tasks are found
+    through the unit and owner indexes (`TaskScope.within`), so their summary costs the
+    same whatever the number of units outside their scope. The outer query
+    folds the per-status rows (a few thousand at most) into one row per group; the
+    indicator × phase rows (a few hundred) are split here.
+    """
+    late = case((and_(Task.due_at.is_not(None), Task.due_at < now), 1), else_=0)
+    undated = case((Task.due_at.is_(None), 1), else_=0)
+    measures = (
+        Task.status.label("status"), func.count().label("n"),
+        func.sum(Task.progress).label("progress"), func.sum(late).label("late"),
+        func.sum(undated).label("undated"),
+    )
+    where = scope.within(campaign_id)
+    by_unit = (
+        select(literal(0).label("part"), Task.unit_id.label("k1"),
+               null().cast(Integer).label("k2"), *measures)
+        .where(*where).group_by(Task.unit_id, Task.status)
+    )
+    by_indicator_phase = (
+        select(literal(1).label("part"), Task.indicator_id.label("k1"),
+               Task.phase_id.label("k2"), *measures)
+        .where(*where).group_by(Task.indicator_id, Task.phase_id, Task.status)
+    )
+    per_status = union_all(by_unit, by_indicator_phase).subquery()
+    c = per_status.c
+    is_open = c.status.in_(OPEN_STATUSES)
+
+    def total_if(condition: ColumnElement[bool], value: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+    stmt = select(
+        c.part, c.k1, c.k2,
+        func.sum(c.n),
+        total_if(c.status == TaskStatus.DONE, c.n),
+        total_if(c.status == TaskStatus.CANCELLED, c.n),
+        total_if(c.status == TaskStatus.BLOCKED, c.n),
+        total_if(is_open, c.late),
+        total_if(is_open, c.undated),
+        total_if(c.status == TaskStatus.DONE, 100 * c.n) + total_if(is_open, c.progress),
+    ).group_by(c.part, c.k1, c.k2)
+    units: list[Tally] = []
+    indicators: dict[int | None, list[int]] = {}
+    phases: dict[int | None, list[int]] = {}
+    for row in (await session.execute(stmt)).all():
+        values = _tally_values(row[3:])
+        if row[0] == 0:
+            units.append(Tally(row[1], *values))
+            continue
+        for sums, key in ((indicators, row[1]), (phases, row[2])):
+            acc = sums.setdefault(key, [0] * len(values))
+            for j, value in enumerate(values):
+                acc[j] += value
+    return SummaryTallies(
+        by_unit=units,
+        by_indicator=[Tally(key, *acc) for key, acc in indicators.items()],
+        by_phase=[Tally(key, *acc) for key, acc in phases.items()],
+    )
+
+
 def _line(row: Any) -> TaskLine:
     return TaskLine(
         id=row[0], title=row[1], unit_id=row[2], unit_name=row[3], owner_name=row[4],
@@ -207,7 +304,7 @@ async def task_lines(
     The filters touch only task columns (veto indicators through a subquery), so both the
     page and the count are answered from an index; names are joined for the page alone.
     """
-    conditions: list[ColumnElement[bool]] = [Task.campaign_id == campaign_id, scope.condition()]
+    conditions: list[ColumnElement[bool]] = scope.within(campaign_id)
     if unit_id is not None:
         conditions.append(Task.unit_id == unit_id)
     if indicator_id is not None:
@@ -215,8 +312,11 @@ async def task_lines(
     if overdue_only:
         conditions.append(_overdue(now))
     if veto_risk_only:
-        vetoed = select(Indicator.id).where(Indicator.veto.is_(True))
-        conditions.append(Task.indicator_id.in_(vetoed.scalar_subquery()))
+        vetoed = select(Indicator.id).where(Indicator.veto.is_(True)).scalar_subquery()
+        # The whole county's veto tasks are found through their indicators; a scoped
+        # reader's through their units (`+ 0` keeps the indicator index out of the plan).
+        indicator = Task.indicator_id if scope.everything else Task.indicator_id + 0
+        conditions.append(indicator.in_(vetoed))
         conditions.append(or_(_overdue(now), Task.status == TaskStatus.BLOCKED))
     page = (
         select(Task.id)
@@ -252,13 +352,28 @@ async def task_lines(
     return [by_id[i] for i in ids if i in by_id], total
 
 
-async def units(*, session: AsyncSession) -> dict[int, UnitRef]:
-    rows = (await session.execute(select(Unit.id, Unit.name, Unit.parent_id))).all()
+async def units(
+    *, session: AsyncSession, ids: Collection[int] | None = None
+) -> dict[int, UnitRef]:
+    """Units by id: those in `ids` (the ones a reader's counts name), or all of them."""
+    stmt = select(Unit.id, Unit.name, Unit.parent_id)
+    if ids is not None:
+        if not ids:
+            return {}
+        stmt = stmt.where(Unit.id.in_(sorted(ids)))
+    rows = (await session.execute(stmt)).all()
     return {r[0]: UnitRef(r[0], r[1], r[2]) for r in rows}
 
 
-async def indicators(*, session: AsyncSession) -> dict[int, IndicatorRef]:
+async def indicators(
+    *, session: AsyncSession, ids: Collection[int] | None = None
+) -> dict[int, IndicatorRef]:
+    """Indicators by id: those in `ids`, or all of them."""
     stmt = select(Indicator.id, Indicator.code, Indicator.name, Indicator.veto)
+    if ids is not None:
+        if not ids:
+            return {}
+        stmt = stmt.where(Indicator.id.in_(sorted(ids)))
     return {r[0]: IndicatorRef(r[0], r[1], r[2], bool(r[3])) for r in (await session.execute(stmt))}
 
 

@@ -28,6 +28,7 @@ from bot.config import AppConfig
 from bot.core.schema import SchemaBehind, check_schema
 from bot.delivery.menus import publish_menus
 from bot.delivery.pacing import Pacing
+from bot.ops import CannotListen
 from bot.ops.health import HealthChecks
 from bot.services import Services, build_services
 from handlers.context import AppContext, AppType
@@ -257,4 +258,7 @@ def run_bot(config: AppConfig) -> int:
     except SchemaBehind as exc:
         print(f"数据库结构落后 / {exc}", file=sys.stderr)
         return 3
+    except CannotListen as exc:
+        print(f"无法监听端口 / {exc.strerror}", file=sys.stderr)
+        return 4
     return 0

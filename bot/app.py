@@ -181,12 +181,12 @@ async def start_intake(app: AppType, config: AppConfig, *, poll_timeout: int = 1
     webhook port, then setWebhook tells Telegram the address, the secret and the update
     kinds. Polling mode: getUpdates, and /healthz and /metrics on `[ops]` (unless port 0).
     """
-    from bot.ops.server import OpsServer, WebhookRoute  # aiohttp only for a serving process
-
     services = _services(app)
     checks = HealthChecks(db=services.db, scheduler=services.scheduler,
                           clock=services.clock, config=config.ops)
     if config.telegram.mode == "webhook":
+        from bot.ops.server import OpsServer, WebhookRoute  # aiohttp: only when serving HTTP
+
         hook = webhook_arguments(config)
 
         async def deliver(data: dict[str, Any]) -> None:
@@ -208,6 +208,8 @@ async def start_intake(app: AppType, config: AppConfig, *, poll_timeout: int = 1
         return Intake(app, server)
     ops_server: OpsServer | None = None
     if config.ops.port:
+        from bot.ops.server import OpsServer  # aiohttp: only when serving HTTP
+
         ops_server = OpsServer(health=checks.run)
         await ops_server.start(config.ops.listen, config.ops.port)
     assert app.updater is not None

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 BENCHMARKS = ("tables", "reminders", "evidence", "reports", "quiz", "drill", "indicators",
-              "demo", "outgoing", "storage", "backup", "updates")
+              "demo", "outgoing", "storage", "backup", "updates", "ops")
 
 
 def main(argv: list[str]) -> int:

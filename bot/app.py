@@ -29,6 +29,7 @@ from bot.config import AppConfig
 from bot.core.schema import SchemaBehind, check_schema
 from bot.delivery.menus import publish_menus
 from bot.delivery.pacing import Pacing
+from bot.ops import CannotListen
 from bot.ops.health import HealthChecks
 from bot.services import Services, build_services
 from bot.workers import WorkerSlot, share_of
@@ -49,8 +50,9 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member", "poll"]
 
 
-class _Application(Application[Any, Any, Any, Any, Any, Any]):
-    """PTB's Application, each update handled within one database scope."""
+class _Application(ObservedApplication):
+    """PTB's Application, each update timed and counted (`handlers.observe`) and handled
+    within one database scope."""
 
     async def process_update(self, update: object) -> None:
         services = self.bot_data.get("services")
@@ -90,8 +92,6 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(True)
-        # Every update timed and counted by kind and outcome (bot.core.metrics).
-        .application_class(ObservedApplication)
     )
     if config.telegram.base_url:
         builder = builder.base_url(config.telegram.base_url)
@@ -220,12 +220,12 @@ async def start_intake(app: AppType, config: AppConfig, *, poll_timeout: int = 1
     Under `--workers N` (`worker`), worker i listens on webhook_port + i and only worker 0
     calls setWebhook: N processes starting together would call it N times.
     """
-    from bot.ops.server import OpsServer, WebhookRoute  # aiohttp only for a serving process
-
     services = _services(app)
     checks = HealthChecks(db=services.db, scheduler=services.scheduler,
                           clock=services.clock, config=config.ops)
     if config.telegram.mode == "webhook":
+        from bot.ops.server import OpsServer, WebhookRoute  # aiohttp: only when serving HTTP
+
         hook = webhook_arguments(config, worker)
 
         async def deliver(data: dict[str, Any]) -> None:
@@ -251,6 +251,8 @@ async def start_intake(app: AppType, config: AppConfig, *, poll_timeout: int = 1
         return Intake(app, server)
     ops_server: OpsServer | None = None
     if config.ops.port:
+        from bot.ops.server import OpsServer  # aiohttp: only when serving HTTP
+
         ops_server = OpsServer(health=checks.run)
         await ops_server.start(config.ops.listen, config.ops.port)
     assert app.updater is not None
@@ -304,4 +306,7 @@ def run_bot(config: AppConfig, worker: WorkerSlot | None = None) -> int:
     except SchemaBehind as exc:
         print(f"数据库结构落后 / {exc}", file=sys.stderr)
         return 3
+    except CannotListen as exc:
+        print(f"无法监听端口 / {exc.strerror}", file=sys.stderr)
+        return 4
     return 0

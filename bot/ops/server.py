@@ -27,6 +27,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.ops import CannotListen
 from bot.ops.health import HealthReport
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,9 @@ class OpsServer:
         site = web.TCPSite(runner, host, port)
         try:
             await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise CannotListen(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
         except BaseException:
             await runner.cleanup()
             raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -78,3 +79,30 @@ async def test_the_process_serves_answers_and_stops_on_sigterm(
     assert code == 0, output
     assert sandbox.token is not None
     assert sandbox.token not in output and sandbox.token not in json.dumps(health)
+
+
+async def test_a_taken_port_is_named_and_the_process_exits(
+    sandbox: SandboxClient, config: AppConfig, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = tmp_path / "config.toml"
+        path.write_text(
+            f'[telegram]\ntoken = "{sandbox.token}"\nbase_url = "{sandbox.base_url}"\n'
+            f'mode = "webhook"\nwebhook_url = "http://127.0.0.1:{port}/tg/in"\n'
+            f'webhook_port = {port}\n[database]\nurl = "{config.database.url}"\n'
+            f'[storage]\ndata_dir = "{config.storage.data_dir}"\n',
+            encoding="utf-8",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "-c", str(path), "run",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        async with asyncio.timeout(60):
+            output = (await process.communicate())[0].decode("utf-8", "replace")
+
+    assert process.returncode == 4, output
+    assert f"cannot listen on 127.0.0.1:{port}" in output
+    assert "Traceback" not in output

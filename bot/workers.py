@@ -43,9 +43,9 @@ from bot.config import AppConfig
 
 log = logging.getLogger(__name__)
 
-# `inspectbot run`'s own exit codes that no restart can fix: a configuration error (2)
-# and a database schema behind the code (3).
-FATAL_EXIT_CODES = frozenset({2, 3})
+# `inspectbot run`'s own exit codes that no restart can fix: a configuration error (2),
+# a database schema behind the code (3) and a port another program holds (4).
+FATAL_EXIT_CODES = frozenset({2, 3, 4})
 # How long a worker must have run for its exit to count as a crash of a healthy worker
 # rather than a failure to start.
 SETTLED_SECONDS = 30.0

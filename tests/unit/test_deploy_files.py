@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import _parser
+from bot.workers import FATAL_EXIT_CODES
 from tests.utils.nginx import NGINX, NO_NGINX, Nginx, free_port, render_site, self_signed
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -51,8 +52,8 @@ def test_the_unit_is_hardened() -> None:
     assert service["ReadWritePaths"] == "/var/lib/inspectbot"
     assert service["EnvironmentFile"] == "/etc/inspectbot/env"
     assert service["Restart"] == "on-failure"
-    # configuration (2) and schema (3) errors are not restarted in a loop
-    assert set(service["RestartPreventExitStatus"].split()) == {"2", "3"}
+    # configuration (2), schema (3) and port (4) errors are not restarted in a loop
+    assert set(service["RestartPreventExitStatus"].split()) == set(map(str, FATAL_EXIT_CODES))
     assert "TOKEN" not in UNIT.read_text().split("[Unit]")[1]  # no secret in the unit
 
 

@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 BENCHMARKS = ("tables", "reminders", "evidence", "reports", "quiz", "drill", "indicators",
-              "demo", "outgoing", "storage", "backup", "updates", "startup")
+              "demo", "outgoing", "storage", "backup", "updates", "startup", "ops",
+              "workers")
 
 
 def main(argv: list[str]) -> int:

@@ -26,6 +26,7 @@ from bot.indicators import cli as indicators_cli
 from bot.quiz import cli as quiz_cli
 from bot.reports import cli as reports_cli
 from bot.tables import cli as tables_cli
+from bot.workers import Supervisor, WorkerSlot, port_answers, refusal, worker_command
 from db import migrate
 from db.session import Database
 
@@ -53,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = subparsers.add_parser("run", help="run the bot (polling or webhook, per config)")
+    run.add_argument(
+        "--workers", type=_positive, default=1, metavar="N",
+        help="webhook mode on PostgreSQL: N processes on ports webhook_port … webhook_port+N-1 "
+             "behind a reverse proxy (default 1)")
+    # Set by `--workers N` for each process it starts; not for people.
+    run.add_argument("--worker", type=WorkerSlot.parse, default=None, help=argparse.SUPPRESS)
     run.set_defaults(handler=cmd_run)
     db = subparsers.add_parser("db", help="database schema: upgrade or status")
     db.add_argument("action", choices=("upgrade", "status"))
@@ -62,12 +69,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def cmd_run(config: AppConfig, args: argparse.Namespace) -> int:
     if not config.telegram.has_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    refused = refusal(workers=args.workers, mode=config.telegram.mode,
+                      database_url=config.database.url)
+    if refused is not None:
+        print(refused, file=sys.stderr)
+        return 2
     ensure_data_dir(config)
-    return run_bot(config)
+    if args.workers > 1:
+        config_path = resolve_config_path(args.config)
+        telegram = config.telegram
+        return Supervisor(
+            lambda slot: worker_command(config_path, verbose=args.verbose, slot=slot),
+            args.workers,
+            ready=lambda slot: port_answers(telegram.webhook_listen,
+                                            slot.port(telegram.webhook_port)),
+        ).run()
+    return run_bot(config, args.worker)
 
 
 def cmd_db(config: AppConfig, args: argparse.Namespace) -> int:

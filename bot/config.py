@@ -85,6 +85,10 @@ class TelegramConfig(_Section):
     # Telegram sends it with every update and the bot refuses a POST without it. "" derives
     # one from the token (see webhook_secret_value), so webhook mode is never unprotected.
     webhook_secret: SecretStr = SecretStr("")
+    # A self-signed certificate on the proxy in front of the bot: its public key (PEM),
+    # uploaded with setWebhook so Telegram trusts it. "" when the proxy's certificate is
+    # signed by a known authority.
+    webhook_certificate: str = ""
     admin_ids: list[int] = []
 
     @field_validator("webhook_secret")
@@ -454,6 +458,26 @@ class FloodConfig(_Section):
     error_digest_minutes: float = Field(default=10, gt=0, le=24 * 60)
 
 
+class OpsConfig(_Section):
+    """What operations see: /healthz and /metrics.
+
+    In webhook mode they are served on the webhook server's own port, beside the webhook's
+    path; in polling mode a small server of their own listens here.
+    """
+
+    # Polling mode only; port 0 serves nothing.
+    listen: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65535)
+    # Each check of /healthz gets this long; a database slower than that is unreachable.
+    check_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # The outbox is lagging, and /healthz answers 503, when its oldest due message has
+    # waited longer than this (a morning round of a large county takes a few minutes at
+    # Telegram's 30 messages a second) ...
+    outbox_lag_warn_seconds: float = Field(default=900, gt=0, le=7 * 24 * 3600)
+    # ... or when more messages than this are due at once (0: no limit on the count).
+    outbox_due_warn: int = Field(default=0, ge=0)
+
+
 class AppConfig(_Section):
     telegram: TelegramConfig = TelegramConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -466,6 +490,7 @@ class AppConfig(_Section):
     reminders: RemindersConfig = RemindersConfig()
     reports: ReportsConfig = ReportsConfig()
     flood: FloodConfig = FloodConfig()
+    ops: OpsConfig = OpsConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -17,6 +17,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, TypeHandler
 
+from bot.core import metrics
 from handlers import outgoing
 from handlers.common import language_of
 from handlers.context import AppContext, AppType
@@ -58,6 +59,7 @@ async def private_only(update: Update, context: AppContext) -> None:
     query = update.callback_query
     if query is not None:
         await outgoing.answer(query, texts.plain(lang, "gate.private_only_short"), alert=True)
+        metrics.mark_update("refused")
         raise ApplicationHandlerStop
     username = context.bot.username
     command = _command(update, username)
@@ -69,6 +71,7 @@ async def private_only(update: Update, context: AppContext) -> None:
             texts.get(lang, "gate.private_only", command=command, link=f"https://t.me/{username}"),
             quote=True,
         )
+        metrics.mark_update("refused")
     raise ApplicationHandlerStop
 
 

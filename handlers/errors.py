@@ -11,6 +11,7 @@ from telegram import Update, User
 from telegram.error import Forbidden, NetworkError, RetryAfter
 from telegram.ext import ApplicationHandlerStop
 
+from bot.core import metrics
 from bot.core.access import actor_by_telegram_id, languages_of
 from bot.core.errors import AlreadyDone, DomainError
 from bot.services import Services
@@ -31,6 +32,7 @@ async def on_error(update: object, context: AppContext) -> None:
     An update whose handler failed is finished: raising ApplicationHandlerStop keeps later
     handler groups (another feature's catch-all) from acting on it as well.
     """
+    metrics.mark_update("refused" if isinstance(context.error, DomainError | NotForUs) else "error")
     await _report(update, context)
     if isinstance(update, Update):
         raise ApplicationHandlerStop

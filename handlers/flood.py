@@ -9,6 +9,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
+from bot.core import metrics
 from handlers.context import AppContext, AppType
 from handlers.groups import Group
 
@@ -21,6 +22,7 @@ async def throttle(update: Update, context: AppContext) -> None:
     message = update.message
     album = message.media_group_id if message is not None else None
     if not context.services.flood.admit(user.id, album=album):
+        metrics.mark_update("flood-dropped")
         raise ApplicationHandlerStop
 
 

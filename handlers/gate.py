@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
+from bot.core import metrics
 from bot.core.access import actor_by_telegram_id
 from handlers import outgoing
 from handlers.common import language_of
@@ -49,6 +50,7 @@ async def gate(update: Update, context: AppContext) -> None:
           # Once per period: a stranger's flood is not answered message by message.
           and services.flood.may_answer_stranger(user.id)):
         await outgoing.reply(update, services.texts.get(lang, "gate.unknown_user"))
+    metrics.mark_update("refused")
     raise ApplicationHandlerStop
 
 

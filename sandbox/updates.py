@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -27,15 +28,22 @@ class WebhookSettings:
     secret_token: str | None = None
     max_connections: int = 40
     ip_address: str | None = None
+    # The public key certificate uploaded with setWebhook: Telegram then trusts it (a
+    # self-signed certificate) besides the usual certificate authorities.
+    certificate: bytes | None = None
     last_error_date: int | None = None
     last_error_message: str | None = None
 
 
 class UpdateQueue:
-    """Pending updates, handed out by getUpdates or pushed to a webhook in order.
+    """Pending updates, handed out by getUpdates or pushed to a webhook.
 
-    Webhook delivery is sequential: an update is retried until the bot answers 200
-    and only then is the next one sent, so ordering matches polling.
+    Webhook delivery uses up to `max_connections` requests at once, as Telegram does
+    (setWebhook: "the maximum allowed number of simultaneous HTTPS connections to the
+    webhook for update delivery"), so a bot behind a load balancer gets its updates in
+    parallel. Within one chat they stay in order: the next update of a chat is sent only
+    once the bot answered 200 to the one before. A failed delivery is retried after a
+    growing delay, during which nothing else is sent.
     """
 
     def __init__(self, stats: Stats, retry_delays: tuple[float, ...]) -> None:
@@ -136,23 +144,61 @@ class UpdateQueue:
 
     async def _push_loop(self) -> None:
         failures = 0
-        while self.webhook is not None:
-            if not self.pending:
-                await self._arrived.wait()
-                continue
-            settings = self.webhook
-            error = await self._post(settings, self.pending[0])
-            if error is None:
-                self.pending.popleft()
-                self.stats.updates_via_webhook += 1
-                failures = 0
-                continue
-            self.stats.webhook_failures += 1
-            settings.last_error_date = int(time.time())
-            settings.last_error_message = error
-            delay = self.retry_delays[min(failures, len(self.retry_delays) - 1)]
-            failures += 1
-            await asyncio.sleep(delay)
+        in_flight: dict[int, asyncio.Task[str | None]] = {}
+        sent: dict[int, tuple[JSON, object]] = {}  # update and its chat, by update_id
+        busy: set[object] = set()
+        try:
+            while self.webhook is not None:
+                settings = self.webhook
+                room = max(1, settings.max_connections) - len(in_flight)
+                seen: set[object] = set()
+                for update in list(self.pending):
+                    if room <= 0:
+                        break
+                    chat = _chat_of(update)
+                    blocked = chat is not None and (chat in busy or chat in seen)
+                    if chat is not None:
+                        seen.add(chat)
+                    if blocked or update["update_id"] in in_flight:
+                        continue
+                    if chat is not None:
+                        busy.add(chat)
+                    in_flight[update["update_id"]] = asyncio.create_task(
+                        self._post(settings, update))
+                    sent[update["update_id"]] = (update, chat)
+                    room -= 1
+                if not in_flight:
+                    await self._arrived.wait()
+                    continue
+                arrived = asyncio.ensure_future(self._arrived.wait())
+                done, _ = await asyncio.wait([*in_flight.values(), arrived],
+                                             return_when=asyncio.FIRST_COMPLETED)
+                arrived.cancel()
+                delay = 0.0
+                for update_id, task in list(in_flight.items()):
+                    if task not in done:
+                        continue
+                    del in_flight[update_id]
+                    update, chat = sent.pop(update_id)
+                    busy.discard(chat)
+                    error = task.result()
+                    if error is None:
+                        # gone already if drop_pending_updates cleared the queue meanwhile
+                        with contextlib.suppress(ValueError):
+                            self.pending.remove(update)
+                        self.stats.updates_via_webhook += 1
+                        failures = 0
+                        continue
+                    self.stats.webhook_failures += 1
+                    settings.last_error_date = int(time.time())
+                    settings.last_error_message = error
+                    delay = self.retry_delays[min(failures, len(self.retry_delays) - 1)]
+                    failures += 1
+                if delay:
+                    await asyncio.sleep(delay)
+        finally:
+            for task in in_flight.values():
+                task.cancel()
 
     async def _post(self, settings: WebhookSettings, update: JSON) -> str | None:
         """Deliver one update; the error text mimics getWebhookInfo.last_error_message."""
@@ -165,6 +211,7 @@ class UpdateQueue:
                 json=update,
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=10),
+                ssl=_tls_for(settings),
             ) as response:
                 await response.read()
                 if response.status == 200:
@@ -172,7 +219,32 @@ class UpdateQueue:
                 return f"Wrong response from the webhook: {response.status} {response.reason}"
         except TimeoutError:
             return "Read timeout expired"
+        except aiohttp.ClientConnectorCertificateError:
+            return "SSL error {error:14090086:SSL routines:ssl3_get_server_certificate:certificate verify failed}"
         except aiohttp.ClientConnectorError:
             return "Connection refused"
         except aiohttp.ClientError as exc:
             return f"Connection failed: {exc.__class__.__name__}"
+
+
+def _tls_for(settings: WebhookSettings) -> ssl.SSLContext | bool:
+    """Verify the bot's certificate as Telegram does: a known authority, or the one uploaded."""
+    if settings.certificate is None:
+        return True
+    context = ssl.create_default_context()
+    context.load_verify_locations(cadata=settings.certificate.decode("ascii"))
+    return context
+
+
+def _chat_of(update: JSON) -> object:
+    """The chat an update belongs to (its order is kept), or None for one without a chat."""
+    for kind, payload in update.items():
+        if kind == "update_id" or not isinstance(payload, dict):
+            continue
+        for holder in (payload, payload.get("message")):
+            if isinstance(holder, dict) and isinstance(holder.get("chat"), dict):
+                return holder["chat"].get("id")
+        for field in ("from", "user"):
+            if isinstance(payload.get(field), dict):
+                return payload[field].get("id")
+    return None

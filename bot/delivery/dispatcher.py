@@ -28,6 +28,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.config import DeliveryConfig
+from bot.core import metrics
 from bot.core.clock import Clock
 from bot.delivery.limits import Throttle
 from bot.delivery.outbox import Outbox
@@ -276,6 +277,7 @@ class Dispatcher:
             )
         self.timings["settle"] += time.perf_counter() - answered
         self.stats["sent"] += 1
+        metrics.outbox_settled(row.kind, "sent")
         return True
 
     async def _refused(self, row: OutboxMessage, chat_id: int, exc: Exception) -> bool:
@@ -285,6 +287,7 @@ class Dispatcher:
             # A retry costs no attempt; the chat waits exactly as long as Telegram asked.
             wait = _seconds(exc.retry_after)
             self.stats["flood_waits"] += 1
+            metrics.flood_wait("outbox")
             self.throttle.pause(chat_id, wait)
             if wait > MAX_INLINE_FLOOD_WAIT:
                 await self._release(row, self.clock.now() + timedelta(seconds=wait))
@@ -358,6 +361,7 @@ class Dispatcher:
                 error=error, attempts=attempts,
             )
         self.stats[state.value] += 1
+        metrics.outbox_settled(row.kind, state.value)
         if settled and state is OutboxState.FAILED:
             log.warning("outbox message %s (%s) failed: %s", row.id, row.kind, error)
             await self.office.failed(row, error)

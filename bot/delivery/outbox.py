@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.keyboard import Keyboard
 from db.models import OutboxMessage
@@ -94,6 +95,7 @@ class Outbox:
         )
         if queued:
             self._wake_after_commit(session)
+            metrics.outbox_queued()
         return queued
 
     async def enqueue_many(self, session: AsyncSession, messages: Sequence[Queued]) -> int:
@@ -112,6 +114,7 @@ class Outbox:
         )
         if queued:
             self._wake_after_commit(session)
+            metrics.outbox_queued(queued)
         return queued
 
     def on_commit(self, waker: Callable[[], None]) -> None:

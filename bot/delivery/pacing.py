@@ -42,6 +42,8 @@ from telegram.constants import FloodLimit
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.core import metrics
+
 JSONDict = dict[str, Any]
 # Forget the limiters of groups that have been quiet long enough to have all their room.
 _GROUPS_KEPT = 512
@@ -153,6 +155,7 @@ class Pacing(BaseRateLimiter[None]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                metrics.flood_wait("reply" if _REPLYING.get() else "other")
                 if _REPLYING.get() and self._on_reply_flood and isinstance(chat_id, int):
                     self._on_reply_flood(chat_id, _seconds(exc.retry_after) + REPLY_HEAD_START)
                 raise

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import metrics
 from bot.evidence import rules
 from bot.evidence.batch import DownloadRefused, Fetch, SkippedFile
 from bot.evidence.exif import ExifInfo, inspect_image
@@ -62,6 +63,7 @@ async def download(
             )
         try:
             blob = await asyncio.to_thread(store.put_file, path)
+            metrics.evidence_stored(blob.size, created=blob.created)
         except StorageError as exc:
             # Already retried; the sender is told this file was not kept and sends it again.
             log.error("evidence %s not stored: %s", item.file_name, exc)

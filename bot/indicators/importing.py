@@ -20,6 +20,7 @@ from pathlib import Path, PurePath
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import metrics
 from bot.core.access import Actor, require_admin
 from bot.core.errors import InvalidInput, NotFound, PermissionDenied
 from bot.indicators.data import (
@@ -226,6 +227,7 @@ async def plan_file(session: AsyncSession, standards: Standards, texts: Texts, c
     return plan_book(book, standard, await school_infos(session), resources, sheets)
 
 
+@metrics.timed_import("indicators", "preview")
 async def preview(session: AsyncSession, standards: Standards, texts: Texts, campaign_id: int,
                   data: bytes, file_name: str) -> tuple[ImportPreview, ImportPlan]:
     file_kind(file_name)
@@ -256,6 +258,7 @@ class ImportResult:
     marks: int
 
 
+@metrics.timed_import("indicators", "apply")
 async def write_plan(session: AsyncSession, plan: ImportPlan, campaign_id: int, *,
                      actor_id: int | None, now: datetime, source: str) -> ImportResult:
     """Write a clean plan in the caller's transaction."""

@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.core import metrics
 from bot.core.access import Actor, require_task_update, require_task_view
 from bot.core.errors import AlreadyDone, InvalidInput
 from bot.core.events import TasksChanged
@@ -187,6 +188,7 @@ class Reminders:
                 owner = look.people.get(task.owner_id) if task.owner_id else None
                 facts, policy = self.facts(task, owner, look, snoozes.get(task.id))
                 derived = derive(facts, policy, now)
+                metrics.REMINDERS_DUE.inc(len(derived.due))
                 if task.id in pending:
                     # Rare (a reminder still waiting to be sent): the whole plan says which
                     # of them still apply.

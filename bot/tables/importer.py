@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import metrics
 from bot.core.errors import InvalidInput
 from bot.core.events import record_change
 from bot.core.roster import guess_unit_kind
@@ -30,6 +31,7 @@ from db.models import Role, TaskStatus
 from db.repositories import tables as imports_repo
 
 
+@metrics.timed_import("breakdown", "preview")
 async def preview_import(
     session: AsyncSession, data: bytes, file_name: str, options: ImportOptions,
     *, now: datetime | None = None,
@@ -42,6 +44,7 @@ async def preview_import(
     return plan_import(snap, sheet, options, now).preview(file_name, snap.campaign.id)
 
 
+@metrics.timed_import("breakdown", "apply")
 async def apply_import(
     session: AsyncSession,
     data: bytes,

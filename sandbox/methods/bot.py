@@ -52,6 +52,7 @@ async def set_webhook(st: SandboxState, p: Params) -> bool:
             secret_token=secret,
             max_connections=p.integer("max_connections") or 40,
             ip_address=p.text("ip_address"),
+            certificate=upload.data if (upload := p.files.get("certificate")) else None,
         )
     )
     return True
@@ -68,7 +69,7 @@ async def get_webhook_info(st: SandboxState, p: Params) -> JSON:
     hook = st.updates.webhook
     info: JSON = {
         "url": hook.url if hook else "",
-        "has_custom_certificate": False,
+        "has_custom_certificate": hook is not None and hook.certificate is not None,
         "pending_update_count": len(st.updates.pending),
     }
     if hook is not None:

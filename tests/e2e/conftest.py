@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application, webhook_arguments
+from bot.app import Intake, build_application, start_intake
 from bot.config import AppConfig, TelegramConfig
 from bot.core.clock import Clock
 from bot.services import Services, build_services
@@ -46,6 +46,7 @@ class LiveBot:
     services: Services
     mode: str
     config: AppConfig
+    intake: Intake
     _stopped: bool = field(default=False)
 
     async def stop(self) -> None:
@@ -53,8 +54,7 @@ class LiveBot:
         if self._stopped:
             return
         self._stopped = True
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
+        await self.intake.stop()
         if self.app.running:
             await self.app.stop()
         if self.app.post_shutdown is not None:
@@ -65,7 +65,9 @@ class LiveBot:
 StartBot = Callable[..., Awaitable[LiveBot]]
 
 
-def sandbox_config(config: AppConfig, sandbox: SandboxClient, **telegram: Any) -> AppConfig:
+def sandbox_config(config: AppConfig, sandbox: SandboxClient, *, ops_port: int = 0,
+                   **telegram: Any) -> AppConfig:
+    """The sandbox's address and token; in polling mode no /healthz server unless asked."""
     assert sandbox.token is not None
     # Validate again (model_copy would not) so the token becomes a SecretStr as in a file.
     section = TelegramConfig.model_validate(
@@ -77,7 +79,8 @@ def sandbox_config(config: AppConfig, sandbox: SandboxClient, **telegram: Any) -
             **telegram,
         }
     )
-    return config.model_copy(update={"telegram": section})
+    ops = config.ops.model_copy(update={"port": ops_port})
+    return config.model_copy(update={"telegram": section, "ops": ops})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -95,7 +98,8 @@ async def start_bot(
     running: list[LiveBot] = []
 
     async def start(
-        *, mode: str = "polling", clock: Clock | None = None, **telegram: Any
+        *, mode: str = "polling", clock: Clock | None = None, ops_port: int = 0,
+        **telegram: Any
     ) -> LiveBot:
         if mode == "webhook":
             # As `inspectbot run` would serve it: the config's address and secret (derived
@@ -104,19 +108,17 @@ async def start_bot(
             telegram = {"mode": "webhook", "webhook_listen": "127.0.0.1",
                         "webhook_port": port,
                         "webhook_url": f"http://127.0.0.1:{port}/hook/inspectbot", **telegram}
-        cfg = sandbox_config(config, sandbox, **telegram)
+        cfg = sandbox_config(config, sandbox, ops_port=ops_port, **telegram)
         services = build_services(cfg, clock=clock)
         app = build_application(cfg, services=services)
         await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)
-        assert app.updater is not None
-        if mode == "webhook":
-            await app.updater.start_webhook(**webhook_arguments(cfg))
-        else:
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        # As `inspectbot run` starts it: the webhook server (with /healthz and /metrics) and
+        # setWebhook, or polling.
+        intake = await start_intake(app, cfg, poll_timeout=1)
         await app.start()
-        live = LiveBot(app, services, mode, cfg)
+        live = LiveBot(app, services, mode, cfg, intake)
         running.append(live)
         return live
 

@@ -97,8 +97,12 @@ async def test_a_fault_is_counted_as_an_error(harness: BotHarness) -> None:
         # A real fault: the table the command reads is gone.
         await s.execute(text("ALTER TABLE tasks RENAME TO tasks_moved_away"))
     counts = Counts(("command", "tasks", "error"), ("command", "tasks", "ok"))
-
-    await harness.process(u.text(u.user(OWNER), "/tasks"))
+    try:
+        await harness.process(u.text(u.user(OWNER), "/tasks"))
+    finally:
+        # PostgreSQL's test database outlives this test (SQLite's is a copy per test).
+        async with harness.services.session() as s:
+            await s.execute(text("ALTER TABLE tasks_moved_away RENAME TO tasks"))
 
     assert counts.moved() == {("command", "tasks", "error"): 1, ("command", "tasks", "ok"): 0}
 

@@ -32,7 +32,8 @@ round   The daily overdue round at 09:00 over `--size` tasks (`bench.reminders_d
         pair; the first pair also for the old code unless `--no-legacy-load`): updates/s,
         p50/p99, handler errors and "database is locked". `--runs 0` skips the round alone.
 first-start  The same tasks bulk-loaded without cursors: reconcile and sweep until every
-        cursor is derived, current (`--runs`) and old code, same messages compared.
+        cursor is derived, current (`--runs`) and old code (unless `--no-legacy`), same
+        messages compared.
 PostgreSQL needs `--database-url` (or BENCH_DATABASE_URL) naming a database on a server
 where the user may create databases: the runs use `<name>_tpl` and `<name>_run<N>` beside
 it (a throwaway server as `.ci/run` starts one is the intended target).
@@ -298,6 +299,8 @@ def main() -> None:
     parser.add_argument("--load-runs", type=int, default=4)
     parser.add_argument("--load-seconds", type=float, default=20.0)
     parser.add_argument("--no-legacy-load", action="store_true")
+    parser.add_argument("--no-legacy", action="store_true",
+                        help="first-start: time the current code only")
     args = parser.parse_args()
     backends = args.backends.split(",")
     if args.part in ("round", "first-start"):
@@ -309,7 +312,7 @@ def main() -> None:
                                                not args.no_legacy_load))
     if args.part == "first-start":
         asyncio.run(reminders_round.first_start_part(args.size, args.runs, backends,
-                                                     args.database_url))
+                                                     args.database_url, not args.no_legacy))
     if args.part in ("sweep", "all"):
         asyncio.run(sweep([int(s) for s in args.sizes.split(",")]))
     if args.part in ("fanout", "all"):

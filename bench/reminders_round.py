@@ -573,24 +573,28 @@ def _print_pair(control: LoadRun, loaded: LoadRun) -> None:
           flush=True)
 
 
-async def first_start_part(size: int, runs: int, backends: list[str], pg_url: str) -> None:
+async def first_start_part(size: int, runs: int, backends: list[str], pg_url: str,
+                           legacy: bool = True) -> None:
     data = await asyncio.to_thread(build, size, history=False)
     print(f"first start after a bulk load: {size} tasks ({data.open_tasks} open, "
-          f"{data.overdue_open} overdue), no cursors yet")
+          f"{data.overdue_open} overdue), no cursors yet", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for store in _stores(backends, Path(tmp), pg_url):
             await store.template(data)
             try:
                 current = [await time_first_start(store, legacy=False) for _ in range(runs)]
-                old = await time_first_start(store, legacy=True)
+                old = await time_first_start(store, legacy=True) if legacy else None
             finally:
                 await store.close()
             c = statistics.median(r.seconds for r in current)
+            against = "old code not run"
+            if old is not None:
+                same = "yes" if current[0].queued == old.queued else "NO"
+                against = (f"old {old.seconds:.1f} s = {old.seconds / c:.1f}x; the same "
+                           f"messages as the old code: {same}")
             print(f"  [{store.kind}] current {', '.join(f'{r.seconds:.2f}' for r in current)} s "
-                  f"(median {c:.2f} s); old {old.seconds:.1f} s = {old.seconds / c:.1f}x; "
-                  f"{current[0].due} cursors, {len(current[0].queued)} queued, "
-                  f"{current[0].left} left due; the same messages as the old code: "
-                  f"{'yes' if current[0].queued == old.queued else 'NO'}")
+                  f"(median {c:.2f} s); {current[0].due} cursors, {len(current[0].queued)} "
+                  f"queued, {current[0].left} left due; {against}", flush=True)
 
 
 def quiet_logs() -> None:

@@ -4,7 +4,7 @@
         [--messages 2000] [--chats 100] [--runs 3] [--sizes 10000,50000,200000]
         [--latencies 100,300,600] [--sending 10,1000]
         [--size 200000] [--backends sqlite,postgresql] [--database-url postgresql://…]
-        [--concurrency 32] [--load-runs 2]
+        [--concurrency 32] [--load-runs 4] [--load-seconds 20] [--no-legacy-load]
 
 fanout  A sandbox Bot API server in this process, set explicitly to Telegram's limits
         (30 in any second overall, 1/s per private chat, burst 1). Each run first sends
@@ -40,10 +40,12 @@ round   The daily overdue round at 09:00 over `--size` tasks (`bench.reminders_d
         each queued compared; then the round while `--concurrency` updates at a time
         (/tasks, a task's card, its progress, from the linked owners) go through the real
         Application, against a control run without the round, interleaved (`--load-runs`
-        pairs; the first pair also for the old code, capped at 60 s): updates/s, p50/p99,
-        handler errors and "database is locked".
+        pairs, each side measured over `--load-seconds`, the order alternating from pair to
+        pair; the first pair also for the old code unless `--no-legacy-load`): updates/s,
+        p50/p99, handler errors and "database is locked". `--runs 0` skips the round alone.
 first-start  The same tasks bulk-loaded without cursors: reconcile and sweep until every
-        cursor is derived, current (`--runs`) and old code, same messages compared.
+        cursor is derived, current (`--runs`) and old code (unless `--no-legacy`), same
+        messages compared.
 PostgreSQL needs `--database-url` (or BENCH_DATABASE_URL) naming a database on a server
 where the user may create databases: the runs use `<name>_tpl` and `<name>_run<N>` beside
 it (a throwaway server as `.ci/run` starts one is the intended target).
@@ -460,7 +462,11 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--load-runs", type=int, default=2)
+    parser.add_argument("--load-runs", type=int, default=4)
+    parser.add_argument("--load-seconds", type=float, default=20.0)
+    parser.add_argument("--no-legacy-load", action="store_true")
+    parser.add_argument("--no-legacy", action="store_true",
+                        help="first-start: time the current code only")
     args = parser.parse_args()
     backends = args.backends.split(",")
     if args.part in ("round", "first-start"):
@@ -468,10 +474,11 @@ def main() -> None:
     if args.part == "round":
         asyncio.run(reminders_round.round_part(args.size, args.runs, backends,
                                                args.database_url, args.concurrency,
-                                               args.load_runs))
+                                               args.load_runs, args.load_seconds,
+                                               not args.no_legacy_load))
     if args.part == "first-start":
         asyncio.run(reminders_round.first_start_part(args.size, args.runs, backends,
-                                                     args.database_url))
+                                                     args.database_url, not args.no_legacy))
     if args.part in ("sweep", "all"):
         asyncio.run(sweep([int(s) for s in args.sizes.split(",")]))
     if args.part in ("fanout", "all"):

@@ -248,6 +248,9 @@ class Timed:
     due: int
     queued: set[tuple[str, int, str, str | None]]
     left: int
+    # CPU seconds of this process (every thread: the loop and the database driver's); on
+    # a machine shared with other work it is the steadier figure.
+    cpu: float = 0.0
 
 
 async def time_round(store: Store, legacy: bool) -> Timed:
@@ -265,16 +268,16 @@ async def time_round(store: Store, legacy: bool) -> Timed:
 
 async def time_first_start(store: Store, legacy: bool) -> Timed:
     async with _services(store, LOADED_AT) as services:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         if legacy:
             await LegacyRound(services, services.delivery.outbox).start()
         else:
             await services.reminders.reconcile()
             await services.reminders.sweep()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         cursors = await _count(services, select(func.count()).select_from(ReminderCursor))
         left = await _count(services, _due_stmt(LOADED_AT))
-        return Timed(seconds, cursors, await _queued(services), left)
+        return Timed(seconds, cursors, await _queued(services), left, cpu)
 
 
 # Interactive load through the real Application -------------------------------------------
@@ -473,20 +476,24 @@ def _stores(backends: list[str], tmp: Path, pg_url: str) -> list[Store]:
 
 
 async def round_part(size: int, runs: int, backends: list[str], pg_url: str,
-                     concurrency: int, load_runs: int) -> None:
+                     concurrency: int, load_runs: int, load_seconds: float = 20.0,
+                     legacy_load: bool = True) -> None:
     started = time.perf_counter()
     data = await asyncio.to_thread(build, size, history=True)
     print(f"the 09:00 round: {size} tasks, {data.open_tasks} open, {data.overdue_open} open and "
           f"overdue; {len(data.rows('outbox'))} reminders already sent; data built in "
-          f"{time.perf_counter() - started:.0f} s")
+          f"{time.perf_counter() - started:.0f} s", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for store in _stores(backends, Path(tmp), pg_url):
             t = time.perf_counter()
             await store.template(data)
-            print(f"\n[{store.kind}] template written in {time.perf_counter() - t:.0f} s")
+            print(f"\n[{store.kind}] template written in {time.perf_counter() - t:.0f} s",
+                  flush=True)
             try:
-                await _round_alone(store, runs)
-                await _round_under_load(store, data, concurrency, load_runs)
+                if runs > 0:
+                    await _round_alone(store, runs)
+                await _round_under_load(store, data, concurrency, load_runs, load_seconds,
+                                        legacy_load)
             finally:
                 await store.close()
 
@@ -516,24 +523,43 @@ async def _round_alone(store: Store, runs: int) -> None:
 
 
 async def _round_under_load(store: Store, data: Dataset, concurrency: int, runs: int,
-                            window: float = 60.0) -> None:
+                            window: float, legacy_load: bool) -> None:
+    """`runs` pairs of a control run and a run with the round, each measured over the same
+    `window` seconds, the order alternating (control first, then the round first) so a
+    machine growing busier or quieter during the pairs does not favour either side."""
     if runs <= 0:
         return
     print(f"  round under load: {concurrency} updates in flight from {len(data.owners)} "
           "people (/tasks, a card, its progress), through Application.process_update; "
-          f"control 30 s, the round's first {window:.0f} s (or all of it)")
+          f"{runs} pairs of {window:.0f} s without the round and the round's first "
+          f"{window:.0f} s, order alternating", flush=True)
     rows: list[tuple[LoadRun, LoadRun]] = []
     for n in range(runs):
-        for label in ("current", "legacy") if n == 0 else ("current",):
-            control = await load_run(store, data.owners, round_=None, concurrency=concurrency,
-                                     control_seconds=30, cap_seconds=0)
-            loaded = await load_run(store, data.owners, round_=label, concurrency=concurrency,
-                                    control_seconds=0, cap_seconds=window)
-            rows.append((control, loaded))
-            _print_pair(control, loaded)
+        labels = ("current", "legacy") if n == 0 and legacy_load else ("current",)
+        for label in labels:
+            async def control() -> LoadRun:
+                return await load_run(store, data.owners, round_=None,
+                                      concurrency=concurrency, control_seconds=window,
+                                      cap_seconds=0)
+
+            async def loaded(label: str = label) -> LoadRun:
+                return await load_run(store, data.owners, round_=label,
+                                      concurrency=concurrency, control_seconds=0,
+                                      cap_seconds=window)
+
+            if n % 2 == 0:
+                pair = (await control(), await loaded())
+            else:
+                second = await loaded()
+                pair = (await control(), second)
+            rows.append(pair)
+            _print_pair(*pair)
     ratios = [loaded.rate / control.rate for control, loaded in rows if loaded.label == "current"]
+    p99 = [loaded.p(0.99) / control.p(0.99) for control, loaded in rows
+           if loaded.label == "current" and control.p(0.99)]
     print(f"    current: throughput during the round / control = "
-          f"{', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f})")
+          f"{', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}); "
+          f"p99 during the round / control: median {statistics.median(p99):.2f}", flush=True)
 
 
 def _print_pair(control: LoadRun, loaded: LoadRun) -> None:
@@ -546,27 +572,34 @@ def _print_pair(control: LoadRun, loaded: LoadRun) -> None:
           f"p99 {control.p(0.99):5.0f} ms | with round {loaded.rate:6.1f} upd/s "
           f"p50 {loaded.p(0.5):5.0f} ms p99 {loaded.p(0.99):5.0f} ms = "
           f"{loaded.rate / control.rate:.2f} of control; {state}; errors "
-          f"{len(control.errors)}+{len(loaded.errors)} (database is locked: {locked})")
+          f"{len(control.errors)}+{len(loaded.errors)} (database is locked: {locked})",
+          flush=True)
 
 
-async def first_start_part(size: int, runs: int, backends: list[str], pg_url: str) -> None:
+async def first_start_part(size: int, runs: int, backends: list[str], pg_url: str,
+                           legacy: bool = True) -> None:
     data = await asyncio.to_thread(build, size, history=False)
     print(f"first start after a bulk load: {size} tasks ({data.open_tasks} open, "
-          f"{data.overdue_open} overdue), no cursors yet")
+          f"{data.overdue_open} overdue), no cursors yet", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for store in _stores(backends, Path(tmp), pg_url):
             await store.template(data)
             try:
                 current = [await time_first_start(store, legacy=False) for _ in range(runs)]
-                old = await time_first_start(store, legacy=True)
+                old = await time_first_start(store, legacy=True) if legacy else None
             finally:
                 await store.close()
             c = statistics.median(r.seconds for r in current)
+            against = "old code not run"
+            if old is not None:
+                same = "yes" if current[0].queued == old.queued else "NO"
+                against = (f"old {old.seconds:.1f} s = {old.seconds / c:.1f}x; the same "
+                           f"messages as the old code: {same}")
+            cpu = statistics.median(r.cpu for r in current)
             print(f"  [{store.kind}] current {', '.join(f'{r.seconds:.2f}' for r in current)} s "
-                  f"(median {c:.2f} s); old {old.seconds:.1f} s = {old.seconds / c:.1f}x; "
-                  f"{current[0].due} cursors, {len(current[0].queued)} queued, "
-                  f"{current[0].left} left due; the same messages as the old code: "
-                  f"{'yes' if current[0].queued == old.queued else 'NO'}")
+                  f"(median {c:.2f} s wall, {cpu:.2f} s CPU); {current[0].due} cursors, "
+                  f"{len(current[0].queued)} queued, {current[0].left} left due; {against}",
+                  flush=True)
 
 
 def quiet_logs() -> None:

@@ -43,6 +43,8 @@ from db.models.core import OPEN_STATUSES
 TASK, PERSON, CAMPAIGN = "task", "person", "campaign"
 # Ids per IN list.
 CHUNK = 1000
+# Rows per executemany when touching cursors.
+TOUCH_ROWS = 1000
 # Core statements on the table itself: plain executemany and RETURNING, no ORM bookkeeping.
 CURSORS: Table = Base.metadata.tables["reminder_cursors"]
 
@@ -201,19 +203,19 @@ async def touch(
     if not ids:
         return
     insert_ = _insert_for(session)
-    table = ReminderCursor.__table__
+    table = CURSORS
+    stmt = insert_(table)
+    # One fixed upsert run for every id (executemany): compiled once and cached. A
+    # multi-row VALUES list is a new statement of thousands of parameters to compile for
+    # every chunk; after a bulk load that compiling was most of a first start.
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.subject, table.c.subject_id],
+                                      set_={"next_at": stmt.excluded.next_at})
     ordered = sorted(set(ids))
-    # One multi-row upsert per chunk: an import of thousands of tasks touches them all.
-    for start in range(0, len(ordered), 500):
-        rows = [
+    for start in range(0, len(ordered), TOUCH_ROWS):
+        await session.execute(stmt, [
             {"subject": subject, "subject_id": subject_id, "next_at": now, "derived_at": now}
-            for subject_id in ordered[start:start + 500]
-        ]
-        stmt = insert_(table).values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.subject, table.c.subject_id], set_={"next_at": now}
-        )
-        await session.execute(stmt)
+            for subject_id in ordered[start:start + TOUCH_ROWS]
+        ])
 
 
 async def touch_tasks_of_owner(*, session: AsyncSession, owner_id: int, now: datetime) -> None:

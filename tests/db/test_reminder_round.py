@@ -229,3 +229,32 @@ async def test_a_person_who_left_and_a_finished_task_lose_their_cursors(
             select(ReminderCursor.subject, ReminderCursor.subject_id))).all())
     assert ("person", owners[0]) not in subjects and ("person", owners[1]) in subjects
     assert not {("task", t.id) for t in done} & subjects
+
+
+async def test_a_bulk_load_gets_its_cursors_from_one_statement_run_for_many_rows(
+    services: Services, clock: FrozenClock
+) -> None:
+    await _county(services, 2400)
+    executed: list[tuple[str, int]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+               executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO REMINDER_CURSORS"):
+            executed.append((statement, len(parameters) if executemany else 1))
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await services.reminders.reconcile()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    # The first start after an import: a cursor for every task and linked person. One
+    # fixed upsert (compiled once, cached) run for many rows at a time, not a VALUES list
+    # of thousands of parameters compiled afresh for every chunk.
+    assert sum(rows for _, rows in executed) == 2400 + OWNERS + 1 + 1
+    assert all(statement.count("?") + statement.count("$") <= 8
+               for statement, _ in executed), max(len(s) for s, _ in executed)
+    async with services.session() as s:
+        count = (await s.execute(select(func.count()).select_from(ReminderCursor))).scalar_one()
+        due = await _due_cursors(services)
+    assert count == due == 2400 + OWNERS + 1 + 1

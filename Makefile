@@ -35,13 +35,23 @@ layers: $(STAMP)
 	$(BIN)/lint-imports
 
 # The whole suite on SQLite; when TEST_DATABASE_URL names a PostgreSQL database, the
-# database-facing tests run again against it (CI sets it up in .ci/run).
+# database-facing tests run again against it (CI sets it up in .ci/run), beside the
+# SQLite run: the suite mostly waits (on sandboxes, timers, subprocesses), so the two
+# passes share the machine well. The PostgreSQL pass's output follows the SQLite one's.
 test: $(STAMP) lint typecheck layers
-	@echo "== tests on SQLite =="
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== database-facing tests again on PostgreSQL =="; \
-		$(BIN)/pytest -q -p no:cacheprovider -m "not browser" tests/db tests/handlers tests/e2e; \
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+		echo "== tests on SQLite =="; \
+		$(BIN)/pytest -q; \
+	else \
+		pg_log=$$(mktemp); \
+		echo "== tests on SQLite, and the database-facing tests on PostgreSQL beside them =="; \
+		$(BIN)/pytest -q -p no:cacheprovider -m "not browser" \
+			tests/db tests/handlers tests/e2e > "$$pg_log" 2>&1 & pg=$$!; \
+		env -u TEST_DATABASE_URL $(BIN)/pytest -q; sqlite=$$?; \
+		wait $$pg; postgres=$$?; \
+		echo "== database-facing tests on PostgreSQL =="; cat "$$pg_log"; rm -f "$$pg_log"; \
+		echo "SQLite: exit $$sqlite; PostgreSQL: exit $$postgres"; \
+		[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]; \
 	fi
 
 bench: $(STAMP)

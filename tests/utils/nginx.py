@@ -146,15 +146,31 @@ class Nginx:
         log = self.root / "logs" / "main-error.log"
         return log.read_text().count("start worker process") if log.exists() else 0
 
+    def _workers(self) -> set[int]:
+        """The master's children now (its worker processes, old and new)."""
+        assert self.process is not None
+        found = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process is gone already
+                continue
+            if int(fields[1]) == self.process.pid:
+                found.add(int(stat.parent.name))
+        return found
+
     def reload(self, site: str) -> None:
-        """A new site file, read by `nginx -s reload`; returns once new workers run it."""
+        """A new site file, read by `nginx -s reload`; returns once new workers run it and
+        the old ones are gone. An old worker still holding a client's keep-alive
+        connection would otherwise serve one more request with the old site."""
         assert self.process is not None
         before = self._workers_started()
+        old = self._workers()
         self.site = site
         self.write()
         self.process.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 10
-        while self._workers_started() <= before:
+        while self._workers_started() <= before or self._workers() & old:
             assert time.monotonic() < deadline, "nginx did not reload"
             time.sleep(0.05)
 

@@ -17,6 +17,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -58,19 +59,19 @@ TABLES = ("campaigns", "units", "persons", "tasks", "reminder_cursors", "reminde
 # Where the runs' databases live ----------------------------------------------------------
 
 
-class Store:
+class Store(ABC):
     """A populated template and a fresh copy of it for every run."""
 
     kind = ""
 
-    async def template(self, data: Dataset) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def template(self, data: Dataset) -> None: ...
 
-    async def fresh(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    async def fresh(self) -> str: ...
 
-    async def discard(self, url: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def discard(self, url: str) -> None: ...
 
     async def close(self) -> None:
         return None

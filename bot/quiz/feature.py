@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.arguments import Words
@@ -14,6 +16,7 @@ from bot.quiz.readiness import ReadinessCache
 from bot.quiz.session import QuizRuntime
 
 READINESS_JOB = "quiz:readiness"
+READINESS_FIRST_AFTER = timedelta(seconds=2)  # the scheduler's own (real) time
 RANK_WORDS = Words({"week": ("本周", "周"), "all": ("总体", "全部")})
 REVIEWTIME_WORDS = Words({"off": ("关闭", "关")})
 
@@ -51,9 +54,11 @@ class QuizFeature:
             async with self.core.session() as session:
                 await bank.load_starter_if_empty(session)
         reminders.schedule(self.core, self.outbox)
-        # Every few minutes in the background, so a leader's /summary reads a snapshot.
+        # Every few minutes in the background, so a leader's /summary reads a snapshot —
+        # the first one right after start, so no reader pays for computing it.
+        first = datetime.now(UTC) + READINESS_FIRST_AFTER
         self.core.scheduler.put(READINESS_JOB, self.refresh_readiness,
-                                IntervalTrigger(minutes=5))
+                                IntervalTrigger(minutes=5, start_date=first))
 
     async def stop(self) -> None:
         """The jobs stop with the scheduler; cards and sessions are in the database."""

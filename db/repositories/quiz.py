@@ -259,39 +259,55 @@ async def unanswered_polls(*, session: AsyncSession, session_id: int) -> Sequenc
     return (await session.execute(stmt)).scalars().all()
 
 
-async def answer_context(
-    *, session: AsyncSession, poll_id: str
-) -> Row[QuizPoll, int | None, Question, QuizCard | None, QuizSession | None] | None:
-    """A poll with what scoring its answer needs, in one statement: the telegram id of
-    the person it was sent to, its question, that person's card for it (None before the
-    first answer) and its session."""
-    stmt = (
+@lru_cache(maxsize=1)
+def _answer_context_stmt() -> Any:
+    # Built once: constructing the joins costs more Python than running them (an answer
+    # is the quiz's hottest update); the poll id is a parameter.
+    return (
         select(QuizPoll, Person.telegram_id, Question, QuizCard, QuizSession)
         .join(Person, Person.id == QuizPoll.person_id)
         .join(Question, Question.id == QuizPoll.question_id)
         .outerjoin(QuizCard, and_(QuizCard.person_id == QuizPoll.person_id,
                                   QuizCard.question_id == QuizPoll.question_id))
         .outerjoin(QuizSession, QuizSession.id == QuizPoll.session_id)
-        .where(QuizPoll.poll_id == poll_id)
+        .where(QuizPoll.poll_id == bindparam("poll_id"))
     )
-    return (await session.execute(stmt)).first()
 
 
-async def skip_context(
-    *, session: AsyncSession, session_id: int, question_id: int
-) -> tuple[QuizSession | None, list[QuizPoll], QuizCard | None]:
-    """A session with its unanswered polls of one question and the person's card for that
-    question, in one statement."""
-    stmt = (
+async def answer_context(
+    *, session: AsyncSession, poll_id: str
+) -> Row[QuizPoll, int | None, Question, QuizCard | None, QuizSession | None] | None:
+    """A poll with what scoring its answer needs, in one statement: the telegram id of
+    the person it was sent to, its question, that person's card for it (None before the
+    first answer) and its session."""
+    result = await session.execute(_answer_context_stmt(), {"poll_id": poll_id})
+    row: Row[QuizPoll, int | None, Question, QuizCard | None, QuizSession | None] | None
+    row = result.first()
+    return row
+
+
+@lru_cache(maxsize=1)
+def _skip_context_stmt() -> Any:
+    question_id: Any = bindparam("question_id")
+    return (
         select(QuizSession, QuizPoll, QuizCard)
         .outerjoin(QuizPoll, and_(QuizPoll.session_id == QuizSession.id,
                                   QuizPoll.question_id == question_id,
                                   QuizPoll.answered_at.is_(None)))
         .outerjoin(QuizCard, and_(QuizCard.person_id == QuizSession.person_id,
                                   QuizCard.question_id == question_id))
-        .where(QuizSession.id == session_id)
+        .where(QuizSession.id == bindparam("session_id"))
     )
-    rows = (await session.execute(stmt)).all()
+
+
+async def skip_context(
+    *, session: AsyncSession, session_id: int, question_id: int
+) -> tuple[QuizSession | None, list[QuizPoll], QuizCard | None]:
+    """A session with its unanswered polls of one question and the person's card for that
+    question, in one statement (built once, as an answer's)."""
+    rows = (await session.execute(
+        _skip_context_stmt(), {"session_id": session_id, "question_id": question_id}
+    )).all()
     if not rows:
         return None, [], None
     return rows[0][0], [r[1] for r in rows if r[1] is not None], rows[0][2]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from operator import itemgetter
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,8 +43,10 @@ def scope_for(actor: Actor) -> TaskScope:
     return TaskScope(unit_ids=actor.led_unit_ids, owner_id=actor.person_id)
 
 
-@dataclass(frozen=True)
-class Counts:
+class Counts(NamedTuple):
+    """A group's counts. A tuple rather than a dataclass: a county summary makes one for
+    each of 2,000 units, and a tuple is built several times faster."""
+
     total: int = 0
     done: int = 0
     cancelled: int = 0
@@ -64,13 +67,18 @@ class Counts:
     @property
     def completion(self) -> float | None:
         """Share of active tasks done, or None when there is nothing to do."""
-        return self.done / self.active if self.active else None
+        active = self.total - self.cancelled
+        return self.done / active if active else None
 
     @property
     def mean_progress(self) -> float | None:
-        return self.progress_sum / self.active if self.active else None
+        active = self.total - self.cancelled
+        return self.progress_sum / active if active else None
 
-    def __add__(self, other: Counts) -> Counts:
+    def __add__(self, other: object) -> Counts:
+        """Counts add field by field (not as tuples concatenate)."""
+        if not isinstance(other, Counts):
+            return NotImplemented
         return Counts(
             self.total + other.total, self.done + other.done,
             self.cancelled + other.cancelled, self.blocked + other.blocked,
@@ -80,10 +88,8 @@ class Counts:
 
 
 def counts_of(tally: Tally) -> Counts:
-    return Counts(
-        tally.total, tally.done, tally.cancelled, tally.blocked, tally.overdue, tally.undated,
-        tally.progress_sum,
-    )
+    """A tally without its key (the two tuples share their fields' order)."""
+    return Counts._make(tally[1:])
 
 
 def combine(tallies: Iterable[Tally]) -> Counts:
@@ -100,8 +106,7 @@ def combine(tallies: Iterable[Tally]) -> Counts:
     return Counts(total, done, cancelled, blocked, overdue, undated, progress)
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(NamedTuple):
     """One unit, indicator or phase with its counts; `id` None groups tasks without one."""
 
     id: int | None
@@ -117,14 +122,16 @@ def rank_units(tallies: Iterable[Tally], units: Mapping[int, UnitRef]) -> list[S
     A unit with nothing active to do has no completion rate and is left out of the ranking
     rather than shown as 0 % or 100 %.
     """
-    standings = [
-        Standing(t.key, units[t.key].name if t.key in units else f"#{t.key}", counts_of(t))
-        for t in tallies
-        if t.key is not None
-    ]
-    ranked = [s for s in standings if s.counts.completion is not None]
-    ranked.sort(key=lambda s: (-(s.counts.completion or 0.0), s.counts.overdue, s.name))
-    return ranked
+    keyed = []
+    for t in tallies:
+        active = t.total - t.cancelled
+        if t.key is None or not active:
+            continue
+        ref = units.get(t.key)
+        name = ref.name if ref is not None else f"#{t.key}"
+        keyed.append(((-(t.done / active), t.overdue, name), Standing(t.key, name, counts_of(t))))
+    keyed.sort(key=itemgetter(0))
+    return [standing for _, standing in keyed]
 
 
 def at_risk_indicators(

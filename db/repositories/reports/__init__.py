@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     and_,
+    bindparam,
     case,
     false,
     func,
@@ -76,13 +78,42 @@ class TaskScope:
             return [Task.campaign_id == campaign_id]
         return [(Task.campaign_id + 0) == campaign_id, self.condition()]
 
+    @property
+    def shape(self) -> tuple[bool, bool, bool]:
+        """What a statement for this scope looks like, whatever the ids: a statement built
+        for one shape serves every scope of that shape with `params()`."""
+        return self.everything, bool(self.unit_ids), self.owner_id is not None
+
+    def params(self, campaign_id: int) -> dict[str, Any]:
+        values: dict[str, Any] = {"campaign_id": campaign_id}
+        if not self.everything:
+            if self.unit_ids:
+                values["unit_ids"] = sorted(self.unit_ids)
+            if self.owner_id is not None:
+                values["owner_id"] = self.owner_id
+        return values
+
+
+def _within_bound(shape: tuple[bool, bool, bool]) -> list[ColumnElement[bool]]:
+    """`TaskScope.within` with parameters in place of the ids (see `TaskScope.shape`)."""
+    everything, has_units, has_owner = shape
+    campaign: Any = bindparam("campaign_id")
+    if everything:
+        return [Task.campaign_id == campaign]
+    parts: list[ColumnElement[bool]] = []
+    if has_units:
+        parts.append(Task.unit_id.in_(bindparam("unit_ids", expanding=True)))
+    if has_owner:
+        parts.append(Task.owner_id == bindparam("owner_id"))
+    return [(Task.campaign_id + 0) == campaign, or_(*parts) if parts else false()]
+
 
 EVERYTHING = TaskScope(everything=True)
 
 
-@dataclass(frozen=True)
-class Tally:
-    """Counts for one group of tasks (one unit, indicator, phase or owner; None = unset)."""
+class Tally(NamedTuple):
+    """Counts for one group of tasks (one unit, indicator, phase or owner; None = unset).
+    A tuple: a county's summary reads one per unit, 2,000 of them."""
 
     key: int | None
     total: int
@@ -211,19 +242,11 @@ def _tally_values(row: Sequence[Any]) -> list[int]:
     return [int(v) for v in row]
 
 
-async def summary_tallies(
-    *, session: AsyncSession, campaign_id: int, scope: TaskScope, now: datetime
-) -> SummaryTallies:
-    """The three groupings of a summary in one statement.
-
-    For the whole county each branch groups by its keys and the status in the order of
-    a covering index (`ix_tasks_report_unit`, `ix_tasks_report_indicator_phase`), so the
-    database reads index entries only and never sorts; a scoped reader's tasks are found
-    through the unit and owner indexes (`TaskScope.within`), so their summary costs the
-    same whatever the number of units outside their scope. The outer query
-    folds the per-status rows (a few thousand at most) into one row per group; the
-    indicator × phase rows (a few hundred) are split here.
-    """
+@lru_cache(maxsize=8)
+def _summary_statement(shape: tuple[bool, bool, bool]) -> Any:
+    """The statement of `summary_tallies` for one scope shape, built once: constructing
+    the union and its conditional sums costs more Python than running it at 10,000 tasks."""
+    now = bindparam("now", type_=Task.__table__.c.due_at.type)
     late = case((and_(Task.due_at.is_not(None), Task.due_at < now), 1), else_=0)
     undated = case((Task.due_at.is_(None), 1), else_=0)
     measures = (
@@ -231,7 +254,7 @@ async def summary_tallies(
         func.sum(Task.progress).label("progress"), func.sum(late).label("late"),
         func.sum(undated).label("undated"),
     )
-    where = scope.within(campaign_id)
+    where = _within_bound(shape)
     by_unit = (
         select(literal(0).label("part"), Task.unit_id.label("k1"),
                null().cast(Integer).label("k2"), *measures)
@@ -249,7 +272,7 @@ async def summary_tallies(
     def total_if(condition: ColumnElement[bool], value: Any) -> Any:
         return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
-    stmt = select(
+    return select(
         c.part, c.k1, c.k2,
         func.sum(c.n),
         total_if(c.status == TaskStatus.DONE, c.n),
@@ -259,14 +282,31 @@ async def summary_tallies(
         total_if(is_open, c.undated),
         total_if(c.status == TaskStatus.DONE, 100 * c.n) + total_if(is_open, c.progress),
     ).group_by(c.part, c.k1, c.k2)
+
+
+async def summary_tallies(
+    *, session: AsyncSession, campaign_id: int, scope: TaskScope, now: datetime
+) -> SummaryTallies:
+    """The three groupings of a summary in one statement.
+
+    For the whole county each branch groups by its keys and the status in the order of
+    a covering index (`ix_tasks_report_unit`, `ix_tasks_report_indicator_phase`), so the
+    database reads index entries only and never sorts; a scoped reader's tasks are found
+    through the unit and owner indexes (`TaskScope.within`), so their summary costs the
+    same whatever the number of units outside their scope. The outer query
+    folds the per-status rows (a few thousand at most) into one row per group; the
+    indicator × phase rows (a few hundred) are split here.
+    """
+    params = scope.params(campaign_id) | {"now": now}
     units: list[Tally] = []
     indicators: dict[int | None, list[int]] = {}
     phases: dict[int | None, list[int]] = {}
-    for row in (await session.execute(stmt)).all():
-        values = _tally_values(row[3:])
+    for row in (await session.execute(_summary_statement(scope.shape), params)).all():
         if row[0] == 0:
-            units.append(Tally(row[1], *values))
+            units.append(Tally(row[1], int(row[3]), int(row[4]), int(row[5]), int(row[6]),
+                               int(row[7]), int(row[8]), int(row[9])))
             continue
+        values = _tally_values(row[3:])
         for sums, key in ((indicators, row[1]), (phases, row[2])):
             acc = sums.setdefault(key, [0] * len(values))
             for j, value in enumerate(values):

@@ -10,7 +10,6 @@ cannot write twice. Confirming reads the file again and writes only if it is sti
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import metrics
 from bot.core.access import Actor, require_admin
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.errors import InvalidInput
+from bot.core.kept import KeptUploads
 from bot.indicators.data import (
     FigureEdit,
     SchoolInfo,
@@ -306,6 +306,13 @@ async def is_office_book(session: AsyncSession, actor: Actor | None, now: dateti
     return target is None
 
 
+KEPT = KeptUploads[IndicatorImport](
+    get=repo.get_import, claim=repo.claim_import, delete=repo.delete_import,
+    gone="indicators.import.gone", already="indicators.import.already",
+    not_yours="indicators.import.not_yours", prefix="indicators-",
+)
+
+
 async def receive(session: AsyncSession, standards: Standards, texts: Texts, actor: Actor, *,
                   campaign_id: int, data: bytes, file_name: str, data_dir: Path, now: datetime
                   ) -> Received:
@@ -313,9 +320,7 @@ async def receive(session: AsyncSession, standards: Standards, texts: Texts, act
     result, _ = await preview(session, standards, texts, campaign_id, data, file_name)
     if not result.writes:
         return Received(result, None)
-    token = secrets.token_hex(12)
-    path = data_dir / "imports" / f"indicators-{token}.xlsx"
-    await asyncio.to_thread(_store, path, data)
+    token, path = await KEPT.store(data, data_dir, "xlsx")
     pending = await repo.add_import(session=session, pending=IndicatorImport(
         token=token, person_id=actor.person_id, campaign_id=campaign_id,
         file_name=file_name[:300], stored_path=str(path), created_at=now))
@@ -325,13 +330,7 @@ async def receive(session: AsyncSession, standards: Standards, texts: Texts, act
 async def confirm(session: AsyncSession, standards: Standards, texts: Texts, actor: Actor,
                   import_id: int, now: datetime) -> ImportResult:
     require_admin(actor)
-    claimed = await repo.claim_import(session=session, import_id=import_id, now=now)
-    pending = await _own(session, import_id, actor.person_id)
-    if not claimed:
-        raise InvalidInput("indicators.import.already")
-    data = await asyncio.to_thread(_read, Path(pending.stored_path))
-    if data is None:
-        raise NotFound("indicators.import.gone")
+    pending, data = await KEPT.take(session, import_id, actor.person_id, now)
     plan = await plan_file(session, standards, texts, pending.campaign_id, data)
     if plan.errors:
         raise InvalidInput("indicators.import.changed", count=len(plan.errors))
@@ -341,29 +340,4 @@ async def confirm(session: AsyncSession, standards: Standards, texts: Texts, act
 
 async def cancel(session: AsyncSession, actor: Actor, import_id: int) -> None:
     require_admin(actor)
-    pending = await _own(session, import_id, actor.person_id)
-    if pending.applied_at is not None:
-        raise InvalidInput("indicators.import.already")
-    await repo.delete_import(session=session, import_id=pending.id)
-    await asyncio.to_thread(Path(pending.stored_path).unlink, missing_ok=True)
-
-
-async def _own(session: AsyncSession, import_id: int, person_id: int) -> IndicatorImport:
-    pending = await repo.get_import(session=session, import_id=import_id)
-    if pending is None:
-        raise NotFound("indicators.import.gone")
-    if pending.person_id != person_id:
-        raise PermissionDenied("indicators.import.not_yours")
-    return pending
-
-
-def _store(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
+    await KEPT.cancel(session, import_id, actor.person_id)

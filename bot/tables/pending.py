@@ -6,8 +6,6 @@ still finds it; confirming claims the row first, so a second press cannot import
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor, require_admin
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.kept import KeptUploads
 from bot.core.xmltext import xml_safe
 from bot.tables.importer import apply_import, preview_import
 from bot.tables.parse import file_kind
@@ -42,6 +40,13 @@ async def is_breakdown_table(session: AsyncSession, actor: Actor | None, now: da
     return target is None
 
 
+KEPT = KeptUploads[PendingImport](
+    get=imports_repo.get_pending_import, claim=imports_repo.claim_pending_import,
+    delete=imports_repo.delete_pending_import, gone="tables.result.gone",
+    already="tables.result.already", not_yours="tables.result.not_yours",
+)
+
+
 async def receive(
     session: AsyncSession,
     actor: Actor,
@@ -59,9 +64,7 @@ async def receive(
     preview = await preview_import(session, data, file_name, options, now=now)
     if not preview.needs_writing:
         return Received(preview, None)
-    token = secrets.token_hex(12)
-    path = data_dir / "imports" / f"{token}.{kind}"
-    await asyncio.to_thread(_store, path, data)
+    token, path = await KEPT.store(data, data_dir, kind)
     pending = await imports_repo.add_pending_import(
         session=session,
         pending=PendingImport(
@@ -77,16 +80,7 @@ async def confirm(
 ) -> ImportPreview:
     """Apply a kept table in the caller's transaction."""
     require_admin(actor)
-    # Claimed before anything is read, so a second press finds it taken.
-    claimed = await imports_repo.claim_pending_import(
-        session=session, import_id=import_id, now=now
-    )
-    pending = await _own(session, import_id, actor.person_id)
-    if not claimed:
-        raise InvalidInput("tables.result.already")
-    data = await asyncio.to_thread(_read, Path(pending.stored_path))
-    if data is None:
-        raise NotFound("tables.result.gone")
+    pending, data = await KEPT.take(session, import_id, actor.person_id, now)
     return await apply_import(
         session, data, pending.file_name, options,
         actor_id=actor.person_id, now=now, campaign_id=pending.campaign_id,
@@ -96,29 +90,4 @@ async def confirm(
 async def cancel(session: AsyncSession, actor: Actor, import_id: int) -> None:
     """Drop a kept table that was not imported."""
     require_admin(actor)
-    pending = await _own(session, import_id, actor.person_id)
-    if pending.applied_at is not None:
-        raise InvalidInput("tables.result.already")
-    await imports_repo.delete_pending_import(session=session, import_id=pending.id)
-    await asyncio.to_thread(Path(pending.stored_path).unlink, missing_ok=True)
-
-
-async def _own(session: AsyncSession, import_id: int, person_id: int) -> PendingImport:
-    pending = await imports_repo.get_pending_import(session=session, import_id=import_id)
-    if pending is None:
-        raise NotFound("tables.result.gone")
-    if pending.person_id != person_id:
-        raise PermissionDenied("tables.result.not_yours")
-    return pending
-
-
-def _store(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
+    await KEPT.cancel(session, import_id, actor.person_id)

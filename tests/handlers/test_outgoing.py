@@ -263,13 +263,17 @@ async def test_a_short_flood_wait_is_waited_out_without_holding_up_others(
         finished[name] = time.monotonic() - started
 
     async def later() -> None:
-        await asyncio.sleep(0.2)
+        # Once the flooded reply has been refused (not after a fixed delay: on a loaded
+        # machine /tasks may take longer than that to reach its reply).
+        while not harness.request.refused:
+            await asyncio.sleep(0.01)
         await process("other", LEADER, "/help")
 
     await asyncio.gather(process("flooded", ZHANG, "/tasks"), later())
+    assert [c.chat_id for c in harness.request.refused] == [ZHANG]
     sent = harness.request.sent("sendMessage")
     assert [c.chat_id for c in sent] == [LEADER, ZHANG]  # the other person is not held up
-    assert finished["flooded"] >= 1.0 and finished["other"] < 0.9
+    assert finished["flooded"] >= 1.0 and finished["other"] < finished["flooded"]
     assert "我的未完成任务" in sent[-1].text
     # The outbox was told to leave that chat to the reply for a moment longer.
     throttle = harness.services.delivery.dispatcher.throttle

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.core.arguments import Words
 from bot.core.feature import OFFICE, CommandSpec
 from bot.core.runtime import Core
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.outbox import Outbox
+from bot.delivery.transport import AiohttpRequest
 
 API_URL = "https://api.telegram.org/bot"
 FILE_URL = "https://api.telegram.org/file/bot"
@@ -42,7 +42,7 @@ class DeliveryFeature:
             telegram.bot_token,
             base_url=telegram.base_url or API_URL,
             base_file_url=telegram.base_file_url or FILE_URL,
-            request=HTTPXRequest(connection_pool_size=64),
+            request=AiohttpRequest(connection_pool_size=64),
         )
         await bot.initialize()
         self._bot = bot

@@ -1,8 +1,9 @@
 """`inspectbot run` starts without the modules only some commands need.
 
 jieba (its IDF table, ~0.4 s and ~100 MB), matplotlib (~0.3 s), Alembic and Mako (~0.1 s),
-openpyxl with numpy (~0.3 s), python-docx, the sandbox and aiohttp are loaded when a drill,
-a chart, a migration, a workbook, a bulletin file or the demo first needs them. Checked in a fresh interpreter, through the
+openpyxl with numpy (~0.3 s), python-docx and the sandbox are loaded when a drill, a chart,
+a migration, a workbook, a bulletin file or the demo first needs them. (aiohttp is not
+among them: it carries every Bot API request, `bot.delivery.transport`.) Checked in a fresh interpreter, through the
 run path up to where polling would begin: the command line, the application, its
 post-init (schema check, menus, scheduler, every feature's start, the edge's start-up).
 """
@@ -20,8 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("jieba", "matplotlib", "alembic", "mako", "aiohttp", "sandbox", "docx", "openpyxl",
-         "numpy")
+HEAVY = ("jieba", "matplotlib", "alembic", "mako", "sandbox", "docx", "openpyxl", "numpy")
 
 _RUN_PATH = """
 import asyncio, json, sys

@@ -24,7 +24,7 @@ place for another HTTP library; this follows `HTTPXRequest`'s behaviour:
 from __future__ import annotations
 
 import re
-import urllib.request
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -63,6 +63,7 @@ class AiohttpRequest(BaseRequest):
         self._media_read_timeout = media_read_timeout
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, str] = {}
+        self._bypass: Callable[[str, dict[str, str]], bool] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -71,7 +72,10 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is not None and not self._session.closed:
             return
-        import aiohttp  # here, not at import: `inspectbot --help` has no use for it
+        # Here, not at import: `inspectbot --help` has no use for them.
+        import urllib.request
+
+        import aiohttp
 
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self._pool_size),
@@ -79,6 +83,8 @@ class AiohttpRequest(BaseRequest):
             raise_for_status=False,
         )
         self._proxies = urllib.request.getproxies()
+        # `proxy_bypass_environment` is urllib's reading of NO_PROXY (not in its stubs).
+        self._bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009
 
     async def shutdown(self) -> None:
         if self._session is None or self._session.closed:
@@ -132,12 +138,10 @@ class AiohttpRequest(BaseRequest):
 
 
     def _proxy_for(self, url: str) -> str | None:
-        if not self._proxies:
+        if not self._proxies or self._bypass is None:
             return None
         parts = urlsplit(url)
-        # `proxy_bypass_environment` is urllib's reading of NO_PROXY (not in its stubs).
-        bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009
-        if bypass(parts.hostname or "", self._proxies):
+        if self._bypass(parts.hostname or "", self._proxies):
             return None
         return self._proxies.get(parts.scheme) or self._proxies.get("all")
 

@@ -3,7 +3,7 @@
 The file waits on disk and as a row, so a confirmation after a restart still finds it;
 confirming claims the row first, so a second press cannot apply it twice; only the person
 who sent it may confirm or cancel it. Each kind of kept upload (the breakdown table, the
-indicator workbook) names its rows' repository functions and its refusals' texts.
+indicator workbook) names its rows' repository functions and its refusals.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.errors import InvalidInput, NotFound, PermissionDenied
+from bot.core.errors import DomainError
 
 
 class KeptRow(Protocol):
@@ -38,9 +38,11 @@ class KeptUploads(Generic[Row]):
     get: Callable[..., Awaitable[Row | None]]  # (session=, import_id=)
     claim: Callable[..., Awaitable[bool]]  # (session=, import_id=, now=)
     delete: Callable[..., Awaitable[None]]  # (session=, import_id=)
-    gone: str  # text ids
-    already: str
-    not_yours: str
+    # The refusals, each made where it is raised (an exception is not reused): the file or
+    # row is gone, it was applied or dropped already, it belongs to someone else.
+    gone: Callable[[], DomainError]
+    already: Callable[[], DomainError]
+    not_yours: Callable[[], DomainError]
     prefix: str = ""  # of the stored file's name
 
     async def store(self, data: bytes, data_dir: Path, extension: str) -> tuple[str, Path]:
@@ -58,26 +60,26 @@ class KeptUploads(Generic[Row]):
         claimed = await self.claim(session=session, import_id=import_id, now=now)
         row = await self.own(session, import_id, person_id)
         if not claimed:
-            raise InvalidInput(self.already)
+            raise self.already()
         data = await asyncio.to_thread(_read, Path(row.stored_path))
         if data is None:
-            raise NotFound(self.gone)
+            raise self.gone()
         return row, data
 
     async def cancel(self, session: AsyncSession, import_id: int, person_id: int) -> None:
         """Drop a kept upload that was not applied, its file with it."""
         row = await self.own(session, import_id, person_id)
         if row.applied_at is not None:
-            raise InvalidInput(self.already)
+            raise self.already()
         await self.delete(session=session, import_id=row.id)
         await asyncio.to_thread(Path(row.stored_path).unlink, missing_ok=True)
 
     async def own(self, session: AsyncSession, import_id: int, person_id: int) -> Row:
         row = await self.get(session=session, import_id=import_id)
         if row is None:
-            raise NotFound(self.gone)
+            raise self.gone()
         if row.person_id != person_id:
-            raise PermissionDenied(self.not_yours)
+            raise self.not_yours()
         return row
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import metrics
 from bot.core.access import Actor, require_admin
-from bot.core.errors import InvalidInput
+from bot.core.errors import InvalidInput, NotFound, PermissionDenied
 from bot.core.kept import KeptUploads
 from bot.indicators.data import (
     FigureEdit,
@@ -308,8 +308,10 @@ async def is_office_book(session: AsyncSession, actor: Actor | None, now: dateti
 
 KEPT = KeptUploads[IndicatorImport](
     get=repo.get_import, claim=repo.claim_import, delete=repo.delete_import,
-    gone="indicators.import.gone", already="indicators.import.already",
-    not_yours="indicators.import.not_yours", prefix="indicators-",
+    gone=lambda: NotFound("indicators.import.gone"),
+    already=lambda: InvalidInput("indicators.import.already"),
+    not_yours=lambda: PermissionDenied("indicators.import.not_yours"),
+    prefix="indicators-",
 )
 
 

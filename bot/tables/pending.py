@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.access import Actor, require_admin
+from bot.core.errors import InvalidInput, NotFound, PermissionDenied
 from bot.core.kept import KeptUploads
 from bot.core.xmltext import xml_safe
 from bot.tables.importer import apply_import, preview_import
@@ -42,8 +43,10 @@ async def is_breakdown_table(session: AsyncSession, actor: Actor | None, now: da
 
 KEPT = KeptUploads[PendingImport](
     get=imports_repo.get_pending_import, claim=imports_repo.claim_pending_import,
-    delete=imports_repo.delete_pending_import, gone="tables.result.gone",
-    already="tables.result.already", not_yours="tables.result.not_yours",
+    delete=imports_repo.delete_pending_import,
+    gone=lambda: NotFound("tables.result.gone"),
+    already=lambda: InvalidInput("tables.result.already"),
+    not_yours=lambda: PermissionDenied("tables.result.not_yours"),
 )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -16,13 +17,17 @@ from tests.utils import factories as f
 
 async def _seed_and_invite(bot: LiveBot) -> tuple[str, int]:
     now = SystemClock().now()
+    # Noon, three local days ahead: "剩 3 天" whatever the hour the test runs at (a due time
+    # a fixed 49 hours ahead read "剩 3 天" after 23:00 in Beijing), and no reminder due yet.
+    local = now.astimezone(ZoneInfo("Asia/Shanghai"))
+    due = datetime.combine(local.date() + timedelta(days=3), time(12, 0), tzinfo=local.tzinfo)
     async with bot.services.session() as s:
         c = await f.campaign(s)
         edu = await f.unit(s, "县教育局")
         zhang = await f.person(s, "张三", unit=edu)
         veto = await f.indicator(s, "FJ-2", name="残疾儿童少年入学", veto=True)
         task = await f.task(s, c, unit=edu, owner=zhang, title="核实残疾儿童入学台账",
-                            due_at=now + timedelta(days=2, hours=1), indicator=veto)
+                            due_at=due, indicator=veto)
         issued = await onboarding.issue_invite(
             s, person=zhang, created_by_id=None, now=now, ttl=timedelta(hours=1)
         )
@@ -38,7 +43,7 @@ async def test_owner_runs_a_task_end_to_end(live_bot: LiveBot, sandbox: SandboxC
 
     await zhang.send("/tasks")
     listing = await zhang.expect_message(contains="我的未完成任务")
-    assert "剩 2 天" in listing.text
+    assert "剩 3 天" in listing.text
 
     await zhang.press(listing, callback_data=f"task:open:{task_id}")
     card = await zhang.expect_message(contains="一票否决")

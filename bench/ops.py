@@ -21,20 +21,19 @@ import asyncio
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from sqlalchemy import insert
-from telegram.ext import Application, BaseRateLimiter
+from telegram.ext import Application
 
+from bench.limits import SendAtOnce
 from bot.app import build_application
 from bot.config import AppConfig
 from bot.core import metrics
 from bot.core.clock import SystemClock
-from bot.delivery.pacing import JSONDict
 from bot.ops.health import HealthChecks
 from bot.ops.server import OpsServer
 from bot.services import build_services
@@ -45,27 +44,6 @@ from handlers.observe import update_kind
 from tests.utils.telegram import RecordingRequest, UpdateFactory
 
 PERSON = 820001
-
-
-class Unpaced(BaseRateLimiter[None]):
-    """Telegram's per-chat pace would make each /help wait a second: not what is measured."""
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: None,
-    ) -> bool | JSONDict | list[JSONDict]:
-        return await callback(*args, **kwargs)
 
 
 def _config(root: Path) -> AppConfig:
@@ -95,7 +73,7 @@ async def bench_updates(count: int) -> None:
             s.add(Person(name="张三", role=Role.ADMIN, telegram_id=PERSON))
         request = RecordingRequest()
         app = build_application(config, services=services, request=request, updater=False,
-                                rate_limiter=Unpaced())
+                                rate_limiter=SendAtOnce())
         updates = UpdateFactory(app.bot)
         person = updates.user(PERSON)
         observed: list[float] = []

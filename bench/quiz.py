@@ -32,7 +32,6 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,9 +39,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, insert, select, text
 from telegram import Chat, Message, MessageEntity, PollAnswer, Update, User
-from telegram.ext import BaseRateLimiter
 from telegram.request import BaseRequest, RequestData
 
+from bench.limits import SendAtOnce
 from bot.app import build_application
 from bot.config import AppConfig
 from bot.core.clock import FrozenClock
@@ -109,22 +108,6 @@ class _Recorder(BaseRequest):
         else:
             result = True
         return 200, json.dumps({"ok": True, "result": result}).encode()
-
-
-class _NoLimit(BaseRateLimiter[None]):
-    """Sends at once: measures the bot's own processing, not Telegram's 30 messages/s."""
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def process_request(
-        self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
-        kwargs: dict[str, Any], endpoint: str, data: dict[str, Any], rate_limit_args: None,
-    ) -> Any:
-        return await callback(*args, **kwargs)
 
 
 def _config(db_path: Path) -> AppConfig:
@@ -216,10 +199,10 @@ async def answers(people: int, concurrency: int, *, limited: bool, rounds: int =
         services = build_services(config, clock=FrozenClock(NOW + timedelta(seconds=8)))
         request, base_request = _Recorder(), _Recorder()
         app = build_application(config, services=services, request=request, updater=False,
-                                rate_limiter=None if limited else _NoLimit())
+                                rate_limiter=None if limited else SendAtOnce())
         # The baseline's own application, never paced: only what is compared is limited.
         baseline = build_application(config, services=services, request=base_request,
-                                     updater=False, rate_limiter=_NoLimit())
+                                     updater=False, rate_limiter=SendAtOnce())
         wall = base_wall = 0.0
         async with app, baseline:
             # What post-init does in the running bot: the linked people are known to flood

@@ -19,7 +19,7 @@ import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -30,9 +30,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
-from telegram.ext import BaseRateLimiter
 from telegram.request import BaseRequest, RequestData
 
+from bench.limits import SendAtOnce
 from bench.reminders_data import (
     LOADED_AT,
     ROUND_AT,
@@ -317,22 +317,6 @@ class _Recorder(BaseRequest):
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
 
-class _NoLimit(BaseRateLimiter[None]):
-    """Sends at once: the figure is the bot's own processing, not Telegram's pace."""
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def process_request(
-        self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
-        kwargs: dict[str, Any], endpoint: str, data: dict[str, Any], rate_limit_args: None,
-    ) -> Any:
-        return await callback(*args, **kwargs)
-
-
 class People:
     """Simulated owners, each doing /tasks, opening a task's card, setting its progress."""
 
@@ -406,7 +390,7 @@ async def _load(services: Services, owners: list[tuple[int, int, list[int]]],
         services.reminders.sweep = legacy.sweep  # type: ignore[method-assign]
     request = _Recorder()
     app = build_application(services.config, services=services, request=request,
-                            updater=False, rate_limiter=_NoLimit())
+                            updater=False, rate_limiter=SendAtOnce())
     errors: list[str] = []
 
     async def count_error(_update: object, context: Any) -> None:

@@ -222,7 +222,8 @@ def _command(person: int, text: str, number: int, bot: Any) -> Any:
 
 async def _measure_handler(path: Path, repeat: int) -> list[tuple[str, float, float, float]]:
     """`/summary` and `/help` through the Application, alternating, for three readers."""
-    from bench.quiz import _NoLimit, _Recorder
+    from bench.limits import SendAtOnce
+    from bench.quiz import _Recorder
     from bot.app import build_application
     from bot.config import AppConfig
     from bot.core.clock import FrozenClock
@@ -237,7 +238,7 @@ async def _measure_handler(path: Path, repeat: int) -> list[tuple[str, float, fl
     })
     services = build_services(config, clock=FrozenClock(NOW))
     app = build_application(config, services=services, request=_Recorder(), updater=False,
-                            rate_limiter=_NoLimit())
+                            rate_limiter=SendAtOnce())
     readers = {
         "leader (everything)": LEADER,
         f"township leader ({len(_township_scope())} units)": TOWNSHIP_LEADER,

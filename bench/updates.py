@@ -94,28 +94,13 @@ def serve_echo(base_url: str) -> None:
 
 def serve_app(config_path: str) -> None:
     """The full application as `build_application` makes it, sending at once."""
-    from collections.abc import Coroutine
 
-    from telegram.ext import BaseRateLimiter
 
+    from bench.limits import SendAtOnce
     from bot.app import ALLOWED_UPDATES, build_application
     from bot.config import load_config
 
-    class AtOnce(BaseRateLimiter[None]):
-        async def initialize(self) -> None:
-            return None
-
-        async def shutdown(self) -> None:
-            return None
-
-        async def process_request(
-            self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
-            kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
-            rate_limit_args: None,
-        ) -> Any:
-            return await callback(*args, **kwargs)
-
-    app = build_application(load_config(Path(config_path)), rate_limiter=AtOnce())
+    app = build_application(load_config(Path(config_path)), rate_limiter=SendAtOnce())
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
@@ -165,6 +150,11 @@ def write_config(path: Path, url: str, data_dir: Path, base_url: str, file_url: 
         "quiz": {"session_length": 50},
         "flood": UNLIMITED_FLOOD,
     }
+    write_toml(path, sections)
+
+
+def write_toml(path: Path, sections: dict[str, dict[str, Any]]) -> None:
+    """A configuration file of flat sections (what the bot's TOML needs here)."""
     lines = []
     for name, values in sections.items():
         lines.append(f"[{name}]")
@@ -689,11 +679,11 @@ async def statements(count: int) -> None:
 
     from sqlalchemy import event
 
+    from bench.limits import SendAtOnce
     from bench.reminders_data import ROUND_AT, build
     from bench.reminders_round import (
         People,
         SQLiteStore,
-        _NoLimit,
         _Recorder,
         _services,
         quiet_logs,
@@ -719,7 +709,7 @@ async def statements(count: int) -> None:
             event.listen(engine, "before_cursor_execute", on_statement)
             event.listen(engine.pool, "checkout", on_checkout)
             app = build_application(services.config, services=services, request=_Recorder(),
-                                    updater=False, rate_limiter=_NoLimit())
+                                    updater=False, rate_limiter=SendAtOnce())
             people = People(data.owners[:50], app.bot)
             times: defaultdict[str, list[float]] = defaultdict(list)
             async with app:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import random
 import shutil
@@ -48,18 +47,11 @@ from bench.updates import (
     _spawn,
     _stop,
     cpu_seconds,
+    write_toml,
 )
 from tests.utils.nginx import NGINX, Nginx, render_site, self_signed
 
 HOOK = "/hook/inspectbot"
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(value, ensure_ascii=False)
 
 
 def write_config(path: Path, *, url: str, data_dir: Path, sandbox: str, public: str,
@@ -76,11 +68,7 @@ def write_config(path: Path, *, url: str, data_dir: Path, sandbox: str, public: 
         "quiz": {"session_length": 50},
         "flood": UNLIMITED_FLOOD,
     }
-    lines = []
-    for name, values in sections.items():
-        lines.append(f"[{name}]")
-        lines.extend(f"{key} = {_toml(value)}" for key, value in values.items())
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_toml(path, sections)
 
 
 def _ports(count: int) -> int:

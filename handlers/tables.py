@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from bot.core import callbacks
 from bot.core.errors import InvalidInput
+from bot.core.kept import is_office_file
 from bot.core.parsing import task_id_in
 from bot.core.textfit import MAX_TEXT, visible_length
 from bot.tables import pending
@@ -67,9 +68,7 @@ async def on_office_spreadsheet(update: Update, context: AppContext) -> None:
 
 async def _from_office(context: AppContext) -> bool:
     async with context.services.session() as session:
-        return await pending.is_breakdown_table(
-            session, context.actor, context.services.clock.now()
-        )
+        return await is_office_file(session, context.actor, context.services.clock.now())
 
 
 def _size(value: int) -> str:

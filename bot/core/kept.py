@@ -18,7 +18,19 @@ from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.access import Actor
 from bot.core.errors import DomainError
+from db.repositories import evidence as evidence_repo
+
+
+async def is_office_file(session: AsyncSession, actor: Actor | None, now: datetime) -> bool:
+    """An admin's spreadsheet is for the office (a table or workbook to keep for
+    confirmation), unless they just pressed a card's "upload evidence" button: then their
+    next file is evidence for that task."""
+    if actor is None or not actor.is_admin:
+        return False
+    target = await evidence_repo.active_target(session=session, person_id=actor.person_id, now=now)
+    return target is None
 
 
 class KeptRow(Protocol):

@@ -136,7 +136,6 @@ class AiohttpRequest(BaseRequest):
         except OSError as err:
             raise NetworkError(f"{type(err).__name__}: {_scrubbed(str(err))}") from err
 
-
     def _proxy_for(self, url: str) -> str | None:
         if not self._proxies or self._bypass is None:
             return None

@@ -41,7 +41,6 @@ from bot.indicators.workbook.reading import read_book
 from bot.indicators.workbook.validation import check_line
 from bot.texts import Texts
 from db.models import FigurePart, IndicatorImport, SchoolLevel
-from db.repositories import evidence as evidence_repo
 from db.repositories import indicators as repo
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -296,14 +295,6 @@ async def write_plan(session: AsyncSession, plan: ImportPlan, campaign_id: int, 
 class Received:
     preview: ImportPreview
     pending_id: int | None
-
-
-async def is_office_book(session: AsyncSession, actor: Actor | None, now: datetime) -> bool:
-    """An admin's spreadsheet, unless they just pressed a card's "upload evidence" button."""
-    if actor is None or not actor.is_admin:
-        return False
-    target = await evidence_repo.active_target(session=session, person_id=actor.person_id, now=now)
-    return target is None
 
 
 KEPT = KeptUploads[IndicatorImport](

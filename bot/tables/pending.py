@@ -20,7 +20,6 @@ from bot.tables.importer import apply_import, preview_import
 from bot.tables.parse import file_kind
 from bot.tables.planner import ImportOptions, ImportPreview
 from db.models import PendingImport
-from db.repositories import evidence as evidence_repo
 from db.repositories import tables as imports_repo
 
 
@@ -28,17 +27,6 @@ from db.repositories import tables as imports_repo
 class Received:
     preview: ImportPreview
     pending_id: int | None  # None when there is nothing to confirm (errors, or no change)
-
-
-async def is_breakdown_table(session: AsyncSession, actor: Actor | None, now: datetime) -> bool:
-    """An admin's plain spreadsheet is a breakdown table, unless they just pressed a card's
-    "upload evidence" button: then their next file is evidence for that task."""
-    if actor is None or not actor.is_admin:
-        return False
-    target = await evidence_repo.active_target(
-        session=session, person_id=actor.person_id, now=now
-    )
-    return target is None
 
 
 KEPT = KeptUploads[PendingImport](

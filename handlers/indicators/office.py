@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from bot.core import callbacks
 from bot.core.errors import PermissionDenied
+from bot.core.kept import is_office_file
 from bot.core.parsing import task_id_in
 from bot.indicators import certify, importing
 from bot.indicators.settings import choose_standard
@@ -109,7 +110,7 @@ async def on_workbook(update: Update, context: AppContext) -> None:
         return
     services = context.services
     async with services.session() as session:
-        if not await importing.is_office_book(session, actor, services.clock.now()):
+        if not await is_office_file(session, actor, services.clock.now()):
             return
     document = message.document
     if document.file_size and document.file_size > MAX_UPLOAD_BYTES:

@@ -6,7 +6,9 @@ Builds one campaign with 2,000 units and 20,000 people, grows it to each task co
 Core bulk inserts, and times `build_summary` for a leader (everything), a township leader
 (a subtree of ~20 units) and a responsible person. Each figure is also given as a ratio to
 a baseline measured in the same process right before it: `SELECT count(*)` over the
-campaign's tasks, the cheapest possible full look at them. At the largest size it writes
+campaign's tasks, the cheapest possible full look at them. Before the figures of each
+size the tallies' minute job runs once (the mark moved to now, the rows folded), as it
+does every minute in a running bot. At the largest size it writes
 the ledger with each method — the bot's (`write_ledger`), the previous openpyxl path kept
 here as the baseline, XlsxWriter's constant-memory mode (when installed) and plain CSV —
 each in a fresh process, and reports wall and CPU time as ratios to the baseline of the
@@ -43,6 +45,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, func, insert, select, update
+from sqlalchemy.engine import Connection
 
 from bot.reports.ledger import LEDGER_COLUMNS, LedgerWords, ledger_values, write_ledger
 from bot.reports.summary import build_summary
@@ -61,7 +64,7 @@ from db.models import (
     UnitKind,
 )
 from db.repositories import tasks as tasks_repo
-from db.repositories.reports import EVERYTHING, TaskScope
+from db.repositories.reports import EVERYTHING, TaskScope, kept
 from db.repositories.reports import ledger as ledger_repo
 from db.session import Database
 
@@ -83,38 +86,43 @@ STATUS_WEIGHTS = {
 def _seed_roster(url: str) -> None:
     engine = create_engine(url)
     Base.metadata.create_all(engine)
-    start = date(2026, 8, 1)
     with engine.begin() as conn:
-        conn.execute(insert(Campaign), [{
-            "id": 1, "name": "义务教育优质均衡迎检", "inspection_date": date(2026, 12, 20),
-            "timezone": "Asia/Shanghai", "is_active": True,
-        }])
-        names = ["宣传动员", "自查自评", "整改", "督查", "模拟验收", "巩固提高", "迎检"]
-        conn.execute(insert(Phase), [{
-            "id": i + 1, "campaign_id": 1, "name": n, "position": i,
-            "starts_on": start + timedelta(days=20 * i),
-            "ends_on": start + timedelta(days=20 * i + 19),
-        } for i, n in enumerate(names)])
-        # 1 county, 99 townships/departments under it, the rest schools under townships.
-        units: list[dict[str, Any]] = [{"id": 1, "name": "县人民政府", "kind": UnitKind.COUNTY}]
-        townships = _townships()
-        units += [{"id": i, "name": f"乡镇{i:03d}", "kind": UnitKind.TOWNSHIP, "parent_id": 1}
-                  for i in range(2, townships + 2)]
-        units += [{"id": i, "name": f"学校{i:04d}", "kind": UnitKind.SCHOOL,
-                   "parent_id": _township_of(i)} for i in range(townships + 2, UNITS + 1)]
-        conn.execute(insert(Unit), units)
-        roles = {LEADER: Role.LEADER}
-        conn.execute(insert(Person), [{
-            "id": i, "name": f"人员{i:05d}", "unit_id": 1 + (i % UNITS),
-            "role": roles.get(i, Role.RESPONSIBLE), "language": "zh", "is_active": True,
-            "telegram_id": FIRST_USER + i if i in (LEADER, TOWNSHIP_LEADER, RESPONSIBLE) else None,
-        } for i in range(1, PEOPLE + 1)])
-        conn.execute(update(Unit).where(Unit.id == 3).values(leader_id=TOWNSHIP_LEADER))
-        conn.execute(insert(Indicator), [{
-            "id": i, "code": f"B{i:02d}", "name": f"指标{i:02d}", "veto": i % VETO_EVERY == 0,
-            "description": "",
-        } for i in range(1, INDICATORS + 1)])
+        seed_roster_on(conn)
     engine.dispose()
+
+
+def seed_roster_on(conn: Connection) -> None:
+    """The campaign, its phases, the units, people and indicators (no tasks)."""
+    start = date(2026, 8, 1)
+    conn.execute(insert(Campaign), [{
+        "id": 1, "name": "义务教育优质均衡迎检", "inspection_date": date(2026, 12, 20),
+        "timezone": "Asia/Shanghai", "is_active": True,
+    }])
+    names = ["宣传动员", "自查自评", "整改", "督查", "模拟验收", "巩固提高", "迎检"]
+    conn.execute(insert(Phase), [{
+        "id": i + 1, "campaign_id": 1, "name": n, "position": i,
+        "starts_on": start + timedelta(days=20 * i),
+        "ends_on": start + timedelta(days=20 * i + 19),
+    } for i, n in enumerate(names)])
+    # 1 county, 99 townships/departments under it, the rest schools under townships.
+    units: list[dict[str, Any]] = [{"id": 1, "name": "县人民政府", "kind": UnitKind.COUNTY}]
+    townships = _townships()
+    units += [{"id": i, "name": f"乡镇{i:03d}", "kind": UnitKind.TOWNSHIP, "parent_id": 1}
+              for i in range(2, townships + 2)]
+    units += [{"id": i, "name": f"学校{i:04d}", "kind": UnitKind.SCHOOL,
+               "parent_id": _township_of(i)} for i in range(townships + 2, UNITS + 1)]
+    conn.execute(insert(Unit), units)
+    roles = {LEADER: Role.LEADER}
+    conn.execute(insert(Person), [{
+        "id": i, "name": f"人员{i:05d}", "unit_id": 1 + (i % UNITS),
+        "role": roles.get(i, Role.RESPONSIBLE), "language": "zh", "is_active": True,
+        "telegram_id": FIRST_USER + i if i in (LEADER, TOWNSHIP_LEADER, RESPONSIBLE) else None,
+    } for i in range(1, PEOPLE + 1)])
+    conn.execute(update(Unit).where(Unit.id == 3).values(leader_id=TOWNSHIP_LEADER))
+    conn.execute(insert(Indicator), [{
+        "id": i, "code": f"B{i:02d}", "name": f"指标{i:02d}", "veto": i % VETO_EVERY == 0,
+        "description": "",
+    } for i in range(1, INDICATORS + 1)])
 
 
 def _townships() -> int:
@@ -133,10 +141,16 @@ def _township_scope() -> frozenset[int]:
 
 
 def _grow(url: str, first_id: int, count: int, rng: random.Random) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        grow_on(conn, first_id, count, rng)
+    engine.dispose()
+
+
+def grow_on(conn: Connection, first_id: int, count: int, rng: random.Random) -> None:
     """Add `count` tasks (ids from `first_id`) with a plausible history of events."""
     statuses = list(STATUS_WEIGHTS)
     weights = list(STATUS_WEIGHTS.values())
-    engine = create_engine(url)
     tasks: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for task_id in range(first_id, first_id + count):
@@ -163,10 +177,8 @@ def _grow(url: str, first_id: int, count: int, rng: random.Random) -> None:
             events.append({"task_id": task_id, "at": created + timedelta(hours=5),
                            "kind": "note", "old_value": None, "new_value": None,
                            "note": f"进展说明 {task_id}"})
-    with engine.begin() as conn:
-        conn.execute(insert(Task), tasks)
-        conn.execute(insert(TaskEvent), events)
-    engine.dispose()
+    conn.execute(insert(Task), tasks)
+    conn.execute(insert(TaskEvent), events)
 
 
 async def _median_ms(repeat: int, action: Callable[[], Awaitable[object]]) -> float:
@@ -246,6 +258,8 @@ async def _measure_handler(path: Path, repeat: int) -> list[tuple[str, float, fl
     }
     numbers = itertools.count(1)
     results = []
+    # The running bot's minute job has moved the mark and folded the tallies' rows.
+    await services.reports.tallies.keep()
     async with app:
         for label, person in readers.items():
             summaries: list[float] = []
@@ -456,6 +470,14 @@ async def _count(db: Database) -> object:
         return (await session.execute(stmt)).scalar_one()
 
 
+async def _keep_tallies(db: Database) -> None:
+    """What the running bot's minute job does: the mark to now, the rows folded."""
+    async with db.session() as session:
+        await kept.move_mark(session=session, campaign_id=1, to=NOW)
+    async with db.session() as session:
+        await kept.compact(session=session, campaign_id=1)
+
+
 async def _run(sizes: list[int], repeat: int, workdir: Path, ledger_repeat: int,
                methods: Sequence[str] = (), *, handler: bool = False) -> None:
     path = workdir / "bench.db"
@@ -481,6 +503,7 @@ async def _run(sizes: list[int], repeat: int, workdir: Path, ledger_repeat: int,
             continue
         db = Database(url)
         try:
+            await _keep_tallies(db)
             for label, took, ratio in await _measure_summary(db, repeat):
                 print(f"  /summary {label:<32} {took:8.1f} ms   {ratio:6.1f}x count(*)")
             if size == sizes[-1] and ledger_repeat:

@@ -9,6 +9,7 @@ from bot.delivery.outbox import Outbox
 from bot.indicators.certify import CertificationSource
 from bot.quiz.readiness import ReadinessCache
 from bot.reports import bulletin, bulletin_post
+from bot.reports.tallies import TallyKeeper
 
 # "Burn-down" is a project manager's word; the office says 进度对比. Both still work.
 CHART_WORDS = Words({"completion": ("完成率",),
@@ -17,7 +18,7 @@ BULLETIN_WORDS = Words({"send": ("发送",)})
 
 
 class ReportsFeature:
-    """Summaries, charts, the ledger and the weekly bulletin job."""
+    """Summaries, charts, the ledger, the weekly bulletin job and the tallies' job."""
 
     commands = (
         CommandSpec("summary", "reports.cmd.summary", ALL_ROLES),
@@ -33,6 +34,7 @@ class ReportsFeature:
         self.outbox = outbox
         self.readiness = readiness
         self.certification = certification
+        self.tallies = TallyKeeper(core)
 
     @property
     def bulletin_rules(self) -> bulletin.BulletinRules:
@@ -53,6 +55,7 @@ class ReportsFeature:
         )
 
     async def start(self) -> None:
+        self.tallies.schedule()
         bulletin_post.schedule_bulletins(self.core, self.outbox, self.readiness,
                                          self.bulletin_status)
 

@@ -50,6 +50,7 @@ from db.models.reminders import (
     ReminderSnooze,
 )
 from db.models.reports import BulletinLog
+from db.models.tallies import TaskTally, TaskTallyMark
 
 __all__ = [
     "Campaign",
@@ -88,7 +89,7 @@ __all__ += [
     "ReminderPolicyOverride",
     "ReminderSnooze",
 ]
-__all__ += ["BulletinLog"]
+__all__ += ["BulletinLog", "TaskTally", "TaskTallyMark"]
 __all__ += [
     "BudgetFigures",
     "DisabledEnrolmentFigures",

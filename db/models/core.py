@@ -153,7 +153,10 @@ class Task(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "key", name="uq_tasks_campaign_key"),
         Index("ix_tasks_owner_status_due", "owner_id", "status", "due_at"),
-        Index("ix_tasks_campaign_status_due", "campaign_id", "status", "due_at"),
+        # The group columns at the end: a summary's late-task correction reads a range of
+        # deadlines from this index alone (`db.repositories.reports.kept`).
+        Index("ix_tasks_campaign_status_due", "campaign_id", "status", "due_at", "unit_id",
+              "indicator_id", "phase_id"),
         Index("ix_tasks_unit_status", "unit_id", "status"),
     )
 

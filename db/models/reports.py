@@ -37,8 +37,11 @@ Index(
     _tasks.campaign_id, _tasks.unit_id, _tasks.status, _tasks.due_at, _tasks.progress,
     _tasks.owner_id,
 )
+# PostgreSQL also carries the task's id in it, so the veto risk list (a page of task ids)
+# is read from the index alone; SQLite keeps the rowid in every index anyway.
 Index(
     "ix_tasks_report_indicator_phase",
     _tasks.campaign_id, _tasks.indicator_id, _tasks.phase_id, _tasks.status, _tasks.due_at,
     _tasks.progress, _tasks.unit_id, _tasks.owner_id,
+    postgresql_include=["id"],
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -47,8 +47,9 @@ SCOPE = st.one_of(
 )
 
 
-def _brute(tasks: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) -> dict[Any, Tally]:
-    """Counts per group, one task at a time, as the summary defines them."""
+def _brute(tasks: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any], *,
+           now: datetime = NOW) -> dict[Any, Tally]:
+    """Counts per group, one task at a time, as the summary defines them at `now`."""
     acc: dict[Any, list[int]] = defaultdict(lambda: [0] * 7)
     for t in tasks:
         row = acc[key(t)]
@@ -57,7 +58,7 @@ def _brute(tasks: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) ->
         row[1] += status is TaskStatus.DONE
         row[2] += status is TaskStatus.CANCELLED
         row[3] += status is TaskStatus.BLOCKED
-        row[4] += is_open and t["due_at"] is not None and t["due_at"] < NOW
+        row[4] += is_open and t["due_at"] is not None and t["due_at"] < now
         row[5] += is_open and t["due_at"] is None
         row[6] += 100 if status is TaskStatus.DONE else t["progress"] if is_open else 0
     return {k: Tally(k, *v) for k, v in acc.items()}

@@ -42,6 +42,7 @@ from db.models import (
     Unit,
 )
 from db.models.core import OPEN_STATUSES
+from db.repositories.reports import kept
 
 CLOSED_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED)
 GroupBy = Literal["unit", "indicator", "phase", "owner"]
@@ -186,6 +187,13 @@ async def tallies(
     covering index, so it streams without sorting and evaluates nothing costly per task;
     the outer one folds those few thousand per-status rows into one row per group.
     """
+    if scope.everything and len(by) == 1 and by[0] != "owner":
+        # The whole campaign per unit, indicator or phase: the kept tallies have it.
+        counted = await summary_tallies(session=session, campaign_id=campaign_id, scope=scope,
+                                        now=now)
+        kept_groups = {"unit": counted.by_unit, "indicator": counted.by_indicator,
+                       "phase": counted.by_phase}
+        return {by[0]: kept_groups[by[0]]}
     columns = [_GROUP_COLUMNS[b].label(b) for b in by]
     late = case((and_(Task.due_at.is_not(None), Task.due_at < now), 1), else_=0)
     undated = case((Task.due_at.is_(None), 1), else_=0)
@@ -289,19 +297,22 @@ async def summary_tallies(
 ) -> SummaryTallies:
     """The three groupings of a summary in one statement.
 
-    For the whole county each branch groups by its keys and the status in the order of
-    a covering index (`ix_tasks_report_unit`, `ix_tasks_report_indicator_phase`), so the
-    database reads index entries only and never sorts; a scoped reader's tasks are found
-    through the unit and owner indexes (`TaskScope.within`), so their summary costs the
-    same whatever the number of units outside their scope. The outer query
-    folds the per-status rows (a few thousand at most) into one row per group; the
-    indicator × phase rows (a few hundred) are split here.
+    The whole county's counts come from the tallies the database keeps
+    (`db.repositories.reports.kept`): a few thousand rows whatever the number of
+    tasks. A scoped reader's tasks are counted where they are, found through the unit and
+    owner indexes (`TaskScope.within`), so their summary costs the same whatever the
+    number of units outside their scope; the outer query folds the per-status rows into
+    one row per group. The indicator × phase rows (a few hundred) are split here.
     """
-    params = scope.params(campaign_id) | {"now": now}
+    if scope.everything:
+        rows = await kept.summary_rows(session=session, campaign_id=campaign_id, now=now)
+    else:
+        params = scope.params(campaign_id) | {"now": now}
+        rows = list((await session.execute(_summary_statement(scope.shape), params)).all())
     units: list[Tally] = []
     indicators: dict[int | None, list[int]] = {}
     phases: dict[int | None, list[int]] = {}
-    for row in (await session.execute(_summary_statement(scope.shape), params)).all():
+    for row in rows:
         if row[0] == 0:
             units.append(Tally(row[1], int(row[3]), int(row[4]), int(row[5]), int(row[6]),
                                int(row[7]), int(row[8]), int(row[9])))

@@ -1,0 +1,64 @@
+"""The minute job behind the kept tallies (`db.models.tallies`): each campaign's mark
+moves to the present, and the tally rows are folded once enough have piled up.
+
+A summary is exact whenever this job last ran; when it runs often, the summary reads a
+minute's deadlines from the tasks and everything else from a few thousand tally rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
+
+from bot.core.runtime import Core
+from db.repositories.reports import kept as repo
+
+log = logging.getLogger(__name__)
+
+JOB = "reports:tallies"
+EVERY = timedelta(minutes=1)
+FIRST_AFTER = timedelta(seconds=1)  # the scheduler's own (real) time
+# Fold a campaign's rows once this many more have been written since the last fold:
+# a summary then reads at most a few thousand rows more than the groups there are.
+FOLD_AFTER = 5000
+# On PostgreSQL the mark waits for the writes that read the old one; a long import makes
+# it wait, and then it tries again in a minute rather than queue behind it.
+LOCK_TIMEOUT = "5s"
+
+
+class TallyKeeper:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        # Rows per campaign after its last fold in this process (none yet: fold at once).
+        self._folded: dict[int, int] = {}
+
+    async def keep(self) -> None:
+        """Move every campaign's mark to now; fold the rows of those that need it."""
+        now = self.core.clock.now()
+        async with self.core.session() as session:
+            campaigns = await repo.campaigns_with_marks(session=session)
+        for campaign_id in campaigns:
+            async with self.core.session() as session:
+                if self.core.db.dialect == "postgresql":
+                    await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                await repo.move_mark(session=session, campaign_id=campaign_id, to=now)
+            async with self.core.session() as session:
+                rows = await repo.tally_rows(session=session, campaign_id=campaign_id)
+            if rows >= self._folded.get(campaign_id, -FOLD_AFTER) + FOLD_AFTER:
+                async with self.core.session() as session:
+                    self._folded[campaign_id] = await repo.compact(
+                        session=session, campaign_id=campaign_id)
+
+    async def _timed(self) -> None:
+        try:
+            await self.keep()
+        except Exception:
+            log.exception("keeping the task tallies failed")
+
+    def schedule(self) -> None:
+        first = datetime.now(UTC) + FIRST_AFTER
+        self.core.scheduler.put(JOB, self._timed,
+                                IntervalTrigger(seconds=EVERY.total_seconds(), start_date=first))

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -61,8 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     # Set by `--workers N` for each process it starts; not for people.
     run.add_argument("--worker", type=WorkerSlot.parse, default=None, help=argparse.SUPPRESS)
     run.set_defaults(handler=cmd_run)
-    db = subparsers.add_parser("db", help="database schema: upgrade or status")
-    db.add_argument("action", choices=("upgrade", "status"))
+    db = subparsers.add_parser(
+        "db", help="database schema: upgrade or status; tallies: check the kept summary "
+                   "counts against the tasks and count again where they differ")
+    db.add_argument("action", choices=("upgrade", "status", "tallies"))
     db.set_defaults(handler=cmd_db)
     for feature in _FEATURES:
         feature.add_commands(subparsers)
@@ -105,6 +108,9 @@ def cmd_db(config: AppConfig, args: argparse.Namespace) -> int:
         print("数据库已是最新结构 / schema is up to date")
         return 0
 
+    if args.action == "tallies":
+        return asyncio.run(_tallies(config))
+
     async def status() -> int:
         db = Database(config.database.url)
         try:
@@ -115,6 +121,27 @@ def cmd_db(config: AppConfig, args: argparse.Namespace) -> int:
         return 0 if state.up_to_date else 1
 
     return asyncio.run(status())
+
+
+async def _tallies(config: AppConfig) -> int:
+    """0 when every campaign's kept counts equal its tasks; 1 when some had to be counted
+    again (they are right now, but something dropped or disabled the triggers)."""
+    from bot.reports.tallies import check_tallies
+
+    db = Database(config.database.url)
+    try:
+        found = await check_tallies(db, datetime.now(UTC), repair=True)
+    finally:
+        await db.dispose()
+    for check in found:
+        if check.differing:
+            print(f"活动 {check.campaign_id}：{check.differing} 组计数与任务不符，已按任务重新统计 / "
+                  f"campaign {check.campaign_id}: {check.differing} groups differed from the "
+                  f"tasks; counted again")
+        else:
+            print(f"活动 {check.campaign_id}：{check.groups} 组计数与任务一致 / "
+                  f"campaign {check.campaign_id}: {check.groups} groups match the tasks")
+    return 1 if any(check.rebuilt for check in found) else 0
 
 
 def setup_logging(config: AppConfig, verbose: bool) -> logging.Handler:

@@ -205,8 +205,9 @@ def pg_restore(source: Path, url: str) -> None:
 
 
 async def pg_drop_all(url: str) -> None:
-    """Empty the database's own schema for a forced restore: every table, whichever
-    revision created it, so the restored schema meets nothing of the old one."""
+    """Empty the database's own schema for a forced restore: every table and every
+    function (the tallies' triggers call functions), whichever revision created them, so
+    the restored schema meets nothing of the old one."""
     engine = create_async_engine(normalise_url(url))
     try:
         async with engine.begin() as connection:
@@ -215,5 +216,12 @@ async def pg_drop_all(url: str) -> None:
             ))).scalars().all()
             for name in names:
                 await connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
+            functions = (await connection.execute(text(
+                "SELECT p.oid::regprocedure::text FROM pg_proc AS p "
+                "JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = current_schema() AND p.prokind = 'f'"
+            ))).scalars().all()
+            for function in functions:
+                await connection.execute(text(f"DROP FUNCTION IF EXISTS {function} CASCADE"))
     finally:
         await engine.dispose()

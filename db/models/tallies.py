@@ -196,30 +196,41 @@ def drop_triggers(connection: Connection) -> None:
             connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}()")
 
 
+def _epoch(dialect: str) -> str:
+    if dialect == "sqlite":
+        return "'1970-01-01 00:00:00.000000'"
+    return "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
+
+
+def count_tasks_sql(*, one_campaign: bool) -> str:
+    """INSERT the counts of the tasks as they are, one row per group, against each
+    campaign's mark; of every campaign, or of `:campaign_id` only."""
+    columns = "campaign_id, part, k1, k2, " + ", ".join(MEASURES)
+    sums = ", ".join(f"SUM({name})" for name in MEASURES)
+    values = _values("t", "")
+    where = " WHERE t.campaign_id = :campaign_id" if one_campaign else ""
+    source = f"FROM tasks AS t JOIN task_tally_marks AS m ON m.campaign_id = t.campaign_id{where}"
+    return (
+        f"INSERT INTO task_tallies ({columns}) "
+        f"SELECT campaign_id, part, k1, k2, {sums} FROM ("
+        f"SELECT t.campaign_id, {UNIT_PART} AS part, t.unit_id AS k1, "
+        f"CAST(NULL AS INTEGER) AS k2, {values} {source} "
+        f"UNION ALL "
+        f"SELECT t.campaign_id, {INDICATOR_PART}, t.indicator_id, t.phase_id, {values} {source}"
+        f") AS counted "
+        f"GROUP BY campaign_id, part, k1, k2"
+    )
+
+
 def backfill(connection: Connection) -> None:
     """Marks for the campaigns there are and the counts of the tasks there are (a
     migration's step; a new database has neither)."""
-    epoch = "'1970-01-01 00:00:00.000000'" if connection.dialect.name == "sqlite" else (
-        "TIMESTAMPTZ '1970-01-01 00:00:00+00'")
+    epoch = _epoch(connection.dialect.name)
     connection.exec_driver_sql(
         "INSERT INTO task_tally_marks (campaign_id, mark, previous) "
         f"SELECT id, {epoch}, {epoch} FROM campaigns"
     )
-    columns = "campaign_id, part, k1, k2, " + ", ".join(MEASURES)
-    sums = ", ".join(f"SUM({name})" for name in MEASURES)
-    values = _values("t", "")
-    connection.exec_driver_sql(
-        f"INSERT INTO task_tallies ({columns}) "
-        f"SELECT campaign_id, part, k1, k2, {sums} FROM ("
-        f"SELECT t.campaign_id, {UNIT_PART} AS part, t.unit_id AS k1, "
-        f"CAST(NULL AS INTEGER) AS k2, {values} "
-        f"FROM tasks AS t JOIN task_tally_marks AS m ON m.campaign_id = t.campaign_id "
-        f"UNION ALL "
-        f"SELECT t.campaign_id, {INDICATOR_PART}, t.indicator_id, t.phase_id, {values} "
-        f"FROM tasks AS t JOIN task_tally_marks AS m ON m.campaign_id = t.campaign_id"
-        f") AS counted "
-        f"GROUP BY campaign_id, part, k1, k2"
-    )
+    connection.exec_driver_sql(count_tasks_sql(one_campaign=False))
 
 
 def _after_create(metadata: MetaData, connection: Connection, **_: object) -> None:

@@ -5,13 +5,15 @@ sets (status, deadline, progress, unit, indicator, phase), deleted; the mark mov
 and forth; the rows folded — must leave the whole county's summary equal to what
 counting the task rows one by one gives, at any instant asked about. Then: the migrated
 schema has the triggers, a deleted campaign leaves no rows, the minute job folds the
-rows, and on PostgreSQL a write in flight cannot slip past a moving mark.
+rows, `inspectbot db tallies` finds and mends counts the triggers missed, and on
+PostgreSQL a write in flight cannot slip past a moving mark.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, insert, select, text, update
 
+from bot.cli import main
 from bot.services import Services
 from db.models import Campaign, Task, TaskStatus, TaskTally, TaskTallyMark, Unit, UnitKind
-from db.models.tallies import EPOCH, TRIGGERS, UNIT_PART
+from db.models.tallies import EPOCH, TRIGGERS, UNIT_PART, drop_triggers, install_triggers
 from db.repositories import reports as reports_repo
 from db.repositories.reports import EVERYTHING, kept
 from db.session import Database
@@ -29,6 +32,7 @@ from tests.conftest import DEFAULT_NOW, PG_URL
 from tests.db.test_summary_tallies import TASK, UNITS, _brute, _seed
 
 NOW = DEFAULT_NOW
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 INSTANT = st.integers(-25 * 24 * 60, 25 * 24 * 60).map(lambda m: NOW + timedelta(minutes=m))
 CHANGE = st.fixed_dictionaries({}, optional={
     "status": st.sampled_from(list(TaskStatus)),
@@ -199,3 +203,34 @@ async def test_a_write_in_flight_cannot_slip_past_a_moving_mark(services: Servic
 async def _move(db: Database, to: Any) -> int:
     async with db.session() as s:
         return await kept.move_mark(session=s, campaign_id=1, to=to)
+
+
+def test_db_tallies_finds_counts_that_parted_from_the_tasks_and_counts_again(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n'
+                      f'[storage]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    assert main(["-c", str(config), "setup", str(EXAMPLES / "campaign.toml")]) == 0
+    assert main(["-c", str(config), "import", "--yes", str(EXAMPLES / "breakdown.csv")]) == 0
+    capsys.readouterr()
+    assert main(["-c", str(config), "db", "tallies"]) == 0
+    assert "组计数与任务一致" in capsys.readouterr().out
+
+    # Tasks closed behind the triggers' back (as a migration that lost them would).
+    asyncio.run(_close_without_triggers(database_url))
+    assert main(["-c", str(config), "db", "tallies"]) == 1
+    assert "组计数与任务不符，已按任务重新统计" in capsys.readouterr().out
+    assert main(["-c", str(config), "db", "tallies"]) == 0
+    assert "组计数与任务一致" in capsys.readouterr().out
+
+
+async def _close_without_triggers(url: str) -> None:
+    db = Database(url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(drop_triggers)
+            await conn.execute(update(Task).where(Task.id % 3 == 0).values(status="done"))
+            await conn.run_sync(install_triggers)
+    finally:
+        await db.dispose()

@@ -292,6 +292,15 @@ def _summary_statement(shape: tuple[bool, bool, bool]) -> Any:
     ).group_by(c.part, c.k1, c.k2)
 
 
+async def counted_summary_rows(
+    *, session: AsyncSession, campaign_id: int, now: datetime
+) -> list[Any]:
+    """The whole campaign's rows of `summary_tallies` counted from the tasks themselves,
+    not from the kept tallies: what `inspectbot db tallies` checks them against."""
+    params = EVERYTHING.params(campaign_id) | {"now": now}
+    return list((await session.execute(_summary_statement(EVERYTHING.shape), params)).all())
+
+
 async def summary_tallies(
     *, session: AsyncSession, campaign_id: int, scope: TaskScope, now: datetime
 ) -> SummaryTallies:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     bindparam,
     cast,
+    delete,
     func,
     insert,
     literal,
@@ -27,9 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Task, TaskTally, TaskTallyMark
+from db.models import Campaign, Task, TaskTally, TaskTallyMark
 from db.models.core import OPEN_STATUSES
-from db.models.tallies import INDICATOR_PART, MEASURES, UNIT_PART
+from db.models.tallies import EPOCH, INDICATOR_PART, MEASURES, UNIT_PART, count_tasks_sql
 
 _NOW = bindparam("now", type_=Task.__table__.c.due_at.type)
 _CAMPAIGN = bindparam("campaign_id", type_=Integer())
@@ -91,6 +92,13 @@ async def summary_rows(
 
 async def campaigns_with_marks(*, session: AsyncSession) -> list[int]:
     return list((await session.scalars(select(TaskTallyMark.campaign_id))).all())
+
+
+async def campaigns_without_marks(*, session: AsyncSession) -> list[int]:
+    """Campaigns the tallies know nothing of (only if their trigger was missing)."""
+    marked = select(TaskTallyMark.campaign_id)
+    found = await session.scalars(select(Campaign.id).where(Campaign.id.not_in(marked)))
+    return list(found.all())
 
 
 async def move_mark(*, session: AsyncSession, campaign_id: int, to: datetime) -> int:
@@ -175,3 +183,24 @@ async def compact(*, session: AsyncSession, campaign_id: int) -> int:
 
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+async def rebuild(*, session: AsyncSession, campaign_id: int) -> None:
+    """Count the campaign's tasks again from scratch: its rows replaced by one per group,
+    its mark back at the epoch. The caller commits.
+
+    On PostgreSQL task writes wait until the new counts are committed (readers do not);
+    on SQLite the DELETE takes the write lock first.
+    """
+    if _dialect(session) == "postgresql":
+        await session.execute(text("LOCK TABLE tasks IN SHARE MODE"))
+    await session.execute(delete(TaskTally).where(TaskTally.campaign_id == campaign_id))
+    reset = await session.execute(
+        update(TaskTallyMark).where(TaskTallyMark.campaign_id == campaign_id)
+        .values(mark=EPOCH, previous=EPOCH)
+    )
+    if not getattr(reset, "rowcount", 0):
+        await session.execute(insert(TaskTallyMark).values(
+            campaign_id=campaign_id, mark=EPOCH, previous=EPOCH))
+    await session.execute(text(count_tasks_sql(one_campaign=True)),
+                          {"campaign_id": campaign_id})

@@ -17,7 +17,10 @@ runs the tallies' minute job once, and then times, alternating, in one process:
 - **summary**: the leader's whole `build_summary` (counts, the veto risk list, the names,
   the phases, the readiness section).
 
-Medians of `--repeat`; each row also as a ratio to **count**.
+Medians of `--repeat`; each row also as a ratio to **count**. Then what the triggers cost
+a write: `--writes` single-task updates (a progress change, each its own transaction),
+in rounds of 100 alternating between the schema as it is and the schema with the
+triggers dropped; medians per round, as a ratio.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ from bench.reports import NOW, ZONE, grow_on, seed_roster_on
 from bot.quiz.readiness import ReadinessCache
 from bot.reports.summary import build_summary
 from db.migrate import upgrade
-from db.models import Campaign, TaskTallyMark
+from db.models import Campaign, Task, TaskTallyMark
+from db.models.tallies import drop_triggers, install_triggers
 from db.repositories import reports as reports_repo
 from db.repositories.reports import EVERYTHING, kept
 from db.session import Database
@@ -110,6 +114,32 @@ async def _measure(db: Database, repeat: int) -> dict[str, float]:
     return {label: statistics.median(values) for label, values in samples.items()}
 
 
+async def _writes(db: Database, count: int, tasks: int) -> tuple[float, float]:
+    """Milliseconds per single-task update with the triggers and without them."""
+    rng = random.Random(7)
+    rounds: dict[bool, list[float]] = {True: [], False: []}
+
+    async def one_round() -> float:
+        started = time.perf_counter()
+        for _ in range(100):
+            async with db.session() as session:
+                await session.execute(update(Task).where(Task.id == rng.randint(1, tasks))
+                                      .values(progress=rng.choice((10, 30, 60, 90))))
+        return (time.perf_counter() - started) * 10  # ms per update
+
+    with_triggers = True
+    for _ in range(max(1, count // 100) * 2):
+        async with db.engine.begin() as conn:
+            await conn.run_sync(install_triggers if with_triggers else drop_triggers)
+        rounds[with_triggers].append(await one_round())
+        with_triggers = not with_triggers
+    async with db.engine.begin() as conn:
+        await conn.run_sync(install_triggers)
+    async with db.session() as session:
+        await kept.rebuild(session=session, campaign_id=1)
+    return statistics.median(rounds[True]), statistics.median(rounds[False])
+
+
 async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-summary-") as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -119,17 +149,24 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"{backend}, {args.tasks:,} tasks (built in {time.perf_counter() - started:.1f} s)")
         try:
             medians = await _measure(db, args.repeat)
+            writes = await _writes(db, args.writes, args.tasks) if args.writes else None
         finally:
             await db.dispose()
     base = medians["count"]
     for label, took in medians.items():
         print(f"  {label:<28} {took:8.1f} ms   {took / base:5.2f}x count")
+    if writes is not None:
+        kept_ms, bare_ms = writes
+        print(f"  a task update (own transaction): {kept_ms:.2f} ms with the triggers, "
+              f"{bare_ms:.2f} ms without   {kept_ms / bare_ms:5.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--writes", type=int, default=2000,
+                        help="single-task updates timed with and without the triggers (0: none)")
     parser.add_argument("--database-url", default="",
                         help="a PostgreSQL database to drop and rebuild (default: SQLite)")
     asyncio.run(main_async(parser.parse_args()))

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import text
 
 from bot.core.runtime import Core
 from db.repositories import reports as reports_repo
@@ -28,9 +27,6 @@ FIRST_AFTER = timedelta(seconds=1)  # the scheduler's own (real) time
 # Fold a campaign's rows once this many more have been written since the last fold:
 # a summary then reads at most a few thousand rows more than the groups there are.
 FOLD_AFTER = 5000
-# On PostgreSQL the mark waits for the writes that read the old one; a long import makes
-# it wait, and then it tries again in a minute rather than queue behind it.
-LOCK_TIMEOUT = "5s"
 
 
 class TallyKeeper:
@@ -46,10 +42,7 @@ class TallyKeeper:
             campaigns = await repo.campaigns_with_marks(session=session)
         for campaign_id in campaigns:
             async with self.core.session() as session:
-                if self.core.db.dialect == "postgresql":
-                    await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
                 await repo.move_mark(session=session, campaign_id=campaign_id, to=now)
-            async with self.core.session() as session:
                 rows = await repo.tally_rows(session=session, campaign_id=campaign_id)
             if rows >= self._folded.get(campaign_id, -FOLD_AFTER) + FOLD_AFTER:
                 async with self.core.session() as session:

@@ -121,8 +121,14 @@ TRIGGERS = ("task_tallies_insert", "task_tallies_delete", "task_tallies_update",
             "task_tallies_campaign_new", "task_tallies_campaign_gone")
 
 
+def _epoch(dialect: str) -> str:
+    if dialect == "sqlite":
+        return "'1970-01-01 00:00:00.000000'"
+    return "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
+
+
 def _sqlite() -> list[str]:
-    epoch = "'1970-01-01 00:00:00.000000'"
+    epoch = _epoch("sqlite")
     counted = ", ".join(_COUNTED)
     return [
         f"CREATE TRIGGER task_tallies_insert AFTER INSERT ON tasks "
@@ -141,7 +147,7 @@ def _sqlite() -> list[str]:
 
 
 def _postgresql() -> list[str]:
-    epoch = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
+    epoch = _epoch("postgresql")
     counted = ", ".join(_COUNTED)
     share = "PERFORM 1 FROM task_tally_marks WHERE campaign_id = {row}.campaign_id FOR SHARE"
     return [
@@ -172,11 +178,11 @@ def _postgresql() -> list[str]:
 
 
 def _statements(dialect: str) -> list[str]:
-    if dialect == "sqlite":
-        return _sqlite()
-    if dialect == "postgresql":
-        return _postgresql()
-    raise NotImplementedError(f"task tallies have no triggers for {dialect}")
+    """The trigger DDL for the two databases the bot runs on (`db.session`)."""
+    builders = {"sqlite": _sqlite, "postgresql": _postgresql}
+    if dialect not in builders:
+        raise ValueError(f"the bot runs on SQLite or PostgreSQL, not {dialect}")
+    return builders[dialect]()
 
 
 def install_triggers(connection: Connection) -> None:
@@ -194,12 +200,6 @@ def drop_triggers(connection: Connection) -> None:
         for function in ("task_tallies_follow", "task_tallies_campaign_new",
                          "task_tallies_campaign_gone"):
             connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}()")
-
-
-def _epoch(dialect: str) -> str:
-    if dialect == "sqlite":
-        return "'1970-01-01 00:00:00.000000'"
-    return "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
 
 
 def count_tasks_sql(*, one_campaign: bool) -> str:

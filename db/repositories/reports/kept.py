@@ -32,6 +32,7 @@ from db.models import Campaign, Task, TaskTally, TaskTallyMark
 from db.models.core import OPEN_STATUSES
 from db.models.tallies import EPOCH, INDICATOR_PART, MEASURES, UNIT_PART, count_tasks_sql
 
+LOCK_TIMEOUT = "5s"
 _NOW = bindparam("now", type_=Task.__table__.c.due_at.type)
 _CAMPAIGN = bindparam("campaign_id", type_=Integer())
 
@@ -108,8 +109,11 @@ async def move_mark(*, session: AsyncSession, campaign_id: int, to: datetime) ->
 
     The UPDATE comes first: on PostgreSQL it waits for every write that read the old
     mark (they hold it shared), so the count below sees them all, and writes after it
-    wait for this transaction and then read the new mark.
+    wait for this transaction and then read the new mark. It waits `LOCK_TIMEOUT` at
+    most (a long import holds the mark), and then fails: the job tries again later.
     """
+    if _dialect(session) == "postgresql":
+        await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     moved = await session.execute(
         update(TaskTallyMark).where(TaskTallyMark.campaign_id == campaign_id)
         .values(previous=TaskTallyMark.mark, mark=to)

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db import sqlite_driver
+
 
 def normalise_url(url: str) -> str:
     """Pick the async driver for a plain `sqlite:` or `postgresql:` URL."""
@@ -47,6 +49,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
+            kwargs["module"] = sqlite_driver.dbapi()
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

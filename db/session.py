@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from db import sqlite_driver
+from db.pool import FairAsyncPool
 
 
 def normalise_url(url: str) -> str:
@@ -26,6 +27,11 @@ def normalise_url(url: str) -> str:
     elif parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     return parsed.render_as_string(hide_password=False)
+
+
+def _in_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -47,6 +53,9 @@ class Database:
         # Parameters carry invite codes, phone numbers and notes: never in a log line or an
         # exception's text, whatever the log level (`-v` shows the statements only).
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        if not _in_memory(self.url):
+            # Connections are handed out in the order they were asked for (`db.pool`).
+            kwargs["poolclass"] = FairAsyncPool
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
             kwargs["module"] = sqlite_driver.dbapi()

@@ -92,7 +92,7 @@ async def test_rows_columns_counts_and_ids(database: Database) -> None:
     async with database.engine.connect() as conn:
         result = await conn.execute(text("SELECT name, n FROM things ORDER BY id"))
         assert list(result.keys()) == ["name", "n"]
-        assert result.mappings().first() == {"name": "a", "n": 11}
+        assert dict(result.mappings().first() or {}) == {"name": "a", "n": 11}
         nothing = await conn.execute(text("SELECT name FROM things WHERE n > 1000"))
         assert nothing.all() == []
         assert list(nothing.keys()) == ["name"]

@@ -38,7 +38,6 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
-from sqlalchemy.util.concurrency import await_
 
 # How long a transaction waits for its turn to write: SQLite's own busy timeout as
 # `db.session` sets it.
@@ -141,7 +140,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     def nextset(self) -> None:
-        raise NotImplementedError("SQLite has one result set per statement")
+        return None  # DB-API: no further result set (SQLite has one per statement)
 
     def setinputsizes(self, *inputsizes: Any) -> None:
         return None
@@ -160,7 +159,9 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     async def take_write_turn(self) -> None:
         dbapi: OneTripDBAPI = self.dbapi
         try:
-            await asyncio.wait_for(dbapi.write_turn().acquire(), WRITE_TURN_TIMEOUT)
+            # asyncio.timeout, not wait_for: no task is made for a turn that is free
+            async with asyncio.timeout(WRITE_TURN_TIMEOUT):
+                await dbapi.write_turn().acquire()
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked") from None
         self._writing = True
@@ -212,9 +213,8 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
         return turn
 
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
-        connection = self.aiosqlite.connect(*arg, **kw)
-        connection._thread.daemon = True
-        return OneTripConnection(self, await_(connection))
+        # SQLAlchemy's own connect (the thread as a daemon, `async_creator_fn`), rewrapped.
+        return OneTripConnection(self, super().connect(*arg, **kw)._connection)
 
 
 def dbapi() -> OneTripDBAPI:

@@ -168,6 +168,41 @@ async def test_overdue_list_is_open_late_tasks_longest_first(services: Services)
     assert [line.id for line in unit_lines] == [w.tasks["t7"], w.tasks["t6"]] and unit_total == 3
 
 
+async def test_task_lines_reuse_one_statement_per_filter_shape(services: Services) -> None:
+    """The page and count statements are built once per combination of filters; the ids,
+    the page's bounds and the time are parameters, so each call still gets its own tasks."""
+    w = await seed(services)
+    built = reports_repo._line_statements
+    built.cache_clear()
+    async with services.session() as s:
+        everything, total = await reports_repo.task_lines(
+            session=s, campaign_id=w.campaign.id, scope=EVERYTHING, now=NOW, limit=50)
+        pages = [
+            (await reports_repo.task_lines(session=s, campaign_id=w.campaign.id,
+                                           scope=EVERYTHING, now=NOW, limit=2, offset=offset))[0]
+            for offset in (0, 2, 4, 6)
+        ]
+        school = TaskScope(unit_ids=frozenset({w.units["实验小学"]}))
+        town = TaskScope(unit_ids=frozenset({w.units["城关镇"], w.units["实验小学"]}))
+        in_school, school_total = await reports_repo.task_lines(
+            session=s, campaign_id=w.campaign.id, scope=school, now=NOW)
+        in_town, town_total = await reports_repo.task_lines(
+            session=s, campaign_id=w.campaign.id, scope=town, now=NOW)
+        late_then, _ = await reports_repo.task_lines(
+            session=s, campaign_id=w.campaign.id, scope=EVERYTHING, now=NOW - 2 * DAY,
+            overdue_only=True)
+        late_now, _ = await reports_repo.task_lines(
+            session=s, campaign_id=w.campaign.id, scope=EVERYTHING, now=NOW, overdue_only=True)
+    assert total == 7 and [line.id for page in pages for line in page] == [
+        line.id for line in everything]
+    assert (school_total, town_total) == (3, 4)
+    assert {line.id for line in in_school} < {line.id for line in in_town}
+    assert [line.id for line in late_then] == [w.tasks["t1"]]
+    assert [line.id for line in late_now] == [w.tasks["t1"], w.tasks["t7"]]
+    # Three shapes: the whole campaign, some units, the whole campaign's overdue tasks.
+    assert built.cache_info().misses == 3
+
+
 async def test_open_count_changes_follow_the_task_history(services: Services) -> None:
     async with services.session() as s:
         c = await f.campaign(s)

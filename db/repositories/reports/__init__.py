@@ -142,27 +142,19 @@ class TaskLine:
     indicator_veto: bool
 
 
-@dataclass(frozen=True)
-class UnitRef:
+class UnitRef(NamedTuple):
+    """A unit's id, name and parent: a tuple, because a county summary reads 2,000."""
+
     id: int
     name: str
     parent_id: int | None
 
 
-@dataclass(frozen=True)
-class IndicatorRef:
+class IndicatorRef(NamedTuple):
     id: int
     code: str
     name: str
     veto: bool
-
-
-def _is_open() -> ColumnElement[bool]:
-    return Task.status.in_(OPEN_STATUSES)
-
-
-def _overdue(now: datetime) -> ColumnElement[bool]:
-    return and_(_is_open(), Task.due_at.is_not(None), Task.due_at < now)
 
 
 _GROUP_COLUMNS = {
@@ -346,6 +338,71 @@ def _line(row: Any) -> TaskLine:
     )
 
 
+class _LineFilter(NamedTuple):
+    """Which of `task_lines`' filters a statement holds (their values are parameters)."""
+
+    scope: tuple[bool, bool, bool]
+    unit: bool
+    indicator: bool
+    overdue: bool
+    veto_risk: bool
+
+
+@lru_cache(maxsize=64)
+def _line_statements(shape: _LineFilter) -> tuple[Any, Any]:
+    """The page and count statements of `task_lines` for one combination of filters,
+    built once: building them took more Python than running them (a county summary asks
+    for its veto risks on every call)."""
+    now: Any = bindparam("now", type_=Task.__table__.c.due_at.type)
+    conditions = _within_bound(shape.scope)
+    if shape.unit:
+        conditions.append(Task.unit_id == bindparam("unit_id"))
+    if shape.indicator:
+        conditions.append(Task.indicator_id == bindparam("indicator_id"))
+    overdue = and_(Task.status.in_(OPEN_STATUSES), Task.due_at.is_not(None), Task.due_at < now)
+    if shape.overdue:
+        conditions.append(overdue)
+    if shape.veto_risk:
+        vetoed = select(Indicator.id).where(Indicator.veto.is_(True)).scalar_subquery()
+        # The whole county's veto tasks are found through their indicators; a scoped
+        # reader's through their units (`+ 0` keeps the indicator index out of the plan).
+        everything = shape.scope[0]
+        indicator = Task.indicator_id if everything else Task.indicator_id + 0
+        conditions.append(indicator.in_(vetoed))
+        conditions.append(or_(overdue, Task.status == TaskStatus.BLOCKED))
+    page = (
+        select(Task.id)
+        .where(*conditions)
+        .order_by(
+            case((Task.status.in_(CLOSED_STATUSES), 1), else_=0),
+            Task.due_at.is_(None),
+            Task.due_at,
+            Task.id,
+        )
+        .offset(bindparam("offset", type_=Integer()))
+        .limit(bindparam("limit", type_=Integer()))
+    )
+    count = select(func.count()).select_from(Task).where(*conditions)
+    return page, count
+
+
+def _lines_statement() -> Any:
+    owner = aliased(Person)
+    return (
+        select(
+            Task.id, Task.title, Task.unit_id, Unit.name, owner.name, Task.due_at,
+            Task.status, Task.progress, Indicator.code, Indicator.veto,
+        )
+        .join(Unit, Unit.id == Task.unit_id)
+        .outerjoin(owner, owner.id == Task.owner_id)
+        .outerjoin(Indicator, Indicator.id == Task.indicator_id)
+        .where(Task.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+_LINES = _lines_statement()
+
+
 async def task_lines(
     *,
     session: AsyncSession,
@@ -364,77 +421,55 @@ async def task_lines(
     The filters touch only task columns (veto indicators through a subquery), so both the
     page and the count are answered from an index; names are joined for the page alone.
     """
-    conditions: list[ColumnElement[bool]] = scope.within(campaign_id)
+    page, count = _line_statements(_LineFilter(
+        scope.shape, unit_id is not None, indicator_id is not None, overdue_only,
+        veto_risk_only,
+    ))
+    params = scope.params(campaign_id) | {"now": now}
     if unit_id is not None:
-        conditions.append(Task.unit_id == unit_id)
+        params["unit_id"] = unit_id
     if indicator_id is not None:
-        conditions.append(Task.indicator_id == indicator_id)
-    if overdue_only:
-        conditions.append(_overdue(now))
-    if veto_risk_only:
-        vetoed = select(Indicator.id).where(Indicator.veto.is_(True)).scalar_subquery()
-        # The whole county's veto tasks are found through their indicators; a scoped
-        # reader's through their units (`+ 0` keeps the indicator index out of the plan).
-        indicator = Task.indicator_id if scope.everything else Task.indicator_id + 0
-        conditions.append(indicator.in_(vetoed))
-        conditions.append(or_(_overdue(now), Task.status == TaskStatus.BLOCKED))
-    page = (
-        select(Task.id)
-        .where(*conditions)
-        .order_by(
-            case((Task.status.in_(CLOSED_STATUSES), 1), else_=0),
-            Task.due_at.is_(None),
-            Task.due_at,
-            Task.id,
-        )
-        .offset(offset)
-        .limit(limit)
-    )
-    ids = list((await session.execute(page)).scalars().all())
-    total = int(
-        (await session.execute(select(func.count()).select_from(Task).where(*conditions)))
-        .scalar_one()
-    )
+        params["indicator_id"] = indicator_id
+    ids = list((await session.execute(page, params | {"offset": offset, "limit": limit}))
+               .scalars().all())
+    total = int((await session.execute(count, params)).scalar_one())
     if not ids:
         return [], total
-    owner = aliased(Person)
-    stmt = (
-        select(
-            Task.id, Task.title, Task.unit_id, Unit.name, owner.name, Task.due_at,
-            Task.status, Task.progress, Indicator.code, Indicator.veto,
-        )
-        .join(Unit, Unit.id == Task.unit_id)
-        .outerjoin(owner, owner.id == Task.owner_id)
-        .outerjoin(Indicator, Indicator.id == Task.indicator_id)
-        .where(Task.id.in_(ids))
-    )
-    by_id = {row[0]: _line(row) for row in (await session.execute(stmt)).all()}
+    by_id = {row[0]: _line(row) for row in (await session.execute(_LINES, {"ids": ids})).all()}
     return [by_id[i] for i in ids if i in by_id], total
+
+
+_UNITS = select(Unit.id, Unit.name, Unit.parent_id)
+_UNITS_BY_ID = _UNITS.where(Unit.id.in_(bindparam("ids", expanding=True)))
+_INDICATORS = select(Indicator.id, Indicator.code, Indicator.name, Indicator.veto)
+_INDICATORS_BY_ID = _INDICATORS.where(Indicator.id.in_(bindparam("ids", expanding=True)))
 
 
 async def units(
     *, session: AsyncSession, ids: Collection[int] | None = None
 ) -> dict[int, UnitRef]:
     """Units by id: those in `ids` (the ones a reader's counts name), or all of them."""
-    stmt = select(Unit.id, Unit.name, Unit.parent_id)
-    if ids is not None:
-        if not ids:
-            return {}
-        stmt = stmt.where(Unit.id.in_(sorted(ids)))
-    rows = (await session.execute(stmt)).all()
-    return {r[0]: UnitRef(r[0], r[1], r[2]) for r in rows}
+    if ids is None:
+        result = await session.execute(_UNITS)
+    elif not ids:
+        return {}
+    else:
+        result = await session.execute(_UNITS_BY_ID, {"ids": sorted(ids)})
+    make = UnitRef._make
+    return {row[0]: make(row) for row in result}
 
 
 async def indicators(
     *, session: AsyncSession, ids: Collection[int] | None = None
 ) -> dict[int, IndicatorRef]:
     """Indicators by id: those in `ids`, or all of them."""
-    stmt = select(Indicator.id, Indicator.code, Indicator.name, Indicator.veto)
-    if ids is not None:
-        if not ids:
-            return {}
-        stmt = stmt.where(Indicator.id.in_(sorted(ids)))
-    return {r[0]: IndicatorRef(r[0], r[1], r[2], bool(r[3])) for r in (await session.execute(stmt))}
+    if ids is None:
+        result = await session.execute(_INDICATORS)
+    elif not ids:
+        return {}
+    else:
+        result = await session.execute(_INDICATORS_BY_ID, {"ids": sorted(ids)})
+    return {r[0]: IndicatorRef(r[0], r[1], r[2], bool(r[3])) for r in result}
 
 
 async def quiz_started(*, session: AsyncSession) -> bool:

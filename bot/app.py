@@ -26,6 +26,7 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot.config import AppConfig
+from bot.core import heap
 from bot.core.schema import SchemaBehind, check_schema
 from bot.delivery.menus import publish_menus
 from bot.delivery.pacing import Pacing
@@ -141,6 +142,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for feature in services.features():
         await feature.start()
     await handlers.on_startup(app)
+    heap.settle()
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -44,6 +44,7 @@ from telegram.request import BaseRequest, RequestData
 from bench.limits import SendAtOnce
 from bot.app import build_application
 from bot.config import AppConfig
+from bot.core import heap
 from bot.core.clock import FrozenClock
 from bot.quiz import bank as quiz_bank
 from bot.quiz.srs import POLL_KINDS, pick_next
@@ -209,6 +210,7 @@ async def answers(people: int, concurrency: int, *, limited: bool, rounds: int =
             # control, or all but the first few would share the strangers' budget and be
             # dropped before the gate.
             await services.flood.start()
+            heap.settle()  # as post-init does once the bot has started
             before = request.calls
             everyone = list(range(1, people + 1))
             step = max(1, -(-people // rounds))

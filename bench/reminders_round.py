@@ -42,6 +42,7 @@ from bench.reminders_data import (
 from bench.reminders_legacy import LegacyRound
 from bot.app import build_application
 from bot.config import AppConfig
+from bot.core import heap
 from bot.core.clock import FrozenClock
 from bot.services import Services, build_services
 from db.migrate import upgrade
@@ -215,6 +216,7 @@ async def _services(store: Store, at: datetime, **telegram: object) -> AsyncIter
     url = await store.fresh()
     with tempfile.TemporaryDirectory() as tmp:
         services = build_services(_config(url, Path(tmp), **telegram), clock=FrozenClock(at))
+        heap.settle()  # as the bot's post-init does, once per process
         try:
             yield services
         finally:

@@ -238,6 +238,7 @@ async def _measure_handler(path: Path, repeat: int) -> list[tuple[str, float, fl
     from bench.quiz import _Recorder
     from bot.app import build_application
     from bot.config import AppConfig
+    from bot.core import heap
     from bot.core.clock import FrozenClock
     from bot.services import build_services
 
@@ -260,6 +261,7 @@ async def _measure_handler(path: Path, repeat: int) -> list[tuple[str, float, fl
     results = []
     # The running bot's minute job has moved the mark and folded the tallies' rows.
     await services.reports.tallies.keep()
+    heap.settle()  # as the bot's post-init does, once per process
     async with app:
         for label, person in readers.items():
             summaries: list[float] = []

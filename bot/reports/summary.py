@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -122,16 +121,20 @@ def rank_units(tallies: Iterable[Tally], units: Mapping[int, UnitRef]) -> list[S
     A unit with nothing active to do has no completion rate and is left out of the ranking
     rather than shown as 0 % or 100 %.
     """
+    # Plain tuples sorted as they are (a county has 2,000 units): names are unique, and the
+    # id after the name settles a fallback name, so the tally itself is never compared.
     keyed = []
+    get = units.get
     for t in tallies:
+        key = t.key
         active = t.total - t.cancelled
-        if t.key is None or not active:
+        if key is None or not active:
             continue
-        ref = units.get(t.key)
-        name = ref.name if ref is not None else f"#{t.key}"
-        keyed.append(((-(t.done / active), t.overdue, name), Standing(t.key, name, counts_of(t))))
-    keyed.sort(key=itemgetter(0))
-    return [standing for _, standing in keyed]
+        ref = get(key)
+        name = ref.name if ref is not None else f"#{key}"
+        keyed.append((-(t.done / active), t.overdue, name, key, t))
+    keyed.sort()
+    return [Standing(key, name, counts_of(t)) for _, _, name, key, t in keyed]
 
 
 def at_risk_indicators(

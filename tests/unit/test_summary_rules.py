@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.access import Actor
 from bot.core.textfit import MAX_TEXT, visible_length
@@ -18,6 +20,7 @@ from bot.reports.summary import (
     assemble,
     at_risk_indicators,
     combine,
+    counts_of,
     current_phase,
     days_until,
     phase_standings,
@@ -72,6 +75,29 @@ def test_ranking_best_first_ties_by_overdue_then_name_and_skips_units_without_wo
     assert [s.name for s in ranked] == ["丙镇", "乙镇", "甲镇"]
     # Unit 5 has no tasks at all and therefore no row: it is simply absent.
     assert all(s.id != 5 for s in ranked)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 2),
+                          st.integers(0, 3), st.booleans()), max_size=40))
+def test_units_rank_by_completion_then_overdue_then_name(rows: list[tuple[int, int, int, int, bool]]) -> None:
+    """Ties everywhere (small numbers), names that sort apart from ids, units without a name."""
+    tallies = [tally(i, total=done + rest + cancelled, done=done, cancelled=cancelled,
+                     overdue=overdue)
+               for i, (done, rest, cancelled, overdue, _) in enumerate(rows, start=1)]
+    units = {i: UnitRef(i, f"单位{(i * 7919) % 97:02d}-{i}", None)
+             for i, row in enumerate(rows, start=1) if row[4]}
+    ranked = rank_units(tallies, units)
+
+    def name(t: Tally) -> str:
+        return units[t.key].name if t.key in units else f"#{t.key}"
+
+    counted = [t for t in tallies if t.total - t.cancelled]
+    expected = sorted(counted, key=lambda t: (-t.done / (t.total - t.cancelled), t.overdue,
+                                              name(t)))
+    assert [s.id for s in ranked] == [t.key for t in expected]
+    assert [s.name for s in ranked] == [name(t) for t in expected]
+    assert all(s.counts == counts_of(t) for s, t in zip(ranked, expected, strict=True))
 
 
 def test_risky_indicators_are_veto_ones_with_late_or_blocked_tasks() -> None:

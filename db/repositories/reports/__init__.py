@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
@@ -348,7 +348,7 @@ class _LineFilter(NamedTuple):
     veto_risk: bool
 
 
-@lru_cache(maxsize=64)
+@cache  # at most 5 scope shapes × 16 filter combinations
 def _line_statements(shape: _LineFilter) -> tuple[Any, Any]:
     """The page and count statements of `task_lines` for one combination of filters,
     built once: building them took more Python than running them (a county summary asks

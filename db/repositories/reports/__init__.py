@@ -445,31 +445,31 @@ _INDICATORS = select(Indicator.id, Indicator.code, Indicator.name, Indicator.vet
 _INDICATORS_BY_ID = _INDICATORS.where(Indicator.id.in_(bindparam("ids", expanding=True)))
 
 
+async def _named(
+    session: AsyncSession, every: Any, by_id: Any, ids: Collection[int] | None
+) -> Sequence[Any]:
+    """The rows of `every`, or of `by_id` for those ids (none for an empty collection)."""
+    if ids is None:
+        return (await session.execute(every)).all()
+    if not ids:
+        return []
+    return (await session.execute(by_id, {"ids": sorted(ids)})).all()
+
+
 async def units(
     *, session: AsyncSession, ids: Collection[int] | None = None
 ) -> dict[int, UnitRef]:
     """Units by id: those in `ids` (the ones a reader's counts name), or all of them."""
-    if ids is None:
-        result = await session.execute(_UNITS)
-    elif not ids:
-        return {}
-    else:
-        result = await session.execute(_UNITS_BY_ID, {"ids": sorted(ids)})
     make = UnitRef._make
-    return {row[0]: make(row) for row in result}
+    return {row[0]: make(row) for row in await _named(session, _UNITS, _UNITS_BY_ID, ids)}
 
 
 async def indicators(
     *, session: AsyncSession, ids: Collection[int] | None = None
 ) -> dict[int, IndicatorRef]:
     """Indicators by id: those in `ids`, or all of them."""
-    if ids is None:
-        result = await session.execute(_INDICATORS)
-    elif not ids:
-        return {}
-    else:
-        result = await session.execute(_INDICATORS_BY_ID, {"ids": sorted(ids)})
-    return {r[0]: IndicatorRef(r[0], r[1], r[2], bool(r[3])) for r in result}
+    rows = await _named(session, _INDICATORS, _INDICATORS_BY_ID, ids)
+    return {r[0]: IndicatorRef(r[0], r[1], r[2], bool(r[3])) for r in rows}
 
 
 async def quiz_started(*, session: AsyncSession) -> bool:

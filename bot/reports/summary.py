@@ -21,6 +21,7 @@ from db.repositories import reports as reports_repo
 from db.repositories.reports import (
     EVERYTHING,
     IndicatorRef,
+    RankedUnit,
     Tally,
     TaskLine,
     TaskScope,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # types only: importing the quizzes loads their word lists (~
 
 RISK_LIMIT = 10
 READINESS_UNITS = 5
+UNIT_LINES = 10  # the least complete units a summary names
 
 
 def scope_for(actor: Actor) -> TaskScope:
@@ -135,6 +137,36 @@ def rank_units(tallies: Iterable[Tally], units: Mapping[int, UnitRef]) -> list[S
         keyed.append((-(t.done / active), t.overdue, name, key, t))
     keyed.sort()
     return [Standing(key, name, counts_of(t)) for _, _, name, key, t in keyed]
+
+
+class UnitRanking(NamedTuple):
+    """The units as a summary names them: the least complete first (at most `UNIT_LINES`),
+    how many units are ranked, and the lowest and highest completion among the others."""
+
+    worst: list[Standing]
+    ranked: int = 0
+    rest: tuple[float, float] | None = None
+
+
+def ranking_of(best_first: Sequence[Standing], shown: int = UNIT_LINES) -> UnitRanking:
+    """`rank_units`'s order cut to what a summary names."""
+    cut = max(len(best_first) - shown, 0)
+    rest = best_first[:cut]
+    bounds = None
+    if rest:
+        bounds = (rest[-1].counts.completion or 0.0, rest[0].counts.completion or 0.0)
+    return UnitRanking(list(reversed(best_first[cut:])), len(best_first), bounds)
+
+
+def ranking_from(units: Sequence[RankedUnit], count: int, shown: int = UNIT_LINES) -> UnitRanking:
+    """The database's ranking (`county_tallies`: places 1 to `shown` + 1 and the last,
+    counted from the least complete) as a summary names it."""
+    at = {u.place: Standing(u.tally.key, u.name, counts_of(u.tally)) for u in units}
+    worst = [at[place] for place in range(1, min(shown, count) + 1)]
+    bounds = None
+    if count > shown:
+        bounds = (at[shown + 1].counts.completion or 0.0, at[count].counts.completion or 0.0)
+    return UnitRanking(worst, count, bounds)
 
 
 def at_risk_indicators(
@@ -243,7 +275,7 @@ class Summary:
     risks: list[TaskLine]
     risk_total: int
     risky_indicators: list[Standing]
-    units: list[Standing]
+    units: UnitRanking
     phases: list[Standing]
     readiness: Readiness | None = None
     # Will the county pass: shown first, to those who see the whole campaign.
@@ -256,14 +288,14 @@ class Summary:
 
 @dataclass(frozen=True)
 class Aggregates:
-    """What the database returns for one summary (all plain rows)."""
+    """What one summary reads from the database: counts, and the units already ranked."""
 
-    by_unit: list[Tally]
+    overall: Counts
+    units: UnitRanking
     by_indicator: list[Tally]
     by_phase: list[Tally]
     risks: list[TaskLine]
     risk_total: int
-    units: dict[int, UnitRef]
     indicators: dict[int, IndicatorRef]
 
 
@@ -280,11 +312,11 @@ def assemble(
         inspection_date=campaign.inspection_date,
         days_to_inspection=days_until(campaign.inspection_date, today),
         current_phase=phase.name if phase else None,
-        overall=combine(data.by_unit),
+        overall=data.overall,
         risks=data.risks,
         risk_total=data.risk_total,
         risky_indicators=at_risk_indicators(data.by_indicator, data.indicators),
-        units=rank_units(data.by_unit, data.units),
+        units=data.units,
         phases=phase_standings(data.by_phase, phases),
         readiness=readiness,
         certification=certification,
@@ -294,24 +326,38 @@ def assemble(
 async def gather(
     session: AsyncSession, campaign_id: int, scope: TaskScope, now: datetime
 ) -> Aggregates:
-    """One aggregate over the reader's tasks, and the names of only what it counts."""
+    """One aggregate over the reader's tasks, and the names of only what it names.
+
+    The whole county's units are ranked by the database, which returns the few a summary
+    names; a scoped reader's (a township's 20, a person's few) are ranked here.
+    """
     risks, risk_total = await reports_repo.task_lines(
         session=session, campaign_id=campaign_id, scope=scope, now=now,
         veto_risk_only=True, limit=RISK_LIMIT,
     )
-    counted = await reports_repo.summary_tallies(
-        session=session, campaign_id=campaign_id, scope=scope, now=now
-    )
-    # A scoped reader's names only; for the whole county one plain read beats a long IN list.
-    unit_ids = None if scope.everything else {t.key for t in counted.by_unit if t.key is not None}
-    indicator_ids = {t.key for t in counted.by_indicator if t.key is not None}
+    if scope.everything:
+        county = await reports_repo.county_tallies(
+            session=session, campaign_id=campaign_id, now=now, shown=UNIT_LINES
+        )
+        overall, by_indicator, by_phase = counts_of(county.overall), county.by_indicator, county.by_phase
+        ranking = ranking_from(county.units, county.ranked)
+    else:
+        counted = await reports_repo.summary_tallies(
+            session=session, campaign_id=campaign_id, scope=scope, now=now
+        )
+        overall, by_indicator, by_phase = combine(counted.by_unit), counted.by_indicator, counted.by_phase
+        names = await reports_repo.units(
+            session=session, ids={t.key for t in counted.by_unit if t.key is not None}
+        )
+        ranking = ranking_of(rank_units(counted.by_unit, names))
+    indicator_ids = {t.key for t in by_indicator if t.key is not None}
     return Aggregates(
-        by_unit=counted.by_unit,
-        by_indicator=counted.by_indicator,
-        by_phase=counted.by_phase,
+        overall=overall,
+        units=ranking,
+        by_indicator=by_indicator,
+        by_phase=by_phase,
         risks=risks,
         risk_total=risk_total,
-        units=await reports_repo.units(session=session, ids=unit_ids),
         indicators=await reports_repo.indicators(session=session, ids=indicator_ids),
     )
 

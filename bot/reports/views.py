@@ -14,12 +14,11 @@ from bot.core.roster import indicator_label
 from bot.core.textfit import clip
 from bot.indicators.certify import BriefLine, CertificationBrief
 from bot.indicators.status import State
-from bot.reports.summary import Counts, Readiness, Standing, Summary
+from bot.reports.summary import UNIT_LINES, Counts, Readiness, Standing, Summary, UnitRanking
 from bot.texts import Markup, Texts
 from db.models import TaskStatus
 from db.repositories.reports import TaskLine
 
-UNIT_LINES = 10
 UNIT_BUTTONS = UNIT_LINES  # every unit the summary names can be opened
 INDICATOR_BUTTONS = 4
 LIST_PAGE = 10
@@ -153,17 +152,16 @@ def certification_lines(
     return lines
 
 
-def _more_units(
-    texts: Texts, lang: str, shown: Sequence[Standing], rest: Sequence[Standing]
-) -> str:
+def _more_units(texts: Texts, lang: str, ranking: UnitRanking) -> str:
     """The units left out below the lowest ones: further along, or tied with the last one
     shown (all at 0 % early in a campaign), said as it is."""
-    last = shown[-1].counts.completion or 0.0
-    rates = [s.counts.completion or 0.0 for s in rest]
-    if min(rates) > last:
-        return texts.get(lang, "reports.more_units", count=len(rest))
-    key = "reports.more_units_same" if max(rates) == last else "reports.more_units_at_least"
-    return texts.get(lang, key, count=len(rest), percent=percent(last))
+    last = ranking.worst[-1].counts.completion or 0.0
+    low, high = ranking.rest or (last, last)
+    count = ranking.ranked - len(ranking.worst)
+    if low > last:
+        return texts.get(lang, "reports.more_units", count=count)
+    key = "reports.more_units_same" if high == last else "reports.more_units_at_least"
+    return texts.get(lang, key, count=count, percent=percent(last))
 
 
 def summary_text(
@@ -203,16 +201,15 @@ def summary_text(
     else:
         lines.append(texts.get(lang, "reports.risks_none"))
     lines.append("")
-    worst = list(reversed(summary.units))[:UNIT_LINES]
-    if worst:
-        lines.append(texts.get(lang, "reports.units_header", count=len(summary.units)))
-        total = len(summary.units)
-        for offset, standing in enumerate(worst):
-            lines.append(texts.get(lang, "reports.rank_prefix", rank=total - offset)
+    ranking = summary.units
+    if ranking.worst:
+        lines.append(texts.get(lang, "reports.units_header", count=ranking.ranked))
+        for offset, standing in enumerate(ranking.worst):
+            lines.append(texts.get(lang, "reports.rank_prefix", rank=ranking.ranked - offset)
                          + _counts_line(texts, lang, "reports.unit_line", standing.name,
                                         standing.counts))
-        if total > len(worst):
-            lines.append(_more_units(texts, lang, worst, list(reversed(summary.units))[len(worst):]))
+        if ranking.rest:
+            lines.append(_more_units(texts, lang, ranking))
         lines.append("")
     phases = [p for p in summary.phases if p.counts.total]
     if phases:
@@ -240,7 +237,7 @@ def summary_keyboard(texts: Texts, lang: str, summary: Summary) -> Keyboard | No
             count=indicator.counts.overdue + indicator.counts.blocked,
         )
         rows.append([Button(label, report_cb("ind", indicator.id or 0))])
-    units = list(reversed(summary.units))[:UNIT_BUTTONS]
+    units = summary.units.worst[:UNIT_BUTTONS]
     buttons = [
         Button(texts.plain(lang, "reports.button_unit", name=u.name[:12],
                         percent=percent(u.counts.completion)),

@@ -102,7 +102,9 @@ async def test_summary_for_a_leader(services: Services) -> None:
     assert summary.days_to_inspection == 28 and summary.current_phase == "自查"
     assert (summary.overall.active, summary.overall.done, summary.overall.overdue) == (6, 2, 2)
     assert summary.overall.undated == 1 and summary.overall.blocked == 1
-    assert [u.name for u in summary.units] == ["实验小学", "教育局", "城关镇"]
+    # The least complete first; every unit with something to do is named.
+    assert [u.name for u in summary.units.worst] == ["城关镇", "教育局", "实验小学"]
+    assert (summary.units.ranked, summary.units.rest) == (3, None)
     assert [r.id for r in summary.risks] == [w.tasks["t1"], w.tasks["t4"]]
     assert summary.risk_total == 2
     assert [(i.code, i.counts.overdue, i.counts.blocked) for i in summary.risky_indicators] == [
@@ -115,7 +117,7 @@ async def test_summary_of_an_empty_campaign(services: Services) -> None:
         c = await f.campaign(s, inspection=date(2026, 12, 1))
         await f.unit(s, "教育局")
         summary = await build_summary(s, c, EVERYTHING, NOW, SHANGHAI)
-    assert summary.empty and summary.units == [] and summary.risks == []
+    assert summary.empty and summary.units.worst == [] and summary.risks == []
     assert summary.days_to_inspection == 9
 
 

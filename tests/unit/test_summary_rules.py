@@ -17,6 +17,8 @@ from bot.reports.charts import burndown_series, plan_line
 from bot.reports.summary import (
     Aggregates,
     Counts,
+    Standing,
+    UnitRanking,
     assemble,
     at_risk_indicators,
     combine,
@@ -25,6 +27,7 @@ from bot.reports.summary import (
     days_until,
     phase_standings,
     rank_units,
+    ranking_of,
     scope_for,
 )
 from bot.texts import Texts
@@ -75,6 +78,15 @@ def test_ranking_best_first_ties_by_overdue_then_name_and_skips_units_without_wo
     assert [s.name for s in ranked] == ["丙镇", "乙镇", "甲镇"]
     # Unit 5 has no tasks at all and therefore no row: it is simply absent.
     assert all(s.id != 5 for s in ranked)
+
+
+def test_a_summary_names_the_least_complete_units_and_bounds_the_rest() -> None:
+    best_first = [Standing(i, f"单位{i}", Counts(total=10, done=10 - i)) for i in range(1, 14)]
+    ranking = ranking_of(best_first, shown=10)
+    assert [s.id for s in ranking.worst] == [13, 12, 11, 10, 9, 8, 7, 6, 5, 4]
+    assert ranking.ranked == 13 and ranking.rest == (0.7, 0.9)  # units 3, 2, 1 not shown
+    assert ranking_of(best_first[:4], shown=10) == UnitRanking(best_first[:4][::-1], 4, None)
+    assert ranking_of([], shown=10) == UnitRanking([], 0, None)
 
 
 @settings(max_examples=200, deadline=None)
@@ -163,10 +175,11 @@ def test_scope_per_role(role: Role, led: frozenset[int], expected: TaskScope) ->
 
 def test_assemble_an_empty_campaign() -> None:
     campaign = Campaign(id=1, name="迎检", inspection_date=date(2026, 12, 20))
-    data = Aggregates([], [], [], [], 0, {}, {})
+    data = Aggregates(Counts(), UnitRanking([]), [], [], [], 0, {})
     summary = assemble(campaign, [], data, date(2026, 11, 22))
     assert summary.empty and summary.days_to_inspection == 28
-    assert summary.units == [] and summary.risky_indicators == [] and summary.phases == []
+    assert summary.units == UnitRanking([], 0, None)
+    assert summary.risky_indicators == [] and summary.phases == []
     assert summary.overall.completion is None
 
 

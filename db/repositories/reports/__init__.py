@@ -42,7 +42,7 @@ from db.models import (
     Unit,
 )
 from db.models.core import OPEN_STATUSES
-from db.repositories.reports import kept
+from db.repositories.reports import county, kept
 
 CLOSED_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED)
 GroupBy = Literal["unit", "indicator", "phase", "owner"]
@@ -311,23 +311,71 @@ async def summary_tallies(
         params = scope.params(campaign_id) | {"now": now}
         rows = list((await session.execute(_summary_statement(scope.shape), params)).all())
     units: list[Tally] = []
-    indicators: dict[int | None, list[int]] = {}
-    phases: dict[int | None, list[int]] = {}
+    groups = []
     for row in rows:
         if row[0] == 0:
             units.append(Tally(row[1], int(row[3]), int(row[4]), int(row[5]), int(row[6]),
                                int(row[7]), int(row[8]), int(row[9])))
-            continue
-        values = _tally_values(row[3:])
-        for sums, key in ((indicators, row[1]), (phases, row[2])):
+        else:
+            groups.append((row[1], row[2], row[3:]))
+    by_indicator, by_phase = _fold(groups)
+    return SummaryTallies(by_unit=units, by_indicator=by_indicator, by_phase=by_phase)
+
+
+def _fold(groups: Sequence[tuple[Any, Any, Sequence[Any]]]) -> tuple[list[Tally], list[Tally]]:
+    """Indicator × phase rows (indicator, phase, measures) summed per indicator and per phase."""
+    indicators: dict[int | None, list[int]] = {}
+    phases: dict[int | None, list[int]] = {}
+    for indicator, phase, measures in groups:
+        values = _tally_values(measures)
+        for sums, key in ((indicators, indicator), (phases, phase)):
             acc = sums.setdefault(key, [0] * len(values))
             for j, value in enumerate(values):
                 acc[j] += value
-    return SummaryTallies(
-        by_unit=units,
-        by_indicator=[Tally(key, *acc) for key, acc in indicators.items()],
-        by_phase=[Tally(key, *acc) for key, acc in phases.items()],
-    )
+    return ([Tally(key, *acc) for key, acc in indicators.items()],
+            [Tally(key, *acc) for key, acc in phases.items()])
+
+
+class RankedUnit(NamedTuple):
+    """A unit at its place from the least complete (1) among the units with something to do."""
+
+    place: int
+    name: str
+    tally: Tally
+
+
+@dataclass(frozen=True)
+class CountyTallies:
+    """The whole campaign's summary counts with its units ranked by the database."""
+
+    overall: Tally  # every unit's tasks (and those without one), key None
+    by_indicator: list[Tally]
+    by_phase: list[Tally]
+    units: list[RankedUnit]  # places 1 to `shown` + 1 and the last, least complete first
+    ranked: int  # how many units have something to do
+
+
+async def county_tallies(
+    *, session: AsyncSession, campaign_id: int, now: datetime, shown: int
+) -> CountyTallies:
+    """`summary_tallies` for the whole campaign, but only the units a summary names: the
+    `shown` least complete, the next one and the most complete (`county.ranked_statement`)."""
+    rows = await county.ranked_rows(session=session, campaign_id=campaign_id, now=now,
+                                    shown=shown)
+    overall = Tally(None, *([0] * 7))
+    groups, units, ranked = [], [], 0
+    for kind, k1, k2, name, place, count, *measures in rows:
+        if kind == county.GROUPS:
+            groups.append((k1, k2, measures))
+        elif kind == county.SUMS:
+            if measures[0] is not None:  # no unit row: nothing to sum
+                overall = Tally(None, *_tally_values(measures))
+        else:
+            units.append(RankedUnit(place, name, Tally(k1, *_tally_values(measures))))
+            ranked = count
+    units.sort(key=lambda u: u.place)
+    by_indicator, by_phase = _fold(groups)
+    return CountyTallies(overall, by_indicator, by_phase, units, ranked)
 
 
 def _line(row: Any) -> TaskLine:
@@ -478,8 +526,12 @@ async def quiz_started(*, session: AsyncSession) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
+_PHASES = (select(Phase).where(Phase.campaign_id == bindparam("campaign_id"))
+           .order_by(Phase.position, Phase.id))
+
+
 async def phases(*, session: AsyncSession, campaign_id: int) -> Sequence[Phase]:
-    stmt = select(Phase).where(Phase.campaign_id == campaign_id).order_by(Phase.position, Phase.id)
-    return (await session.execute(stmt)).scalars().all()
+    """A campaign's phases in order (the statement built once: every summary reads them)."""
+    return (await session.execute(_PHASES, {"campaign_id": campaign_id})).scalars().all()
 
 

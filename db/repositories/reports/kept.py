@@ -77,7 +77,7 @@ def summary_statement() -> Any:
     c = rows.c
     keys = (c.part, c.k1, c.k2)
     return (
-        select(*keys, *(func.sum(c[m]) for m in MEASURES))
+        select(*keys, *(func.sum(c[m]).label(m) for m in MEASURES))
         .group_by(*keys)
         .having(func.sum(c.total) > 0)
     )

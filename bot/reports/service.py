@@ -15,11 +15,18 @@ from bot.core.paging import Page
 from bot.indicators.certify import CertificationSource
 from bot.quiz.readiness import ReadinessCache
 from bot.reports import bulletin as bulletin_service
-from bot.reports.summary import Standing, Summary, build_summary, rank_units, scope_for
+from bot.reports.summary import (
+    Standing,
+    Summary,
+    build_summary,
+    counts_of,
+    rank_units,
+    scope_for,
+)
 from db.models import Campaign
 from db.repositories import campaigns as campaigns_repo
 from db.repositories import reports as reports_repo
-from db.repositories.reports import IndicatorRef, TaskLine
+from db.repositories.reports import IndicatorRef, TaskLine, TaskScope
 from db.repositories.reports import timeline as timeline_repo
 
 
@@ -93,10 +100,16 @@ async def unit_list(
     if unit_id not in units:
         raise NotFound("reports.not_found")
     found = await _page_of(session, campaign.id, actor, now, offset, size, unit_id=unit_id)
+    # Whoever sees everything sees all of the unit's tasks: count those, not the county.
+    scope = scope_for(actor)
+    counted = TaskScope(unit_ids=frozenset({unit_id})) if scope.everything else scope
     tallies = await reports_repo.tallies(
-        session=session, campaign_id=campaign.id, scope=scope_for(actor), now=now, by=("unit",)
+        session=session, campaign_id=campaign.id, scope=counted, now=now, by=("unit",)
     )
-    standing = next((s for s in rank_units(tallies["unit"], units) if s.id == unit_id), None)
+    tally = next((t for t in tallies["unit"] if t.key == unit_id), None)
+    standing = None
+    if tally is not None and tally.total > tally.cancelled:  # as ranked: something to do
+        standing = Standing(unit_id, units[unit_id].name, counts_of(tally))
     return UnitList(found.lines, found.page, units[unit_id].name, standing)
 
 

@@ -295,3 +295,28 @@ async def test_all_tasks_counted_once(services: Services) -> None:
                                           scope=EVERYTHING, now=NOW, by=("owner",))
         count = (await s.execute(select(func.count()).select_from(Task))).scalar_one()
     assert sum(r.total for r in rows["owner"]) == count == 7
+
+
+async def test_a_units_standing_counts_what_the_reader_sees_of_it(services: Services) -> None:
+    """The unit list's standing: all of the unit's tasks for a reader who sees everything
+    (counted in that unit alone), the reader's share of it otherwise; none for a unit with
+    nothing the reader could count."""
+    from bot.reports import service as reports_service
+    from bot.reports.summary import rank_units
+
+    w = await seed(services)
+    seen: dict[tuple[str, str], int | None] = {}
+    for reader in ("李组长", "王镇长", "赵六"):
+        async with services.session() as s:
+            person = (await s.execute(select(Person).where(Person.name == reader))).scalar_one()
+            actor = await actor_for(session=s, person=person)
+            tallies = await reports_repo.tallies(session=s, campaign_id=w.campaign.id,
+                                                 scope=scope_for(actor), now=NOW, by=("unit",))
+            ranked = {u.id: u for u in rank_units(tallies["unit"],
+                                                  await reports_repo.units(session=s))}
+            for name, unit_id in w.units.items():
+                listed = await reports_service.unit_list(s, actor, unit_id, NOW, size=10)
+                assert listed.standing == ranked.get(unit_id), (reader, name)
+                seen[reader, name] = listed.standing.counts.total if listed.standing else None
+    assert seen["李组长", "教育局"] == 3 and seen["李组长", "县政府"] is None
+    assert seen["赵六", "教育局"] is None and seen["赵六", "实验小学"] is not None

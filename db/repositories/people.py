@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Indicator, Person, Role, Task, Unit
@@ -16,18 +16,22 @@ async def person_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> P
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+# Built once: every update's gate runs it, and building it was 0.1–0.2 ms of its 0.75.
+_PERSON_AND_LED_UNITS = (
+    select(Person, Unit.id)
+    .outerjoin(Unit, Unit.leader_id == Person.id)
+    .where(Person.telegram_id == bindparam("telegram_id"), Person.is_active.is_(True))
+    .order_by(Unit.id)
+)
+
+
 async def person_and_led_units(
     *, session: AsyncSession, telegram_id: int
 ) -> tuple[Person, list[int]] | None:
     """The linked person and the units they lead directly, in one statement: every
     update's gate asks this."""
-    stmt = (
-        select(Person, Unit.id)
-        .outerjoin(Unit, Unit.leader_id == Person.id)
-        .where(Person.telegram_id == telegram_id, Person.is_active.is_(True))
-        .order_by(Unit.id)
-    )
-    rows = (await session.execute(stmt)).all()
+    found = await session.execute(_PERSON_AND_LED_UNITS, {"telegram_id": telegram_id})
+    rows = found.all()
     if not rows:
         return None
     return rows[0][0], [unit_id for _, unit_id in rows if unit_id is not None]

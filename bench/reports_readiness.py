@@ -8,6 +8,11 @@ times `build_summary` without readiness and with it, first on empty quiz tables,
 linking `--people` people with `--cards` FSRS cards and as many answers this week each.
 Each figure is also a ratio to `SELECT count(*)` over the tasks, measured in the same
 process right before it.
+
+Then the background refresh (`ReadinessCache.refresh`, every five minutes in the bot)
+against the event loop: a ticker that sleeps 1 ms at a time records the longest gap
+between its turns while the refresh runs, against the same ticker on an idle loop for as
+long. The heap is settled first, as the bot's post-init does.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -138,8 +144,48 @@ async def _run(args: argparse.Namespace, workdir: Path) -> None:
         _seed_quiz(url, args.people, args.cards, rng)
         await _measure(db, args.repeat, f"{args.people:,} linked people x {args.cards} cards "
                                         f"and answers this week")
+        await _measure_stall(db, args.repeat)
     finally:
         await db.dispose()
+
+
+async def _longest_gap(action: Callable[[], Coroutine[Any, Any, object]]) -> tuple[float, float]:
+    """(seconds `action` took, the longest gap between a 1 ms ticker's turns meanwhile)."""
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    await action()
+    took = time.perf_counter() - started
+    done.set()
+    await ticker
+    return took, max(gaps)
+
+
+async def _measure_stall(db: Database, repeat: int) -> None:
+    from bot.core import heap
+
+    heap.settle()
+    print("\n== the readiness refresh against the event loop (longest gap of a 1 ms ticker)")
+    async with db.session() as session:
+        for _ in range(max(1, repeat // 2)):
+            async def refresh() -> object:
+                return await ReadinessCache(zone=ZONE, threshold=THRESHOLD).refresh(session, NOW)
+
+            took, gap = await _longest_gap(refresh)
+            _, idle = await _longest_gap(partial(asyncio.sleep, took))
+            print(f"  refresh {took * 1000:6.0f} ms   longest gap {gap * 1000:5.1f} ms   "
+                  f"idle loop {idle * 1000:4.1f} ms   {gap / idle:5.1f}x idle")
 
 
 def main() -> None:

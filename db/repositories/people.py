@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Indicator, Person, Role, Task, Unit
@@ -72,6 +72,14 @@ async def persons_with_role(*, session: AsyncSession, roles: Sequence[Role]) -> 
 async def linked_persons(*, session: AsyncSession) -> Sequence[Person]:
     stmt = select(Person).where(Person.telegram_id.is_not(None), Person.is_active.is_(True))
     return (await session.execute(stmt)).scalars().all()
+
+
+async def linked_people(*, session: AsyncSession) -> Sequence[Row[int, str, int | None]]:
+    """(id, name, unit_id) of the active, linked people: plain rows, several times cheaper
+    than loading 2,000 people as objects."""
+    stmt = (select(Person.id, Person.name, Person.unit_id)
+            .where(Person.telegram_id.is_not(None), Person.is_active.is_(True)))
+    return (await session.execute(stmt)).all()
 
 
 async def linked_telegram_ids(*, session: AsyncSession) -> Sequence[int]:

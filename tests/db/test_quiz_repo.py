@@ -179,6 +179,33 @@ async def test_readiness_per_unit_for_the_leaders_summary(services: Services) ->
     assert stats.overall > 0.95 and stats.answers == 5 and stats.due == 0
 
 
+async def test_card_states_come_in_pages_each_card_once(services: Services) -> None:
+    """The readiness refresh reads the cards a page at a time (and gives way between
+    pages): every card exactly once, in card order, for everyone or for some people."""
+    srs = Srs(Scheduler(enable_fuzzing=False))
+    async with services.session() as s:
+        await load_small_bank(s)
+        people = [await f.person(s, telegram_id=10 + i) for i in range(3)]
+        questions = await quiz_repo.all_questions(session=s)
+        for person in people:
+            for question in questions:
+                await record_answer(s, srs, person_id=person.id, question_id=question.id,
+                                    rating=Rating.Good, score=1, kind=SessionKind.QUIZ, now=NOW)
+        every = (await s.execute(select(QuizCard.id, QuizCard.person_id))).all()
+        pages = [page async for page in quiz_repo.card_states(session=s, size=4)]
+        some = [page async for page in quiz_repo.card_states(
+            session=s, person_ids=[people[1].id], size=2)]
+        exact = [page async for page in quiz_repo.card_states(session=s, size=len(every))]
+    assert len(every) == 3 * len(questions) > 4
+    assert [len(p) for p in pages] == [4] * (len(every) // 4) + (
+        [len(every) % 4] if len(every) % 4 else [])
+    assert [row[0] for page in pages for row in page] == sorted(card for card, _ in every)
+    assert sorted(row[0] for page in some for row in page) == sorted(
+        card for card, person in every if person == people[1].id)
+    assert all(row[1] == people[1].id for page in some for row in page)
+    assert [len(p) for p in exact] == [len(every)]  # a full last page, then nothing more
+
+
 async def test_questions_of_an_indicator_and_those_below_it(services: Services) -> None:
     async with services.session() as s:
         await quiz_bank.load_starter_if_empty(s)

@@ -363,18 +363,23 @@ async def county_tallies(
     rows = await county.ranked_rows(session=session, campaign_id=campaign_id, now=now,
                                     shown=shown)
     overall = Tally(None, *([0] * 7))
-    groups, units, ranked = [], [], 0
-    for kind, k1, k2, name, place, count, *measures in rows:
-        if kind == county.GROUPS:
-            groups.append((k1, k2, measures))
-        elif kind == county.SUMS:
+    by_indicator: list[Tally] = []
+    by_phase: list[Tally] = []
+    units, ranked = [], 0
+    for kind, k1, _, name, place, count, *measures in rows:
+        if kind == county.SUMS:
             if measures[0] is not None:  # no unit row: nothing to sum
                 overall = Tally(None, *_tally_values(measures))
+            continue
+        tally = Tally(k1, *_tally_values(measures))
+        if kind == county.INDICATORS:
+            by_indicator.append(tally)
+        elif kind == county.PHASES:
+            by_phase.append(tally)
         else:
-            units.append(RankedUnit(place, name, Tally(k1, *_tally_values(measures))))
+            units.append(RankedUnit(place, name, tally))
             ranked = count
     units.sort(key=lambda u: u.place)
-    by_indicator, by_phase = _fold(groups)
     return CountyTallies(overall, by_indicator, by_phase, units, ranked)
 
 

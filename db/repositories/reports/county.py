@@ -40,7 +40,7 @@ from db.models.tallies import INDICATOR_PART, MEASURES, UNIT_PART
 from db.repositories.reports.kept import summary_statement
 
 # Row kinds of `ranked_statement`.
-SUMS, GROUPS, RANKED = 0, 1, 2
+SUMS, INDICATORS, PHASES, RANKED = 0, 1, 2, 3
 
 
 @cache
@@ -48,7 +48,8 @@ def ranked_statement(dialect: str) -> Any:
     """Columns: kind, k1, k2, name, place, ranked, then `MEASURES`.
 
     - kind `SUMS`: one row, every unit's counts summed (None when the campaign is empty);
-    - kind `GROUPS`: the indicator × phase rows of `summary_statement`;
+    - kinds `INDICATORS` and `PHASES`: the indicator × phase rows summed per indicator
+      and per phase (both in k1), a few dozen rows instead of a few hundred;
     - kind `RANKED`: a unit (k1, its name) at `place` from the least complete (1) of the
       `ranked` units with something to do: places 1 to `shown` + 1 and the last place.
     """
@@ -73,8 +74,12 @@ def ranked_statement(dialect: str) -> Any:
         select(literal(SUMS), none_int, none_int, none_str, none_int, none_int,
                *(func.sum(c) for c in measures))
         .where(g.c.part == UNIT_PART),
-        select(literal(GROUPS), g.c.k1, g.c.k2, none_str, none_int, none_int, *measures)
-        .where(g.c.part == INDICATOR_PART),
+        select(literal(INDICATORS), g.c.k1, none_int, none_str, none_int, none_int,
+               *(func.sum(c) for c in measures))
+        .where(g.c.part == INDICATOR_PART).group_by(g.c.k1),
+        select(literal(PHASES), g.c.k2, none_int, none_str, none_int, none_int,
+               *(func.sum(c) for c in measures))
+        .where(g.c.part == INDICATOR_PART).group_by(g.c.k2),
         select(literal(RANKED), units.c.k1, none_int, units.c.name, units.c.place,
                units.c.ranked, *(units.c[m] for m in MEASURES))
         .where(or_(units.c.place <= shown + 1, units.c.place == units.c.ranked)),

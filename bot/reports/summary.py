@@ -260,7 +260,8 @@ async def gather_readiness(
     if not sees_readiness(scope) or not await reports_repo.quiz_started(session=session):
         return None
     rows = await source.rows(session, now)
-    return readiness_view(rows, scope, threshold=source.threshold)
+    return source.derived(("view", scope),
+                          lambda: readiness_view(rows, scope, threshold=source.threshold))
 
 
 @dataclass(frozen=True)

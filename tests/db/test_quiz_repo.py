@@ -206,6 +206,27 @@ async def test_card_states_come_in_pages_each_card_once(services: Services) -> N
     assert [len(p) for p in exact] == [len(every)]  # a full last page, then nothing more
 
 
+async def test_what_is_derived_from_a_readiness_snapshot_is_made_once_per_snapshot(
+    services: Services,
+) -> None:
+    cache = readiness.ReadinessCache(zone=services.config.zone, threshold=0.8)
+    made: list[int] = []
+
+    def make() -> int:
+        made.append(len(made))
+        return len(made)
+
+    async with services.session() as s:
+        await cache.rows(s, NOW)
+        first = [cache.derived("a", make), cache.derived("a", make), cache.derived("b", make)]
+        await cache.refresh(s, NOW)
+        again = cache.derived("a", make)
+    assert first == [1, 1, 2] and again == 3  # kept until the snapshot changes
+    for i in range(readiness.MAX_DERIVED + 1):  # bounded: full, it starts over
+        cache.derived(("scope", i), make)
+    assert cache.derived(("scope", 0), make) == len(made) == 3 + readiness.MAX_DERIVED + 2
+
+
 async def test_questions_of_an_indicator_and_those_below_it(services: Services) -> None:
     async with services.session() as s:
         await quiz_bank.load_starter_if_empty(s)

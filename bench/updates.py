@@ -359,8 +359,8 @@ class Phase:
     def p(self, q: float) -> float:
         return _quantile(self.latencies, q)
 
-    def kind_p50(self) -> str:
-        return ", ".join(f"{kind} {_quantile(lats, 0.5):.0f}"
+    def by_step(self, q: float) -> str:
+        return ", ".join(f"{kind} {_quantile(lats, q):.0f}"
                          for kind, lats in sorted(self.by_kind.items()))
 
 
@@ -569,7 +569,8 @@ def report(kind: str, results: list[Result], args: argparse.Namespace) -> None:
         print(f"        {r.seats} seats; mix at saturation: {mix}; late arrivals at half "
               f"{r.half.late}; unmatched answers {r.strays}")
         if r.label != "echo":
-            print(f"        p50 ms by step at half load: {r.half.kind_p50()}")
+            print(f"        p50 ms by step at half load: {r.half.by_step(0.5)}")
+            print(f"        p90 ms by step at half load: {r.half.by_step(0.9)}")
     app = next((r for r in results if r.label == "app"), None)
     run = next((r for r in results if r.label == "run"), None)
     base = next((r for r in results if r.label == "base"), None)

@@ -311,29 +311,23 @@ async def summary_tallies(
         params = scope.params(campaign_id) | {"now": now}
         rows = list((await session.execute(_summary_statement(scope.shape), params)).all())
     units: list[Tally] = []
-    groups = []
+    indicators: dict[int | None, list[int]] = {}
+    phases: dict[int | None, list[int]] = {}
     for row in rows:
         if row[0] == 0:
             units.append(Tally(row[1], int(row[3]), int(row[4]), int(row[5]), int(row[6]),
                                int(row[7]), int(row[8]), int(row[9])))
-        else:
-            groups.append((row[1], row[2], row[3:]))
-    by_indicator, by_phase = _fold(groups)
-    return SummaryTallies(by_unit=units, by_indicator=by_indicator, by_phase=by_phase)
-
-
-def _fold(groups: Sequence[tuple[Any, Any, Sequence[Any]]]) -> tuple[list[Tally], list[Tally]]:
-    """Indicator × phase rows (indicator, phase, measures) summed per indicator and per phase."""
-    indicators: dict[int | None, list[int]] = {}
-    phases: dict[int | None, list[int]] = {}
-    for indicator, phase, measures in groups:
-        values = _tally_values(measures)
-        for sums, key in ((indicators, indicator), (phases, phase)):
+            continue
+        values = _tally_values(row[3:])
+        for sums, key in ((indicators, row[1]), (phases, row[2])):
             acc = sums.setdefault(key, [0] * len(values))
             for j, value in enumerate(values):
                 acc[j] += value
-    return ([Tally(key, *acc) for key, acc in indicators.items()],
-            [Tally(key, *acc) for key, acc in phases.items()])
+    return SummaryTallies(
+        by_unit=units,
+        by_indicator=[Tally(key, *acc) for key, acc in indicators.items()],
+        by_phase=[Tally(key, *acc) for key, acc in phases.items()],
+    )
 
 
 class RankedUnit(NamedTuple):

@@ -17,6 +17,7 @@ import html
 import string
 import tomllib
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,20 @@ def plural_form(value: object, forms: str) -> str:
     return one if count == 1 else (other or one)
 
 
+def _field(texts: Texts, language: str | None, html_out: bool, value: Any, spec: str) -> str:
+    """One parameter as the reader sees it: plural words, labels, escaping."""
+    if spec.startswith(PLURAL):
+        return plural_form(value, spec[len(PLURAL):])
+    if isinstance(value, Label):
+        value = texts.plain(language, value.text_id, **value.params)
+    if isinstance(value, Markup) and not spec:
+        return value
+    text = format(value, spec)
+    return html.escape(text, quote=False) if html_out else text
+
+
 class _Formatter(string.Formatter):
-    """Renders one template for one reader: plural words, labels, escaping."""
+    """Renders one template for one reader (the general path `_parts` declines)."""
 
     def __init__(self, texts: Texts, language: str | None, *, html_out: bool) -> None:
         super().__init__()
@@ -80,14 +93,25 @@ class _Formatter(string.Formatter):
         self.html_out = html_out
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        if format_spec.startswith(PLURAL):
-            return plural_form(value, format_spec[len(PLURAL):])
-        if isinstance(value, Label):
-            value = self.texts.plain(self.language, value.text_id, **value.params)
-        if isinstance(value, Markup) and not format_spec:
-            return value
-        text = format(value, format_spec)
-        return html.escape(text, quote=False) if self.html_out else text
+        return _field(self.texts, self.language, self.html_out, value, format_spec)
+
+
+_PARSER = string.Formatter()
+_Part = tuple[str, str | None, str]  # literal text, then the parameter's name and spec
+
+
+@lru_cache(maxsize=8192)
+def _parts(template: str) -> tuple[_Part, ...] | None:
+    """The template split once into literals and plain named parameters; None when it
+    asks for more (an index, an attribute, a conversion, a nested spec), which
+    `string.Formatter` renders. Every text is rendered many times; parsing it each time
+    was most of the cost of a reminder's text."""
+    parts: list[_Part] = []
+    for literal, name, spec, conversion in _PARSER.parse(template):
+        if name is not None and (not name.isidentifier() or conversion or "{" in (spec or "")):
+            return None
+        parts.append((literal, name, spec or ""))
+    return tuple(parts)
 
 
 def _flatten(prefix: str, tree: Mapping[str, Any], into: dict[str, str], origin: str) -> None:
@@ -140,11 +164,24 @@ class Texts:
         template = self.raw(language, key)
         if not params:
             return template
-        return _Formatter(self, language, html_out=True).vformat(template, (), params)
+        return self._render(language, template, params, html_out=True)
 
     def plain(self, language: str | None, key: str, /, **params: Any) -> str:
         """The text without HTML escaping, for files, button labels and command menus."""
         template = self.raw(language, key)
         if not params:
             return template
-        return _Formatter(self, language, html_out=False).vformat(template, (), params)
+        return self._render(language, template, params, html_out=False)
+
+    def _render(self, language: str | None, template: str, params: Mapping[str, Any], *,
+                html_out: bool) -> str:
+        parts = _parts(template)
+        if parts is None:
+            return _Formatter(self, language, html_out=html_out).vformat(template, (), params)
+        out: list[str] = []
+        for literal, name, spec in parts:
+            if literal:
+                out.append(literal)
+            if name is not None:
+                out.append(_field(self, language, html_out, params[name], spec))
+        return "".join(out)

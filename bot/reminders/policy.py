@@ -333,6 +333,17 @@ def derive(facts: TaskFacts, policy: Policy, now: datetime) -> Derived:
     return Derived(tuple(found), min(upcoming, default=None))
 
 
+@lru_cache(maxsize=8192)
+def first_look(due: datetime, zone: ZoneInfo, policy: Policy) -> datetime:
+    """No reminder of an unsnoozed task with this deadline is due before this instant.
+
+    The earliest is a "before" offset, or the deadline itself: the daily overdue ones and
+    the escalation come after it, and quiet hours only ever defer. A cursor made here
+    looks at the task no later than its first reminder, whatever the recipients.
+    """
+    return min([due, *(o.before(due, zone) for o in policy.offsets)])
+
+
 @lru_cache(maxsize=4096)
 def _escalation_nominal(due: datetime, zone: ZoneInfo, days: int, at: time) -> datetime:
     return local_instant(due.astimezone(zone).date() + timedelta(days=days), at, zone)

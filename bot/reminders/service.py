@@ -46,6 +46,7 @@ from bot.reminders.policy import (
     Recipient,
     TaskFacts,
     derive,
+    first_look,
     local_instant,
     plan_task,
 )
@@ -248,20 +249,42 @@ class Reminders:
         """Give every open dated task, linked person and active campaign a cursor, and look
         again at tasks changed by a path that did not say so (a bulk import).
 
-        Read first, then write in short transactions: after a bulk load this creates a
-        cursor for every task without holding the database for the whole of it.
+        A new task's cursor starts at its first possible reminder (`first_look`): after a
+        bulk load the first sweep derives the tasks whose time has come, not every task
+        of the county. Read first, then write in short transactions, without holding the
+        database for the whole of it.
         """
         now = self.core.clock.now()
+        look = Lookup(self.core.config)
         async with self.core.session() as session:
+            new = await repo.tasks_without_cursor(session=session)
             missing = await repo.missing_cursors(session=session)
             changed = await repo.changed_tasks(session=session)
-        for subject, ids in ((TASK, [*missing[TASK], *changed]), (PERSON, missing[PERSON]),
+            await look.load_campaigns(session, {t.campaign_id for t in new})
+        times = {t.id: self._first_look(t, look, now) for t in new}
+        items = list(times.items())
+        for start in range(0, len(items), TOUCH_CHUNK):
+            async with self.core.session() as session:
+                await repo.place(session=session, subject=TASK,
+                                 times=dict(items[start:start + TOUCH_CHUNK]), now=now)
+            await asyncio.sleep(0)
+        for subject, ids in ((TASK, changed), (PERSON, missing[PERSON]),
                              (CAMPAIGN, missing[CAMPAIGN])):
             for start in range(0, len(ids), TOUCH_CHUNK):
                 async with self.core.session() as session:
                     await repo.touch(session=session, subject=subject,
                                      ids=ids[start:start + TOUCH_CHUNK], now=now)
                 await asyncio.sleep(0)
+
+    @staticmethod
+    def _first_look(task: repo.NewTask, look: Lookup, now: datetime) -> datetime:
+        """When a new cursor first looks at the task: now if anything may be due already
+        (or the owner snoozed it, or its campaign is not read), else its first reminder."""
+        found = look.campaigns.get(task.campaign_id)
+        if task.snoozed or found is None:
+            return now
+        _, policy, zone = found
+        return max(now, first_look(task.due_at, zone, policy))
 
     async def on_task_change(self, change: TasksChanged) -> None:
         """Tasks changed (committed): derive their reminders again at once, in one go."""

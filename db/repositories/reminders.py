@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -218,6 +218,23 @@ async def touch(
         ])
 
 
+async def place(
+    *, session: AsyncSession, subject: str, times: Mapping[int, datetime], now: datetime
+) -> None:
+    """Create the cursors of these subjects, each to be looked at from its own time; a
+    cursor made meanwhile by someone else (a change, a touch) is left as it is."""
+    if not times:
+        return
+    stmt = _insert_for(session)(CURSORS).on_conflict_do_nothing(
+        index_elements=[CURSORS.c.subject, CURSORS.c.subject_id])
+    ordered = sorted(times.items())
+    for start in range(0, len(ordered), TOUCH_ROWS):
+        await session.execute(stmt, [
+            {"subject": subject, "subject_id": subject_id, "next_at": at, "derived_at": now}
+            for subject_id, at in ordered[start:start + TOUCH_ROWS]
+        ])
+
+
 async def touch_tasks_of_owner(*, session: AsyncSession, owner_id: int, now: datetime) -> None:
     await session.execute(
         update(ReminderCursor)
@@ -231,11 +248,11 @@ async def touch_tasks_of_owner(*, session: AsyncSession, owner_id: int, now: dat
 
 
 async def missing_cursors(*, session: AsyncSession) -> dict[str, list[int]]:
-    """Open dated tasks, linked people and active campaigns without a cursor, by subject."""
+    """Linked people and active campaigns without a cursor, by subject (tasks:
+    `tasks_without_cursor`)."""
     cursors = ReminderCursor.__table__
     found: dict[str, list[int]] = {}
     for subject, key, condition in (
-        (TASK, Task.id, and_(Task.status.in_(OPEN_STATUSES), Task.due_at.is_not(None))),
         (PERSON, Person.id, and_(Person.telegram_id.is_not(None), Person.is_active.is_(True))),
         (CAMPAIGN, Campaign.id, Campaign.is_active.is_(True)),
     ):
@@ -245,6 +262,31 @@ async def missing_cursors(*, session: AsyncSession) -> dict[str, list[int]]:
         )
         found[subject] = list((await session.execute(stmt)).scalars().all())
     return found
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """An open dated task without a cursor, as a first look needs it."""
+
+    id: int
+    campaign_id: int
+    due_at: datetime
+    snoozed: bool
+
+
+async def tasks_without_cursor(*, session: AsyncSession) -> list[NewTask]:
+    """Open dated tasks without a cursor (a bulk load, a restore), with their deadlines
+    and whether their owner snoozed them."""
+    cursors = CURSORS
+    stmt = select(
+        Task.id, Task.campaign_id, Task.due_at,
+        exists().where(ReminderSnooze.task_id == Task.id),
+    ).where(
+        Task.status.in_(OPEN_STATUSES), Task.due_at.is_not(None),
+        ~exists().where(and_(cursors.c.subject == TASK, cursors.c.subject_id == Task.id)),
+    )
+    rows = (await session.execute(stmt)).all()
+    return [NewTask(i, c, d, bool(s)) for i, c, d, s in rows if d is not None]
 
 
 async def changed_tasks(*, session: AsyncSession) -> list[int]:

@@ -22,6 +22,7 @@ from bot.reminders.policy import (
     daily,
     derive,
     due_now,
+    first_look,
     next_time,
     parse_clock,
     parse_window,
@@ -254,6 +255,35 @@ def test_derive_is_the_whole_plan_without_its_superseded_days(
     assert [(p.key, p.at, p.late, p.days_overdue) for p in derived.due] == [
         (p.key, p.at, p.late, p.days_overdue) for p in expected]
     assert derived.next_at == next_time(plan, now)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_cases())
+def test_no_reminder_of_an_unsnoozed_task_comes_before_its_first_look(
+    case: tuple[TaskFacts, Policy, datetime],
+) -> None:
+    facts, policy, now = case
+    facts = TaskFacts(task_id=facts.task_id, due_at=facts.due_at, is_open=True,
+                      zone=facts.zone, created_at=facts.created_at, owner=facts.owner,
+                      escalate_to=facts.escalate_to)
+    assert facts.due_at is not None
+    start = first_look(facts.due_at, facts.zone, policy)
+    # From any instant, whoever the recipients and their quiet hours: nothing planned is
+    # sent before it, so a cursor made there misses nothing.
+    assert all(p.at >= start for p in plan_task(facts, policy, now))
+    # And it is not needlessly early: the earliest "before" offset, else the deadline.
+    earliest = min([facts.due_at, *(o.before(facts.due_at, facts.zone) for o in policy.offsets)])
+    assert start == earliest
+
+
+def test_first_look_is_the_earliest_offset_or_the_deadline() -> None:
+    due = local(SHANGHAI, 2026, 12, 1, 17, 30)
+    assert first_look(due, SHANGHAI, POLICY) == local(SHANGHAI, 2026, 11, 28, 17, 30)
+    bare = Policy.from_config(RemindersConfig(), {"offsets": []})
+    assert first_look(due, SHANGHAI, bare) == due
+    # "3d" keeps the wall-clock time across the spring DST change: 23 hours fewer.
+    ny_due = local(NEW_YORK, 2026, 3, 10, 9, 0)
+    assert first_look(ny_due, NEW_YORK, POLICY) == local(NEW_YORK, 2026, 3, 7, 9, 0)
 
 
 def test_derive_a_month_overdue_sends_only_today_and_knows_tomorrow() -> None:

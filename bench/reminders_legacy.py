@@ -52,6 +52,7 @@ from db.models import (
 )
 from db.models.core import OPEN_STATUSES
 from db.repositories import reminders as repo
+from db.repositories.reminders import DatedTask
 
 TASK, PERSON, CAMPAIGN = "task", "person", "campaign"
 BATCH = 500
@@ -294,7 +295,8 @@ class LegacyRound:
             if not person.unreachable_since:
                 for occasion in due:
                     tasks = await _open_dated_tasks_of(session, person.id, now + timedelta(days=7))
-                    text = digest(self.core.texts, person.language, person.name, tasks, now, zone)
+                    lines = [DatedTask(t.id, t.title, t.due_at) for t in tasks if t.due_at]
+                    text = digest(self.core.texts, person.language, person.name, lines, now, zone)
                     if text is not None:
                         queued += int(await self.outbox.enqueue(
                             session, key=occasion.key, chat_id=person.telegram_id, text=text,

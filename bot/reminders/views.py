@@ -12,6 +12,7 @@ from bot.reminders.policy import Planned, Policy
 from bot.reminders.settings import settings_of
 from bot.texts import Markup, Texts
 from db.models import Person, Task
+from db.repositories.reminders import DatedTask
 
 SNOOZE_MINUTES = 60
 DIGEST_LINES = 8
@@ -135,13 +136,13 @@ def part_of_day(now: datetime, zone: ZoneInfo) -> str:
 
 
 def digest(
-    texts: Texts, lang: str, name: str, tasks: Sequence[Task], now: datetime, zone: ZoneInfo
+    texts: Texts, lang: str, name: str, tasks: Sequence[DatedTask], now: datetime,
+    zone: ZoneInfo,
 ) -> str | None:
     """The morning digest: overdue, due today, due this week; None when there is nothing."""
     today = now.astimezone(zone).date()
-    groups: dict[str, list[Task]] = {"overdue": [], "today": [], "week": []}
+    groups: dict[str, list[DatedTask]] = {"overdue": [], "today": [], "week": []}
     for task in tasks:
-        assert task.due_at is not None
         if task.due_at < now:
             groups["overdue"].append(task)
         elif task.due_at.astimezone(zone).date() == today:
@@ -157,7 +158,6 @@ def digest(
         lines.append("")
         lines.append(texts.get(lang, f"reminders.digest.{group}", count=len(items)))
         for task in items[:DIGEST_LINES]:
-            assert task.due_at is not None
             lines.append(texts.get(lang, "reminders.digest.line", id=task.id, title=task.title,
                                    when=_when(task.due_at, zone)))
         if len(items) > DIGEST_LINES:

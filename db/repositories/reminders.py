@@ -433,21 +433,31 @@ async def open_dated_tasks_of(
     return (await session.execute(stmt)).scalars().all()
 
 
+@dataclass(frozen=True)
+class DatedTask:
+    """A line of a person's digest: an open task and its deadline."""
+
+    id: int
+    title: str
+    due_at: datetime
+
+
 async def open_dated_tasks_of_owners(
     *, session: AsyncSession, owner_ids: Collection[int], until: datetime
-) -> dict[int, list[Task]]:
-    """`open_dated_tasks_of` for many owners in one read: owner → their tasks."""
-    found: dict[int, list[Task]] = {}
+) -> dict[int, list[DatedTask]]:
+    """Open tasks due before `until` of many owners in one read, as plain rows (a
+    morning's digests read tens of thousands): owner → their tasks, soonest first."""
+    found: dict[int, list[DatedTask]] = {}
     for chunk in _chunks(owner_ids):
         stmt = (
-            select(Task)
-            .options(load_only(Task.id, Task.owner_id, Task.title, Task.due_at))
+            select(Task.owner_id, Task.id, Task.title, Task.due_at)
             .where(Task.owner_id.in_(chunk), Task.status.in_(OPEN_STATUSES),
                    Task.due_at.is_not(None), Task.due_at < until)
             .order_by(Task.owner_id, Task.due_at, Task.id)
         )
-        for task in (await session.execute(stmt)).scalars().all():
-            found.setdefault(task.owner_id or 0, []).append(task)
+        for owner_id, task_id, title, due_at in (await session.execute(stmt)).all():
+            if due_at is not None:
+                found.setdefault(owner_id or 0, []).append(DatedTask(task_id, title, due_at))
     return found
 
 

@@ -12,6 +12,7 @@ from bot.reminders.policy import Planned, Recipient
 from bot.reminders.views import countdown_notice, digest, escalation, time_left
 from bot.texts import Texts
 from db.models import Person, Task, TaskStatus, Unit
+from db.repositories.reminders import DatedTask
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DUE = datetime(2026, 12, 1, 17, 30, tzinfo=SHANGHAI)
@@ -75,7 +76,7 @@ def test_an_escalation_says_how_late_the_task_really_is(texts: Texts) -> None:
 def test_a_digest_greets_for_the_time_it_is_sent(texts: Texts, hour: float, zh: str,
                                                   en: str) -> None:
     now = datetime(2026, 11, 30, tzinfo=SHANGHAI) + timedelta(hours=hour)
-    tasks = [_task(DUE)]
+    tasks = [DatedTask(12, "完善控辍保学台账", DUE)]
     text = digest(texts, "zh", "张三", tasks, now, SHANGHAI)
     assert text is not None and zh in text
     if zh != "早上好":

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.sql import Select
 
 from db.base import Base, UTCDateTime
 from db.models import (
@@ -404,18 +405,29 @@ async def drop_snoozes(*, session: AsyncSession, task_ids: Collection[int]) -> N
         await session.execute(delete(ReminderSnooze).where(ReminderSnooze.task_id.in_(chunk)))
 
 
+def pending_statement(task_ids: Sequence[int]) -> Select[int | None, int, str]:
+    """The pending reminders of these tasks, found through the outbox's task index.
+
+    The state is a condition no index can serve, so the task index is the only way in.
+    Compared plainly, PostgreSQL may go in by the state index instead when its statistics
+    date from a smaller outbox: after a bulk load the first start queues 100,000 messages
+    into an outbox analysed empty, and then read every pending row for each batch (144 ms
+    a batch, 33 of a 74-second first start at 200,000 tasks).
+    """
+    return select(OutboxMessage.task_id, OutboxMessage.id, OutboxMessage.key).where(
+        OutboxMessage.task_id.in_(task_ids),
+        (OutboxMessage.state == OutboxState.PENDING).is_(True),
+        OutboxMessage.kind.startswith("reminder."),
+    )
+
+
 async def pending_reminders(
     *, session: AsyncSession, task_ids: Collection[int]
 ) -> dict[int, list[tuple[int, str]]]:
     """The queued, not yet claimed reminders of these tasks: task → [(outbox id, key)]."""
     found: dict[int, list[tuple[int, str]]] = {}
     for chunk in _chunks(task_ids):
-        stmt = select(OutboxMessage.task_id, OutboxMessage.id, OutboxMessage.key).where(
-            OutboxMessage.task_id.in_(chunk),
-            OutboxMessage.state == OutboxState.PENDING,
-            OutboxMessage.kind.startswith("reminder."),
-        )
-        for task_id, message_id, key in (await session.execute(stmt)).all():
+        for task_id, message_id, key in (await session.execute(pending_statement(chunk))).all():
             found.setdefault(task_id or 0, []).append((message_id, key))
     return found
 

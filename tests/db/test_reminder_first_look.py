@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, text
 
 from bot.core.clock import FrozenClock
 from bot.services import Services
@@ -132,3 +132,27 @@ async def test_a_task_changed_after_its_cursor_was_made_is_looked_at_now(
         task.updated_at = clock.now()  # an import's write, without an event
     await services.reminders.reconcile()
     assert (await _cursors(services))[far] == clock.now()
+
+
+async def test_pending_reminders_are_found_through_the_task_index_whatever_the_statistics(
+    services: Services, clock: FrozenClock
+) -> None:
+    # An outbox that grew from empty since it was last analysed, as during a first start:
+    # every row pending. The state index would read all of them for each batch.
+    ids = await _bulk_load(services)
+    async with services.session() as s:
+        await s.execute(insert(OutboxMessage), [
+            {"key": f"rem:{n}", "kind": "reminder.owner", "chat_id": 7100, "task_id": ids["due0"],
+             "text": "x", "not_before": clock.now(), "state": "pending", "attempts": 0,
+             "created_at": clock.now()}
+            for n in range(3000)
+        ])
+        stmt = repo.pending_statement([ids["due0"], ids["due1"]])
+        engine = services.db.engine
+        dialect = engine.dialect.name
+        compiled = stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+        explain = "EXPLAIN " if dialect == "postgresql" else "EXPLAIN QUERY PLAN "
+        plan = " ".join(str(row) for row in (await s.execute(text(explain + str(compiled)))).all())
+        found = await repo.pending_reminders(session=s, task_ids=[ids["due0"], ids["due1"]])
+    assert "ix_outbox_task_id_state" in plan and "ix_outbox_state_not_before" not in plan, plan
+    assert len(found[ids["due0"]]) == 3000 and ids["due1"] not in found

@@ -71,7 +71,29 @@ TOUCH_CHUNK = 5000
 JOB_SWEEP, JOB_NEXT, JOB_RECONCILE = "reminders:sweep", "reminders:next", "reminders:reconcile"
 JOB_START = "reminders:start"
 RECONCILE_EVERY = timedelta(minutes=10)
+# A sweep that has queued this many messages, and at least as many as the outbox held at
+# its last analysis, has the outbox analysed again (PostgreSQL): at most a doubling stale.
+REFRESH_AFTER = 5000
 NUDGE = "nudge"
+
+
+class _Statistics:
+    """Keeps the outbox's planner statistics true while a sweep fills it: a first start
+    after a bulk load queues 100,000 messages into an outbox analysed empty, and with
+    those statistics PostgreSQL read every pending row for each batch's pending reminders
+    (33 s of a 74-second first start at 200,000 tasks)."""
+
+    def __init__(self) -> None:
+        self.added = 0
+        self.rows: float | None = None  # at the last analysis; inf: no statistics to keep
+
+    async def grew(self, core: Core, added: int) -> None:
+        self.added += added
+        if self.added < max(REFRESH_AFTER, self.rows or 0):
+            return
+        async with core.session() as session:
+            rows = await outbox_repo.refresh_statistics(session=session)
+        self.rows, self.added = (float("inf") if rows is None else rows), 0
 
 
 class Reminders:
@@ -132,6 +154,7 @@ class Reminders:
             look = Lookup(self.core.config)
             pace = Pace()
             last: DueCursor | None = None
+            fresh = _Statistics()
             while True:
                 async with self.core.session() as session:
                     cursors = await repo.take_due(session=session, now=now, limit=BATCH,
@@ -139,7 +162,9 @@ class Reminders:
                                                   after=last)
                 if not cursors:
                     break
-                queued += await self._batch(cursors, now, look, pace)
+                added = await self._batch(cursors, now, look, pace)
+                queued += added
+                await fresh.grew(self.core, added)
                 self.stats.update(cursors=len(cursors), batches=1)
                 if len(cursors) < BATCH:
                     break

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,6 +99,19 @@ async def enqueue_many(
         "state": OutboxState.PENDING, "attempts": 0, "created_at": now,
     } for m in messages]
     return len((await session.execute(stmt, rows)).all())
+
+
+async def refresh_statistics(*, session: AsyncSession) -> int | None:
+    """PostgreSQL: analyse the outbox now and return the rows it now counts. Its planner
+    chooses by these statistics, and a table that grew far past them (a first start
+    queues 100,000 messages into an outbox analysed empty) gets plans for the size it
+    was. None on SQLite, which keeps no statistics here."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    await session.execute(text("ANALYZE outbox"))
+    rows = (await session.execute(text(
+        "SELECT reltuples FROM pg_class WHERE oid = 'outbox'::regclass"))).scalar_one()
+    return max(0, int(rows))
 
 
 async def states_of(*, session: AsyncSession, keys: Collection[str]) -> dict[str, OutboxState]:

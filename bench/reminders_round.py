@@ -254,6 +254,8 @@ class Timed:
     # CPU seconds of this process (every thread: the loop and the database driver's); on
     # a machine shared with other work it is the steadier figure.
     cpu: float = 0.0
+    # Cursors the sweeps took and derived (the current code only).
+    derived: int = 0
 
 
 async def time_round(store: Store, legacy: bool) -> Timed:
@@ -280,7 +282,8 @@ async def time_first_start(store: Store, legacy: bool) -> Timed:
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         cursors = await _count(services, select(func.count()).select_from(ReminderCursor))
         left = await _count(services, _due_stmt(LOADED_AT))
-        return Timed(seconds, cursors, await _queued(services), left, cpu)
+        return Timed(seconds, cursors, await _queued(services), left, cpu,
+                     services.reminders.stats["cursors"])
 
 
 # Interactive load through the real Application -------------------------------------------
@@ -584,7 +587,8 @@ async def first_start_part(size: int, runs: int, backends: list[str], pg_url: st
                            f"messages as the old code: {same}")
             cpu = statistics.median(r.cpu for r in current)
             print(f"  [{store.kind}] current {', '.join(f'{r.seconds:.2f}' for r in current)} s "
-                  f"(median {c:.2f} s wall, {cpu:.2f} s CPU); {current[0].due} cursors, "
+                  f"(median {c:.2f} s wall, {cpu:.2f} s CPU); {current[0].due} cursors "
+                  f"({current[0].derived} derived), "
                   f"{len(current[0].queued)} queued, {current[0].left} left due; {against}",
                   flush=True)
 

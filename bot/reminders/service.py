@@ -286,8 +286,7 @@ class Reminders:
             missing = await repo.missing_cursors(session=session)
             changed = await repo.changed_tasks(session=session)
             await look.load_campaigns(session, {t.campaign_id for t in new})
-        times = {t.id: self._first_look(t, look, now) for t in new}
-        items = list(times.items())
+        items = [(t.id, self._first_look(t, look, now)) for t in new]
         for start in range(0, len(items), TOUCH_CHUNK):
             async with self.core.session() as session:
                 await repo.place(session=session, subject=TASK,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -263,9 +264,7 @@ def test_no_reminder_of_an_unsnoozed_task_comes_before_its_first_look(
     case: tuple[TaskFacts, Policy, datetime],
 ) -> None:
     facts, policy, now = case
-    facts = TaskFacts(task_id=facts.task_id, due_at=facts.due_at, is_open=True,
-                      zone=facts.zone, created_at=facts.created_at, owner=facts.owner,
-                      escalate_to=facts.escalate_to)
+    facts = replace(facts, snoozed=None)
     assert facts.due_at is not None
     start = first_look(facts.due_at, facts.zone, policy)
     # From any instant, whoever the recipients and their quiet hours: nothing planned is

@@ -30,8 +30,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from bot.config import DeliveryConfig
 from bot.core import metrics
 from bot.core.clock import Clock
+from bot.delivery import merge
 from bot.delivery.limits import Throttle
-from bot.delivery.outbox import Outbox
+from bot.delivery.outbox import Merger, Outbox
 from bot.delivery.pacer import Pacer
 from bot.delivery.undelivered import OfficeNotices
 from bot.texts import Texts
@@ -215,7 +216,11 @@ class Dispatcher:
         queue = self.pacer.queues[chat_id]
         row = queue[0]
         try:
-            settled = await self._attempt(row, chat_id)
+            merger = self.outbox.merger_for(row.kind) if merge.mergeable(row) else None
+            if merger is None:
+                settled = await self._attempt(row, chat_id)
+            else:
+                settled = await self._attempt_list(row, chat_id, merger)
         except Exception:
             # A database hiccup while settling: leave the row claimed; its lease runs
             # out and it is tried again.
@@ -280,6 +285,80 @@ class Dispatcher:
         metrics.outbox_settled(row.kind, "sent")
         return True
 
+    async def _attempt_list(self, head: OutboxMessage, chat_id: int, merger: Merger) -> bool:
+        """`_attempt` for a kind sent as lists: the chat's backlog of that kind goes as one
+        message. True when `head` is settled; the others are settled or given back."""
+        queue = self.pacer.queues[chat_id]
+        held = [r for r in list(queue)[1:] if r.kind == head.kind and merge.mergeable(r)]
+        for row in held:
+            queue.remove(row)
+        room = merge.LIST_ROWS - 1 - len(held)
+        more: list[OutboxMessage] = []
+        if room > 0:
+            async with self.db.session() as session:
+                more = [r for r in await outbox_repo.claim(
+                    session=session, worker=self.worker, now=self.clock.now(),
+                    lease=timedelta(seconds=self.config.lease_seconds), limit=room,
+                    chat_id=head.chat_id, kind=head.kind,
+                ) if merge.mergeable(r)]
+        wanted: list[OutboxMessage] = []
+        try:
+            for row in [head, *held, *more]:
+                if await self._still_wanted(row):
+                    wanted.append(row)
+                else:
+                    await self._finish(row, OutboxState.CANCELLED, "no longer applies",
+                                       row.attempts)
+            if len(wanted) > 1:
+                async with self.db.session() as session:
+                    lines = await merger.lines(session, wanted, self.clock.now())
+                count = merge.fitting(merger.header, lines)
+                await self._give_back(wanted[count:])
+                wanted, lines = wanted[:count], lines[:count]
+        except BaseException:
+            self.throttle.cancel(chat_id)
+            raise
+        if not wanted:
+            self.throttle.cancel(chat_id)
+            return True
+        text = wanted[0].text if len(wanted) == 1 else merge.compose(merger.header, lines)
+        telegram_id: int | None = None
+        error: TelegramError | None = None
+        started = time.perf_counter()
+        try:
+            telegram_id = await self._send(wanted[0], self._redirect.get(chat_id, chat_id),
+                                           text=text)
+        except TelegramError as exc:
+            error = exc
+        finally:
+            self.throttle.answered(chat_id)
+            self.pacer.kick.set()
+            answered = time.perf_counter()
+            self.timings["http"] += answered - started
+        if error is not None:
+            await self._give_back([r for r in wanted if r is not head])
+            return await self._refused(head, chat_id, error) if head in wanted else True
+        async with self.db.session() as session:
+            await outbox_repo.mark_sent_many(
+                session=session, message_ids=[r.id for r in wanted], worker=self.worker,
+                now=self.clock.now(), telegram_id=telegram_id,
+            )
+        self.timings["settle"] += time.perf_counter() - answered
+        self.stats["sent"] += len(wanted)
+        if len(wanted) > 1:
+            self.stats["lists"] += 1
+        for row in wanted:
+            metrics.outbox_settled(row.kind, "sent")
+        return True
+
+    async def _give_back(self, rows: Sequence[OutboxMessage]) -> None:
+        """Rows gathered for a list that is not sending them: claimable again at once."""
+        if rows:
+            async with self.db.session() as session:
+                await outbox_repo.release(session=session, message_ids=[r.id for r in rows],
+                                          worker=self.worker)
+            self._wake.set()
+
     async def _refused(self, row: OutboxMessage, chat_id: int, exc: Exception) -> bool:
         """Settle or schedule a retry after an error; True when the row is settled."""
         attempts = self._attempts.get(row.id, row.attempts)
@@ -318,7 +397,7 @@ class Dispatcher:
         self.throttle.pause(chat_id, backoff(attempts))
         return False
 
-    async def _send(self, row: OutboxMessage, chat_id: int) -> int:
+    async def _send(self, row: OutboxMessage, chat_id: int, text: str | None = None) -> int:
         bot = self._bot
         assert bot is not None, "dispatcher not started"
         markup = (
@@ -341,7 +420,7 @@ class Dispatcher:
             )
         else:
             message = await bot.send_message(
-                chat_id, row.text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                chat_id, text or row.text, parse_mode=ParseMode.HTML, reply_markup=markup,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         return message.message_id

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,21 @@ from db.repositories import delivery as outbox_repo
 # Decides right before sending whether a queued message is still true (False: cancel it).
 Guard = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[bool]]
 Markup = Keyboard | Mapping[str, Any] | None
+
+
+class Merger(Protocol):
+    """Sends a chat's backlog of one kind of message as lists (`bot.delivery.merge`): a
+    group's chat that owes twenty escalations gets one message, not twenty."""
+
+    def header(self, count: int) -> str:
+        """The HTML above a list of `count` messages."""
+        ...
+
+    async def lines(
+        self, session: AsyncSession, rows: Sequence[OutboxMessage], now: datetime
+    ) -> list[str]:
+        """One HTML line for each row, in the same order."""
+        ...
 
 _WAKE = "outbox_wake"
 
@@ -57,6 +72,7 @@ class Outbox:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._guards: list[tuple[str, Guard]] = []
+        self._mergers: dict[str, Merger] = {}
         self._wakers: list[Callable[[], None]] = []
 
     async def enqueue(
@@ -143,3 +159,11 @@ class Outbox:
 
     def guards_for(self, kind: str) -> list[Guard]:
         return [g for prefix, g in self._guards if kind.startswith(prefix)]
+
+    def add_merger(self, kind: str, merger: Merger) -> None:
+        """Send messages of exactly `kind` that wait for the same chat as one list (only
+        those without buttons or attachments)."""
+        self._mergers[kind] = merger
+
+    def merger_for(self, kind: str) -> Merger | None:
+        return self._mergers.get(kind)

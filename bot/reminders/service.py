@@ -39,6 +39,7 @@ from bot.core.runtime import Core
 from bot.delivery.outbox import Outbox, Queued
 from bot.reminders.batch import Writes
 from bot.reminders.digests import Digests
+from bot.reminders.lists import KIND as ESCALATION
 from bot.reminders.lookup import Lookup, policy_for
 from bot.reminders.policy import (
     Planned,
@@ -259,7 +260,7 @@ class Reminders:
             set_committed_value(task, "owner", look.people.get(task.owner_id or 0))
             text, markup = escalation(texts, lang, task, planned, now, zone,
                                       with_button=bool(person))
-            kind = "reminder.escalate"
+            kind = ESCALATION
         else:
             text, markup = owner_reminder(texts, lang, task, planned, now, zone)
             kind = "reminder.owner"

@@ -119,6 +119,17 @@ def escalation(
     return text, Keyboard.of([[button]])
 
 
+def escalation_line(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo) -> str:
+    """One task of a list of escalations for a group's chat (`bot.reminders.lists`)."""
+    assert task.due_at is not None
+    return texts.get(
+        lang, "reminders.escalate_line", id=task.id, title=task.title,
+        unit=task.unit.name if task.unit else "—", owner=task.owner.name if task.owner else "—",
+        days=days_late(task.due_at, now, zone), when=_when(task.due_at, zone),
+        progress=task.progress,
+    )
+
+
 PARTS_OF_DAY = ("morning", "noon", "afternoon", "evening")
 
 

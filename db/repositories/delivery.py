@@ -158,8 +158,11 @@ async def claim(
     lease: timedelta,
     limit: int,
     skip_chats: Collection[int] = (),
+    chat_id: int | None = None,
+    kind: str | None = None,
 ) -> Sequence[OutboxMessage]:
-    """Take up to `limit` due messages for `worker` until `now + lease`.
+    """Take up to `limit` due messages for `worker` until `now + lease` (only `chat_id`'s
+    messages of `kind`, when given: the rest of a backlog sent as one list).
 
     PostgreSQL: the inner SELECT … FOR UPDATE SKIP LOCKED lets concurrent claimers pass
     each other's rows, and the re-check under the row lock drops rows another process
@@ -174,6 +177,10 @@ async def claim(
     )
     if skip_chats:
         picked = picked.where(OutboxMessage.chat_id.not_in(list(skip_chats)))
+    if chat_id is not None:
+        picked = picked.where(OutboxMessage.chat_id == chat_id)
+    if kind is not None:
+        picked = picked.where(OutboxMessage.kind == kind)
     # A materialised CTE runs the locking SELECT exactly once; as an `IN (subquery)` the
     # planner may rescan it, and each rescan skips the locks and picks further rows.
     chosen = picked.cte("picked").prefix_with("MATERIALIZED")
@@ -218,6 +225,25 @@ async def mark_sent(
         session, message_id, worker, state=OutboxState.SENT, sent_at=now,
         message_id=telegram_id, claimed_until=None,
     )
+
+
+async def mark_sent_many(
+    *, session: AsyncSession, message_ids: Collection[int], worker: str, now: datetime,
+    telegram_id: int | None,
+) -> int:
+    """Several messages sent as one (a list): each is settled as sent by that message."""
+    result: Any = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(message_ids)),
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.state == OutboxState.CLAIMED,
+        )
+        .values(state=OutboxState.SENT, sent_at=now, message_id=telegram_id,
+                claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 async def mark_final(

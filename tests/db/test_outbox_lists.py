@@ -1,0 +1,197 @@
+"""A chat's backlog of one kind sent as lists: every row once, its guard asked, the
+message inside Telegram's limit, and a refused list retried whole."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.ext import ExtBot
+
+from bot.config import DeliveryConfig
+from bot.core.clock import FrozenClock
+from bot.core.keyboard import Button, Keyboard
+from bot.core.textfit import MAX_TEXT, visible_length
+from bot.delivery import merge
+from bot.delivery.dispatcher import Dispatcher
+from bot.reminders.service import Reminders
+from bot.services import Services
+from db.models import OutboxMessage, OutboxState, Role
+from db.repositories import delivery as outbox_repo
+from tests.conftest import DEFAULT_NOW
+from tests.db.test_reminder_outbox import FlakyRequest
+from tests.utils import factories as f
+from tests.utils.delivery import dispatcher
+from tests.utils.telegram import RecordingRequest
+
+GROUP = -100777
+FAST = DeliveryConfig(
+    global_per_second=1000, private_per_second=1000, group_per_minute=1000, poll_seconds=0.05,
+    max_attempts=3,
+)
+
+
+class Lines:
+    """A merger over the rows' own texts; `width` pads each line."""
+
+    def __init__(self, width: int = 0) -> None:
+        self.width = width
+
+    def header(self, count: int) -> str:
+        return f"<b>共 {count} 条</b>"
+
+    async def lines(
+        self, session: AsyncSession, rows: Sequence[OutboxMessage], now: datetime
+    ) -> list[str]:
+        return [f"• {r.text}{'·' * self.width}" for r in rows]
+
+
+async def _bot(request: RecordingRequest) -> ExtBot[None]:
+    bot: ExtBot[None] = ExtBot("123:TEST", request=request, get_updates_request=request)
+    await bot.initialize()
+    return bot
+
+
+async def _queue(services: Services, count: int, *, chat: int = GROUP, kind: str = "test.list",
+                 markup: Keyboard | None = None, prefix: str = "m") -> None:
+    async with services.session() as s:
+        for i in range(count):
+            await outbox_repo.enqueue(
+                session=s, key=f"{prefix}{i}", chat_id=chat, text=f"{prefix}{i}", kind=kind,
+                now=services.clock.now(), reply_markup=markup.to_json() if markup else None)
+
+
+async def _run(services: Services, delivery: Dispatcher, request: RecordingRequest) -> None:
+    await delivery.start(await _bot(request))
+    assert await delivery.wait_idle(60)
+    await delivery.stop()
+
+
+async def _rows(services: Services) -> dict[str, OutboxMessage]:
+    async with services.session() as s:
+        return {r.key: r for r in (await s.execute(select(OutboxMessage))).scalars()}
+
+
+async def test_a_backlog_goes_as_one_list_and_each_row_is_settled_by_it(
+    services: Services,
+) -> None:
+    await _queue(services, 25)
+    button = Keyboard.of([[Button("打开", "task:open:1")]])
+    await _queue(services, 2, markup=button, prefix="b")  # with a button: on its own
+    await _queue(services, 2, kind="test.other", prefix="o")  # another kind: on its own
+    delivery = dispatcher(services, worker="w", config=FAST)
+    delivery.outbox.add_merger("test.list", Lines())
+
+    async def not_m7(session: AsyncSession, row: OutboxMessage, now: datetime) -> bool:
+        return row.key != "m7"
+
+    delivery.outbox.add_guard("test.list", not_m7)
+    request = RecordingRequest()
+    await _run(services, delivery, request)
+
+    texts = [c.text for c in request.sent("sendMessage")]
+    lists = [t for t in texts if t.startswith("<b>共")]
+    assert lists == ["<b>共 24 条</b>\n" + "\n".join(f"• m{i}" for i in range(25) if i != 7)]
+    assert sorted(t for t in texts if t not in lists) == ["b0", "b1", "o0", "o1"]
+    rows = await _rows(services)
+    assert rows["m7"].state is OutboxState.CANCELLED
+    listed = [rows[f"m{i}"] for i in range(25) if i != 7]
+    assert {r.state for r in listed} == {OutboxState.SENT}
+    assert len({r.message_id for r in listed}) == 1 and listed[0].message_id is not None
+    assert delivery.stats["lists"] == 1 and delivery.stats["sent"] == 28
+
+
+async def test_a_long_backlog_is_cut_at_the_limit_and_nothing_is_sent_twice(
+    services: Services,
+) -> None:
+    await _queue(services, 130)
+    delivery = dispatcher(services, worker="w", config=FAST)
+    delivery.outbox.add_merger("test.list", Lines(width=300))
+    request = RecordingRequest()
+    await _run(services, delivery, request)
+
+    texts = [c.text for c in request.sent("sendMessage")]
+    assert all(visible_length(t) <= MAX_TEXT for t in texts)
+    # 300-character lines: thirteen fit under the header, and the backlog takes ten lists.
+    assert len(texts) == 10 and all(t.count("\n") == 13 for t in texts)
+    listed = [line.split("·")[0][2:] for t in texts for line in t.split("\n")[1:]]
+    assert sorted(listed) == sorted(f"m{i}" for i in range(130))
+    rows = await _rows(services)
+    assert {r.state for r in rows.values()} == {OutboxState.SENT}
+    assert len({r.message_id for r in rows.values()}) == 10
+
+
+async def test_a_refused_list_is_sent_again_whole(services: Services) -> None:
+    await _queue(services, 12)
+    request = FlakyRequest(flood_once={GROUP}, fail_every=0)
+    delivery = dispatcher(services, worker="w", config=FAST)
+    delivery.outbox.add_merger("test.list", Lines())
+    await _run(services, delivery, request)
+
+    accepted = [text for _, chat, text in request.accepted if chat == GROUP]
+    assert accepted == ["<b>共 12 条</b>\n" + "\n".join(f"• m{i}" for i in range(12))]
+    rows = await _rows(services)
+    assert {r.state for r in rows.values()} == {OutboxState.SENT}
+    assert delivery.stats["flood_waits"] == 1
+
+
+def test_fitting_keeps_the_header_inside_the_limit() -> None:
+    def header(count: int) -> str:
+        return "头" * (10 + count)  # the header grows with the count, as "以下 N 项" does
+
+    lines = ["行" * 99] * 50  # 100 characters with the line break
+    count = merge.fitting(header, lines, limit=1000)
+    assert count == 9  # 9 × 100 + 19 ≤ 1000 < 10 × 100 + 20
+    assert visible_length(merge.compose(header, lines[:count])) <= 1000
+    assert merge.fitting(header, ["x" * 5000]) == 1  # one line always goes (cut by send)
+
+
+async def test_the_leading_groups_chat_gets_the_escalations_as_one_list(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Twenty tasks three days late: their owners and the unit leader hear of each one,
+    the leading group's chat once, a line per task worded from the task."""
+    async with services.session() as s:
+        c = await f.campaign(s)
+        c.leaders_chat_id = GROUP
+        school = await f.unit(s, "城关小学")
+        chief = await f.person(s, "校长", unit=school, telegram_id=8101)
+        school.leader_id = chief.id
+        await f.person(s, "办公室", role=Role.ADMIN, telegram_id=8103)
+        owner = await f.person(s, "李四", unit=school, telegram_id=8102)
+        for i in range(20):
+            task = await f.task(s, c, unit=school, owner=owner, title=f"整改项目{i}",
+                                due_at=DEFAULT_NOW - timedelta(days=3, hours=1))
+            task.created_at = DEFAULT_NOW - timedelta(days=10)
+    reminders: Reminders = services.reminders
+    await reminders.reconcile()
+    await reminders.sweep()
+    request = RecordingRequest()
+    # The bot's own outbox (its guards and the escalations' lists), without the pauses.
+    delivery = Dispatcher(db=services.db, outbox=services.delivery.outbox, clock=clock,
+                          config=FAST, texts=services.texts)
+    await _run(services, delivery, request)
+
+    group = [c.text for c in request.sent("sendMessage") if c.chat_id == GROUP]
+    escalations = [t for t in group if t.startswith("⚠️")]
+    assert len(escalations) == 1 and len(group) == 2  # and the leaders' daily digest
+    header, *lines = escalations[0].split("\n")
+    assert header == "⚠️ <b>督办提醒</b>：以下 20 项任务已逾期："
+    assert sorted(lines) == sorted(
+        f"• 城关小学 · 李四：#{t} 整改项目{i}，逾期 3 天（截止 2026-11-19 08:00，进度 0%）"
+        for i, t in enumerate(range(1, 21)))
+    leader = [c for c in request.sent("sendMessage") if c.chat_id == 8101]
+    assert len(leader) == 20 and all(c.params.get("reply_markup") for c in leader)
+    owner_told = [c.text for c in request.sent("sendMessage") if c.chat_id == 8102]
+    assert len([t for t in owner_told if t.startswith("🔴")]) == 20  # and the daily digest
+    rows = await _rows(services)
+    assert {r.state for r in rows.values()} == {OutboxState.SENT}
+    clock.advance(timedelta(days=1))
+    await reminders.sweep()  # once per deadline: nothing more for the group
+    async with services.session() as s:
+        queued = (await s.execute(select(OutboxMessage).where(
+            OutboxMessage.chat_id == GROUP, OutboxMessage.state == OutboxState.PENDING,
+        ))).scalars().all()
+    assert [r.kind for r in queued] == ["leaders_digest"]

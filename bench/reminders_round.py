@@ -34,6 +34,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bench.limits import SendAtOnce
 from bench.reminders_data import (
+    GROUP_CHAT,
     LOADED_AT,
     ROUND_AT,
     Dataset,
@@ -44,6 +45,8 @@ from bot.app import build_application
 from bot.config import AppConfig
 from bot.core import heap
 from bot.core.clock import FrozenClock
+from bot.delivery import merge
+from bot.reminders.lists import KIND as ESCALATION
 from bot.services import Services, build_services
 from db.migrate import upgrade
 from db.models import OutboxMessage, OutboxState, ReminderCursor
@@ -256,6 +259,9 @@ class Timed:
     cpu: float = 0.0
     # Cursors the sweeps took and derived (the current code only).
     derived: int = 0
+    # The leading group's chat: escalations queued for it, and the messages they make as
+    # the dispatcher's lists (counted when asked).
+    group: tuple[int, int] = (0, 0)
 
 
 async def time_round(store: Store, legacy: bool) -> Timed:
@@ -271,7 +277,30 @@ async def time_round(store: Store, legacy: bool) -> Timed:
         return Timed(seconds, due, await _queued(services), left)
 
 
-async def time_first_start(store: Store, legacy: bool) -> Timed:
+async def group_lists(services: Services) -> tuple[int, int]:
+    """The escalations queued for the leading group's chat, and how many messages they
+    make as lists: the dispatcher's gathering (`merge.LIST_ROWS` at a time, oldest first)
+    and packing, with the lines its merger words, without sending."""
+    merger = services.delivery.outbox.merger_for(ESCALATION)
+    assert merger is not None
+    async with services.session() as session:
+        rows = list((await session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.chat_id == GROUP_CHAT, OutboxMessage.kind == ESCALATION,
+                   OutboxMessage.state == OutboxState.PENDING)
+            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        )).scalars().all())
+    messages, at = 0, 0
+    while at < len(rows):
+        gathered = rows[at:at + merge.LIST_ROWS]
+        async with services.session() as session:
+            lines = await merger.lines(session, gathered, services.clock.now())
+        at += merge.fitting(merger.header, lines)
+        messages += 1
+    return len(rows), messages
+
+
+async def time_first_start(store: Store, legacy: bool, *, lists: bool = False) -> Timed:
     async with _services(store, LOADED_AT) as services:
         started, cpu = time.perf_counter(), time.process_time()
         if legacy:
@@ -282,8 +311,9 @@ async def time_first_start(store: Store, legacy: bool) -> Timed:
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         cursors = await _count(services, select(func.count()).select_from(ReminderCursor))
         left = await _count(services, _due_stmt(LOADED_AT))
+        group = await group_lists(services) if lists else (0, 0)
         return Timed(seconds, cursors, await _queued(services), left, cpu,
-                     services.reminders.stats["cursors"])
+                     services.reminders.stats["cursors"], group)
 
 
 # Interactive load through the real Application -------------------------------------------
@@ -575,7 +605,8 @@ async def first_start_part(size: int, runs: int, backends: list[str], pg_url: st
         for store in _stores(backends, Path(tmp), pg_url):
             await store.template(data)
             try:
-                current = [await time_first_start(store, legacy=False) for _ in range(runs)]
+                current = [await time_first_start(store, legacy=False, lists=not i)
+                           for i in range(runs)]
                 old = await time_first_start(store, legacy=True) if legacy else None
             finally:
                 await store.close()
@@ -591,6 +622,11 @@ async def first_start_part(size: int, runs: int, backends: list[str], pg_url: st
                   f"({current[0].derived} derived), "
                   f"{len(current[0].queued)} queued, {current[0].left} left due; {against}",
                   flush=True)
+            escalations, lists = current[0].group
+            print(f"    the leading group's chat: {escalations} escalations as {lists} "
+                  f"messages ({escalations / max(1, lists):.1f} a message), "
+                  f"{lists / 20:.0f} minutes at its 20 a minute (one a message: "
+                  f"{escalations / 20:.0f})", flush=True)
 
 
 def quiet_logs() -> None:

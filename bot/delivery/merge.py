@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from bot.core.textfit import MAX_TEXT, visible_length
 from db.models import OutboxMessage
 
-# Rows gathered for one list: more than fit in a message of one-line items.
-LIST_ROWS = 40
+# Rows gathered for one list: about as many one-line items as fit in a message.
+LIST_ROWS = 50
 
 
 def mergeable(row: OutboxMessage) -> bool:

@@ -29,6 +29,7 @@ from bot.reminders.policy import (
     QuietHours,
     Recipient,
     TaskFacts,
+    fingerprint,
     next_time,
     plan_task,
 )
@@ -213,6 +214,10 @@ def build(size: int, *, history: bool, seed: int = 14) -> Dataset:
         cursors.append({"subject": "campaign", "subject_id": 1,
                         "next_at": tomorrow_digest + timedelta(minutes=30),
                         "derived_at": BEFORE_ROUND - timedelta(hours=1)})
+        # The cursors were derived with the policy in force.
+        data.rows("reminder_policy_seen").append({
+            "campaign_id": 1, "fingerprint": fingerprint(POLICY, ZONE),
+            "seen_at": BEFORE_ROUND - timedelta(hours=1)})
     data.owners = [(pid, by_id[pid]["telegram_id"], ids) for pid, ids in owner_tasks.items()
                    if by_id[pid]["telegram_id"] is not None
                    and by_id[pid]["unreachable_since"] is None and ids]

@@ -57,7 +57,7 @@ UNLIMITED_FLOOD = {"burst": 1000, "per_minute": 6000, "stranger_burst": 1000,
                    "stranger_per_minute": 6000, "strangers_burst": 10000,
                    "strangers_per_minute": 60000}
 TABLES = ("campaigns", "units", "persons", "tasks", "reminder_cursors", "reminder_snoozes",
-          "outbox")
+          "outbox", "reminder_policy_seen")
 
 
 # Where the runs' databases live ----------------------------------------------------------

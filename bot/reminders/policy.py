@@ -7,6 +7,7 @@ wall-clock time across a daylight-saving change and quiet hours end at the local
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -331,6 +332,13 @@ def derive(facts: TaskFacts, policy: Policy, now: datetime) -> Derived:
     if len(found) > 1:
         found.sort(key=lambda p: p.key)
     return Derived(tuple(found), min(upcoming, default=None))
+
+
+def fingerprint(policy: Policy, zone: ZoneInfo) -> str:
+    """What a campaign's cursors depend on besides its tasks and people: the effective
+    policy and the zone. Kept per campaign (`db.repositories.reminder_policies`); when it
+    differs, the cursors derived with the old one are looked at again."""
+    return hashlib.sha256(f"{policy!r}|{zone.key}".encode()).hexdigest()
 
 
 @lru_cache(maxsize=8192)

@@ -47,6 +47,7 @@ from bot.reminders.policy import (
     Recipient,
     TaskFacts,
     derive,
+    fingerprint,
     first_look,
     local_instant,
     plan_task,
@@ -57,6 +58,7 @@ from bot.tasks.service import load_task
 from bot.texts import Label
 from db.models import OutboxMessage, OutboxState, Person, Task
 from db.repositories import delivery as outbox_repo
+from db.repositories import reminder_policies as policies_repo
 from db.repositories import reminders as repo
 from db.repositories.reminders import CAMPAIGN, PERSON, TASK, DueCursor
 
@@ -281,6 +283,9 @@ class Reminders:
         database for the whole of it.
         """
         now = self.core.clock.now()
+        # First, while only cursors derived before exist: a new cursor below is placed by
+        # the policy in force.
+        await self._policies_seen(now)
         look = Lookup(self.core.config)
         async with self.core.session() as session:
             new = await repo.tasks_without_cursor(session=session)
@@ -300,6 +305,30 @@ class Reminders:
                     await repo.touch(session=session, subject=subject,
                                      ids=ids[start:start + TOUCH_CHUNK], now=now)
                 await asyncio.sleep(0)
+
+    async def _policies_seen(self, now: datetime) -> None:
+        """A campaign whose policy (the config's `[reminders]`, its override, its zone) is
+        not the one its cursors were derived with has them all looked at again: a cursor
+        waits for the next reminder of the old policy, and would skip an offset added
+        before it, or send a moved overdue time late."""
+        look = Lookup(self.core.config)
+        async with self.core.session() as session:
+            campaigns = await policies_repo.active_campaigns(session=session)
+            seen = await policies_repo.seen(session=session)
+            await look.load_campaigns(session, set(campaigns))
+        for campaign_id in campaigns:
+            found = look.campaigns.get(campaign_id)
+            if found is None:
+                continue
+            current = fingerprint(found[1], found[2])
+            if seen.get(campaign_id) == current:
+                continue
+            async with self.core.session() as session:
+                touched = await policies_repo.policy_changed(
+                    session=session, campaign_id=campaign_id, fingerprint=current, now=now)
+            if campaign_id in seen:
+                log.info("reminder policy of campaign %s changed: %d cursors to derive again",
+                         campaign_id, touched)
 
     @staticmethod
     def _first_look(task: repo.NewTask, look: Lookup, now: datetime) -> datetime:

@@ -47,6 +47,7 @@ from db.models.reminders import (
     OutboxState,
     ReminderCursor,
     ReminderPolicyOverride,
+    ReminderPolicySeen,
     ReminderSnooze,
 )
 from db.models.reports import BulletinLog
@@ -87,6 +88,7 @@ __all__ += [
     "OutboxState",
     "ReminderCursor",
     "ReminderPolicyOverride",
+    "ReminderPolicySeen",
     "ReminderSnooze",
 ]
 __all__ += ["BulletinLog", "TaskTally", "TaskTallyMark"]

@@ -108,3 +108,18 @@ class ReminderPolicyOverride(Base):
     )
     overrides: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[datetime] = mapped_column()
+
+
+class ReminderPolicySeen(Base):
+    """The reminder policy a campaign's cursors were last derived with (a fingerprint of
+    the effective policy and the campaign's zone): when the config or an override changes
+    it, every cursor of the campaign is looked at again, so a new offset is not skipped by
+    cursors that wait for a later time."""
+
+    __tablename__ = "reminder_policy_seen"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column()

@@ -1,0 +1,54 @@
+"""Which reminder policy each campaign's cursors were derived with, and looking at them
+all again when it changes (`db.models.ReminderPolicySeen`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Campaign, ReminderCursor, ReminderPolicySeen, Task
+
+TASK, PERSON, CAMPAIGN = "task", "person", "campaign"
+
+
+async def active_campaigns(*, session: AsyncSession) -> list[int]:
+    found = await session.scalars(select(Campaign.id).where(Campaign.is_active.is_(True)))
+    return list(found.all())
+
+
+async def seen(*, session: AsyncSession) -> dict[int, str]:
+    """Campaign → the fingerprint of the policy its cursors were last derived with."""
+    rows = await session.execute(
+        select(ReminderPolicySeen.campaign_id, ReminderPolicySeen.fingerprint))
+    return {campaign_id: fingerprint for campaign_id, fingerprint in rows.all()}
+
+
+async def policy_changed(
+    *, session: AsyncSession, campaign_id: int, fingerprint: str, now: datetime
+) -> int:
+    """The campaign's policy is now `fingerprint`: its tasks' cursors, its own and every
+    person's digest cursor are due now (what they wait for may have moved), and the new
+    fingerprint is kept, in the caller's transaction. Returns the cursors touched."""
+    touched = await session.execute(
+        update(ReminderCursor)
+        .where(or_(
+            (ReminderCursor.subject == TASK)
+            & ReminderCursor.subject_id.in_(select(Task.id).where(Task.campaign_id == campaign_id)),
+            (ReminderCursor.subject == CAMPAIGN) & (ReminderCursor.subject_id == campaign_id),
+            ReminderCursor.subject == PERSON,
+        ))
+        .values(next_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_(ReminderPolicySeen).values(
+        campaign_id=campaign_id, fingerprint=fingerprint, seen_at=now)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[ReminderPolicySeen.campaign_id],
+        set_={"fingerprint": stmt.excluded.fingerprint, "seen_at": stmt.excluded.seen_at},
+    ))
+    return int(getattr(touched, "rowcount", 0) or 0)

@@ -29,7 +29,6 @@ from sqlalchemy import (
     func,
     literal,
     null,
-    or_,
     select,
     union_all,
 )
@@ -53,23 +52,41 @@ def ranked_statement(dialect: str) -> Any:
     - kind `RANKED`: a unit (k1, its name) at `place` from the least complete (1) of the
       `ranked` units with something to do: places 1 to `shown` + 1 and the last place.
     """
+    # The order is computed twice, over all the units for the first `shown` + 1 and then
+    # over those few to number them; both are the same total order (ties end at the id).
     g = summary_statement().cte("g")
     measures = [g.c[m] for m in MEASURES]
     active = g.c.total - g.c.cancelled
     name = func.coalesce(Unit.name, literal("#") + cast(g.c.k1, String))
-    by_name = name.collate("C") if dialect == "postgresql" else name
-    place = func.row_number().over(order_by=(
-        cast(g.c.done, Float) / active, g.c.late.desc(), by_name.desc(), g.c.k1.desc()
-    ))
     units = (
-        select(g.c.k1, name.label("name"), place.label("place"),
-               func.count().over().label("ranked"), *measures)
+        select(g.c.k1, name.label("name"), (cast(g.c.done, Float) / active).label("ratio"),
+               *measures)
         .select_from(g.outerjoin(Unit, Unit.id == g.c.k1))
         .where(g.c.part == UNIT_PART, g.c.k1.is_not(None), active > 0)
-        .cte("ranked_units")
+        .cte("units_to_rank")
+    )
+    u = units.c
+    by_name = u.name.collate("C") if dialect == "postgresql" else u.name
+
+    def least_complete_first(reverse: bool) -> tuple[Any, ...]:
+        if reverse:
+            return (u.ratio.desc(), u.late, by_name, u.k1)
+        return (u.ratio, u.late.desc(), by_name.desc(), u.k1.desc())
+
+    ranked = select(func.count()).select_from(units).scalar_subquery()
+    shown = bindparam("shown", type_=Integer())
+    # The first `shown` + 1 by a bounded sort, and the last one: SQLite numbering all
+    # 2,000 units with a window was 5 of the statement's 14 ms at 10,000 tasks.
+    first = (select(u.k1, u.name, *(u[m] for m in MEASURES))
+             .order_by(*least_complete_first(False)).limit(shown + 1).subquery())
+    last = (select(u.k1, u.name, *(u[m] for m in MEASURES))
+            .order_by(*least_complete_first(True)).limit(1).subquery())
+    f = first.c
+    key_of_first = (
+        cast(f.done, Float) / (f.total - f.cancelled), f.late.desc(),
+        (f.name.collate("C") if dialect == "postgresql" else f.name).desc(), f.k1.desc(),
     )
     none_int, none_str = cast(null(), Integer), cast(null(), String)
-    shown = bindparam("shown", type_=Integer())
     return union_all(
         select(literal(SUMS), none_int, none_int, none_str, none_int, none_int,
                *(func.sum(c) for c in measures))
@@ -80,9 +97,13 @@ def ranked_statement(dialect: str) -> Any:
         select(literal(PHASES), g.c.k2, none_int, none_str, none_int, none_int,
                *(func.sum(c) for c in measures))
         .where(g.c.part == INDICATOR_PART).group_by(g.c.k2),
-        select(literal(RANKED), units.c.k1, none_int, units.c.name, units.c.place,
-               units.c.ranked, *(units.c[m] for m in MEASURES))
-        .where(or_(units.c.place <= shown + 1, units.c.place == units.c.ranked)),
+        select(literal(RANKED), f.k1, none_int, f.name,
+               func.row_number().over(order_by=key_of_first), ranked,
+               *(f[m] for m in MEASURES)),
+        # The last place, unless it is among the first already.
+        select(literal(RANKED), last.c.k1, none_int, last.c.name, ranked, ranked,
+               *(last.c[m] for m in MEASURES))
+        .where(ranked > shown + 1),
     )
 
 

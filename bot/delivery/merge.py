@@ -27,8 +27,8 @@ def mergeable(row: OutboxMessage) -> bool:
 
 
 def fitting(header: Callable[[int], str], lines: Sequence[str], limit: int = MAX_TEXT) -> int:
-    """How many of `lines`, from the first, fit under their header in one message (at
-    least one: a row's own line is shorter than its message)."""
+    """How many of `lines`, from the first, fit under their header in one message; at
+    least one, and a list of one is sent as that row's own message."""
     used = 0
     count = 0
     for line in lines:

@@ -145,7 +145,7 @@ def test_fitting_keeps_the_header_inside_the_limit() -> None:
     count = merge.fitting(header, lines, limit=1000)
     assert count == 9  # 9 × 100 + 19 ≤ 1000 < 10 × 100 + 20
     assert visible_length(merge.compose(header, lines[:count])) <= 1000
-    assert merge.fitting(header, ["x" * 5000]) == 1  # one line always goes (cut by send)
+    assert merge.fitting(header, ["x" * 5000]) == 1  # alone, its row goes as its own message
 
 
 async def test_the_leading_groups_chat_gets_the_escalations_as_one_list(

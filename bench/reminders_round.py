@@ -259,9 +259,9 @@ class Timed:
     cpu: float = 0.0
     # Cursors the sweeps took and derived (the current code only).
     derived: int = 0
-    # The leading group's chat: escalations queued for it, and the messages they make as
-    # the dispatcher's lists (counted when asked).
-    group: tuple[int, int] = (0, 0)
+    # The escalations to the leading group's chat and to the leaders: (rows, chats,
+    # messages as the dispatcher's lists), counted when asked.
+    lists: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 async def time_round(store: Store, legacy: bool) -> Timed:
@@ -277,27 +277,35 @@ async def time_round(store: Store, legacy: bool) -> Timed:
         return Timed(seconds, due, await _queued(services), left)
 
 
-async def group_lists(services: Services) -> tuple[int, int]:
-    """The escalations queued for the leading group's chat, and how many messages they
-    make as lists: the dispatcher's gathering (`merge.LIST_ROWS` at a time, oldest first)
-    and packing, with the lines its merger words, without sending."""
+async def escalation_lists(services: Services) -> dict[str, tuple[int, int, int]]:
+    """The escalations queued for the leading group's chat and for the leaders: how many,
+    to how many chats, and how many messages they make as lists — the dispatcher's
+    gathering (`merge.LIST_ROWS` of a chat's, oldest first) and packing, with the items
+    its merger words, without sending."""
     merger = services.delivery.outbox.merger_for(ESCALATION)
     assert merger is not None
     async with services.session() as session:
         rows = list((await session.execute(
             select(OutboxMessage)
-            .where(OutboxMessage.chat_id == GROUP_CHAT, OutboxMessage.kind == ESCALATION,
-                   OutboxMessage.state == OutboxState.PENDING)
+            .where(OutboxMessage.kind == ESCALATION, OutboxMessage.state == OutboxState.PENDING)
             .order_by(OutboxMessage.not_before, OutboxMessage.id)
         )).scalars().all())
-    messages, at = 0, 0
-    while at < len(rows):
-        gathered = rows[at:at + merge.LIST_ROWS]
-        async with services.session() as session:
-            lines = await merger.lines(session, gathered, services.clock.now())
-        at += merge.fitting(merger.header, lines)
-        messages += 1
-    return len(rows), messages
+    by_chat: dict[int, list[OutboxMessage]] = {}
+    for row in rows:
+        by_chat.setdefault(row.chat_id, []).append(row)
+    found = {"group": [0, 0, 0], "leaders": [0, 0, 0]}
+    for chat_id, waiting in by_chat.items():
+        figures = found["group" if chat_id == GROUP_CHAT else "leaders"]
+        figures[0] += len(waiting)
+        figures[1] += 1
+        at = 0
+        while at < len(waiting):
+            gathered = waiting[at:at + merge.LIST_ROWS]
+            async with services.session() as session:
+                header, items = await merger.items(session, gathered, services.clock.now())
+            at += merge.fitting(header, [item.line for item in items])
+            figures[2] += 1
+    return {who: (rows_, chats, messages) for who, (rows_, chats, messages) in found.items()}
 
 
 async def time_first_start(store: Store, legacy: bool, *, lists: bool = False) -> Timed:
@@ -311,9 +319,9 @@ async def time_first_start(store: Store, legacy: bool, *, lists: bool = False) -
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         cursors = await _count(services, select(func.count()).select_from(ReminderCursor))
         left = await _count(services, _due_stmt(LOADED_AT))
-        group = await group_lists(services) if lists else (0, 0)
+        found = await escalation_lists(services) if lists else {}
         return Timed(seconds, cursors, await _queued(services), left, cpu,
-                     services.reminders.stats["cursors"], group)
+                     services.reminders.stats["cursors"], found)
 
 
 # Interactive load through the real Application -------------------------------------------
@@ -622,11 +630,10 @@ async def first_start_part(size: int, runs: int, backends: list[str], pg_url: st
                   f"({current[0].derived} derived), "
                   f"{len(current[0].queued)} queued, {current[0].left} left due; {against}",
                   flush=True)
-            escalations, lists = current[0].group
-            print(f"    the leading group's chat: {escalations} escalations as {lists} "
-                  f"messages ({escalations / max(1, lists):.1f} a message), "
-                  f"{lists / 20:.0f} minutes at its 20 a minute (one a message: "
-                  f"{escalations / 20:.0f})", flush=True)
+            for who, (escalations, chats, lists) in current[0].lists.items():
+                print(f"    escalations to the {who}: {escalations} to {chats} chats as "
+                      f"{lists} messages ({escalations / max(1, lists):.1f} a message)",
+                      flush=True)
 
 
 def quiet_logs() -> None:

@@ -309,25 +309,27 @@ class Dispatcher:
                 else:
                     await self._finish(row, OutboxState.CANCELLED, "no longer applies",
                                        row.attempts)
+            text, markup = (wanted[0].text, wanted[0].reply_markup) if wanted else ("", None)
             if len(wanted) > 1:
                 async with self.db.session() as session:
-                    lines = await merger.lines(session, wanted, self.clock.now())
-                count = merge.fitting(merger.header, lines)
+                    header, items = await merger.items(session, wanted, self.clock.now())
+                count = merge.fitting(header, [item.line for item in items])
                 await self._give_back(wanted[count:])
-                wanted, lines = wanted[:count], lines[:count]
+                wanted, items = wanted[:count], items[:count]
+                if count > 1:
+                    text, markup = merge.compose(header, items)
         except BaseException:
             self.throttle.cancel(chat_id)
             raise
         if not wanted:
             self.throttle.cancel(chat_id)
             return True
-        text = wanted[0].text if len(wanted) == 1 else merge.compose(merger.header, lines)
         telegram_id: int | None = None
         error: TelegramError | None = None
         started = time.perf_counter()
         try:
             telegram_id = await self._send(wanted[0], self._redirect.get(chat_id, chat_id),
-                                           text=text)
+                                           text=text, markup=markup)
         except TelegramError as exc:
             error = exc
         finally:
@@ -397,30 +399,33 @@ class Dispatcher:
         self.throttle.pause(chat_id, backoff(attempts))
         return False
 
-    async def _send(self, row: OutboxMessage, chat_id: int, text: str | None = None) -> int:
+    async def _send(
+        self, row: OutboxMessage, chat_id: int, *, text: str | None = None,
+        markup: str | None = None,
+    ) -> int:
+        """Send `row` (or, for a list, `text` and `markup` instead of its own)."""
         bot = self._bot
         assert bot is not None, "dispatcher not started"
-        markup = (
-            InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), bot)
-            if row.reply_markup
-            else None
+        keyboard = row.reply_markup if text is None else markup
+        reply_markup = (
+            InlineKeyboardMarkup.de_json(json.loads(keyboard), bot) if keyboard else None
         )
         if row.photo_path:
             data = await asyncio.to_thread(Path(row.photo_path).read_bytes)
             message = await bot.send_photo(
                 chat_id, photo=data, caption=row.text, parse_mode=ParseMode.HTML,
-                reply_markup=markup,
+                reply_markup=reply_markup,
             )
         elif row.document_path:
             path = Path(row.document_path)
             data = await asyncio.to_thread(path.read_bytes)
             message = await bot.send_document(
                 chat_id, document=data, filename=path.name, caption=row.text,
-                parse_mode=ParseMode.HTML, reply_markup=markup,
+                parse_mode=ParseMode.HTML, reply_markup=reply_markup,
             )
         else:
             message = await bot.send_message(
-                chat_id, text or row.text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                chat_id, text or row.text, parse_mode=ParseMode.HTML, reply_markup=reply_markup,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         return message.message_id

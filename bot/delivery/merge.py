@@ -14,16 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from bot.core.keyboard import Keyboard
 from bot.core.textfit import MAX_TEXT, visible_length
+from bot.delivery.outbox import ListItem
 from db.models import OutboxMessage
 
 # Rows gathered for one list: about as many one-line items as fit in a message.
 LIST_ROWS = 50
+# Buttons under a list: the first items', one a row, as a list of new tasks has them.
+LIST_BUTTONS = 10
 
 
 def mergeable(row: OutboxMessage) -> bool:
-    """Only plain text joins a list: a button or an attachment belongs to its message."""
-    return not (row.reply_markup or row.photo_path or row.document_path)
+    """An attachment belongs to its message; a button is replaced by its item's."""
+    return not (row.photo_path or row.document_path)
 
 
 def fitting(header: Callable[[int], str], lines: Sequence[str], limit: int = MAX_TEXT) -> int:
@@ -40,5 +44,8 @@ def fitting(header: Callable[[int], str], lines: Sequence[str], limit: int = MAX
     return max(1, count)
 
 
-def compose(header: Callable[[int], str], lines: Sequence[str]) -> str:
-    return "\n".join([header(len(lines)), *lines])
+def compose(header: Callable[[int], str], items: Sequence[ListItem]) -> tuple[str, str | None]:
+    """The list's HTML and its keyboard's JSON (None: no buttons)."""
+    text = "\n".join([header(len(items)), *(item.line for item in items)])
+    buttons = [item.button for item in items if item.button is not None][:LIST_BUTTONS]
+    return text, Keyboard.column(buttons).to_json() if buttons else None

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import metrics
 from bot.core.clock import Clock
-from bot.core.keyboard import Keyboard
+from bot.core.keyboard import Button, Keyboard
 from db.models import OutboxMessage
 from db.repositories import delivery as outbox_repo
 
@@ -27,19 +27,26 @@ Guard = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[bool]]
 Markup = Keyboard | Mapping[str, Any] | None
 
 
+@dataclass(frozen=True)
+class ListItem:
+    """One row of a list (`Merger`): its HTML line, and the button that opens what it is
+    about, if the list has buttons."""
+
+    line: str
+    button: Button | None = None
+
+
 class Merger(Protocol):
     """Sends a chat's backlog of one kind of message as lists (`bot.delivery.merge`): a
     group's chat that owes twenty escalations gets one message, not twenty."""
 
-    def header(self, count: int) -> str:
-        """The HTML above a list of `count` messages."""
+    async def items(
+        self, session: AsyncSession, rows: Sequence[OutboxMessage], now: datetime
+    ) -> tuple[Callable[[int], str], list[ListItem]]:
+        """The list's header for a count of rows (HTML, in the recipient's language) and
+        an item for each row, in the same order."""
         ...
 
-    async def lines(
-        self, session: AsyncSession, rows: Sequence[OutboxMessage], now: datetime
-    ) -> list[str]:
-        """One HTML line for each row, in the same order."""
-        ...
 
 _WAKE = "outbox_wake"
 
@@ -161,8 +168,8 @@ class Outbox:
         return [g for prefix, g in self._guards if kind.startswith(prefix)]
 
     def add_merger(self, kind: str, merger: Merger) -> None:
-        """Send messages of exactly `kind` that wait for the same chat as one list (only
-        those without buttons or attachments)."""
+        """Send messages of exactly `kind` that wait for the same chat as one list (those
+        without attachments; the list's buttons are its items')."""
         self._mergers[kind] = merger
 
     def merger_for(self, kind: str) -> Merger | None:

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 from bot.core import callbacks
 from bot.core.keyboard import Button, Keyboard
+from bot.core.textfit import clip
 from bot.reminders.policy import Planned, Policy
 from bot.reminders.settings import settings_of
+from bot.tasks.views import BUTTON_TITLE, LIST_TITLE
 from bot.texts import Markup, Texts
 from db.models import Person, Task
 from db.repositories.reminders import DatedTask
@@ -120,14 +122,19 @@ def escalation(
 
 
 def escalation_line(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo) -> str:
-    """One task of a list of escalations for a group's chat (`bot.reminders.lists`)."""
+    """One task of a list of escalations (`bot.reminders.lists`)."""
     assert task.due_at is not None
     return texts.get(
-        lang, "reminders.escalate_line", id=task.id, title=task.title,
+        lang, "reminders.escalate_line", id=task.id, title=clip(task.title, LIST_TITLE),
         unit=task.unit.name if task.unit else "—", owner=task.owner.name if task.owner else "—",
         days=days_late(task.due_at, now, zone), when=_when(task.due_at, zone),
         progress=task.progress,
     )
+
+
+def open_button(task: Task) -> Button:
+    """A list's button to a task's card."""
+    return Button(f"#{task.id} {clip(task.title, BUTTON_TITLE)}", callbacks.task("open", task.id))
 
 
 PARTS_OF_DAY = ("morning", "noon", "afternoon", "evening")

@@ -3,7 +3,7 @@ message inside Telegram's limit, and a refused list retried whole."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from bot.core.keyboard import Button, Keyboard
 from bot.core.textfit import MAX_TEXT, visible_length
 from bot.delivery import merge
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.outbox import ListItem
 from bot.reminders.service import Reminders
 from bot.services import Services
 from db.models import OutboxMessage, OutboxState, Role
@@ -34,18 +35,23 @@ FAST = DeliveryConfig(
 
 
 class Lines:
-    """A merger over the rows' own texts; `width` pads each line."""
+    """A merger over the rows' own texts; `width` pads each line; a row with a button
+    brings a button of its own to the list."""
 
     def __init__(self, width: int = 0) -> None:
         self.width = width
 
-    def header(self, count: int) -> str:
-        return f"<b>共 {count} 条</b>"
-
-    async def lines(
+    async def items(
         self, session: AsyncSession, rows: Sequence[OutboxMessage], now: datetime
-    ) -> list[str]:
-        return [f"• {r.text}{'·' * self.width}" for r in rows]
+    ) -> tuple[Callable[[int], str], list[ListItem]]:
+        def header(count: int) -> str:
+            return f"<b>共 {count} 条</b>"
+
+        return header, [
+            ListItem(f"• {r.text}{'·' * self.width}",
+                     Button(r.text, f"open:{r.text}") if r.reply_markup else None)
+            for r in rows
+        ]
 
 
 async def _bot(request: RecordingRequest) -> ExtBot[None]:
@@ -79,7 +85,7 @@ async def test_a_backlog_goes_as_one_list_and_each_row_is_settled_by_it(
 ) -> None:
     await _queue(services, 25)
     button = Keyboard.of([[Button("打开", "task:open:1")]])
-    await _queue(services, 2, markup=button, prefix="b")  # with a button: on its own
+    await _queue(services, 12, markup=button, prefix="b")  # their buttons: the list's
     await _queue(services, 2, kind="test.other", prefix="o")  # another kind: on its own
     delivery = dispatcher(services, worker="w", config=FAST)
     delivery.outbox.add_merger("test.list", Lines())
@@ -91,16 +97,22 @@ async def test_a_backlog_goes_as_one_list_and_each_row_is_settled_by_it(
     request = RecordingRequest()
     await _run(services, delivery, request)
 
-    texts = [c.text for c in request.sent("sendMessage")]
-    lists = [t for t in texts if t.startswith("<b>共")]
-    assert lists == ["<b>共 24 条</b>\n" + "\n".join(f"• m{i}" for i in range(25) if i != 7)]
-    assert sorted(t for t in texts if t not in lists) == ["b0", "b1", "o0", "o1"]
+    sent = request.sent("sendMessage")
+    [listed_call] = [c for c in sent if c.text.startswith("<b>共")]
+    lines = [f"• m{i}" for i in range(25) if i != 7] + [f"• b{i}" for i in range(12)]
+    assert listed_call.text == "<b>共 36 条</b>\n" + "\n".join(lines)
+    # The items' buttons, the first ten, one a row.
+    keyboard = listed_call.params["reply_markup"]
+    keyboard = keyboard.to_dict() if hasattr(keyboard, "to_dict") else keyboard
+    assert [[b["text"] for b in row] for row in keyboard["inline_keyboard"]] == [
+        [f"b{i}"] for i in range(10)]
+    assert sorted(c.text for c in sent if c is not listed_call) == ["o0", "o1"]
     rows = await _rows(services)
     assert rows["m7"].state is OutboxState.CANCELLED
-    listed = [rows[f"m{i}"] for i in range(25) if i != 7]
+    listed = [rows[f"m{i}"] for i in range(25) if i != 7] + [rows[f"b{i}"] for i in range(12)]
     assert {r.state for r in listed} == {OutboxState.SENT}
     assert len({r.message_id for r in listed}) == 1 and listed[0].message_id is not None
-    assert delivery.stats["lists"] == 1 and delivery.stats["sent"] == 28
+    assert delivery.stats["lists"] == 1 and delivery.stats["sent"] == 38
 
 
 async def test_a_long_backlog_is_cut_at_the_limit_and_nothing_is_sent_twice(
@@ -144,15 +156,17 @@ def test_fitting_keeps_the_header_inside_the_limit() -> None:
     lines = ["行" * 99] * 50  # 100 characters with the line break
     count = merge.fitting(header, lines, limit=1000)
     assert count == 9  # 9 × 100 + 19 ≤ 1000 < 10 × 100 + 20
-    assert visible_length(merge.compose(header, lines[:count])) <= 1000
+    text, keyboard = merge.compose(header, [ListItem(line) for line in lines[:count]])
+    assert visible_length(text) <= 1000 and keyboard is None
     assert merge.fitting(header, ["x" * 5000]) == 1  # alone, its row goes as its own message
 
 
-async def test_the_leading_groups_chat_gets_the_escalations_as_one_list(
+async def test_the_leading_groups_chat_and_the_leader_get_the_escalations_as_one_list(
     services: Services, clock: FrozenClock
 ) -> None:
-    """Twenty tasks three days late: their owners and the unit leader hear of each one,
-    the leading group's chat once, a line per task worded from the task."""
+    """Twenty tasks three days late: their owner hears of each one (a reminder with its
+    own buttons), the unit's leader and the leading group's chat once each, a line per
+    task worded from the task."""
     async with services.session() as s:
         c = await f.campaign(s)
         c.leaders_chat_id = GROUP
@@ -182,8 +196,13 @@ async def test_the_leading_groups_chat_gets_the_escalations_as_one_list(
     assert sorted(lines) == sorted(
         f"• 城关小学 · 李四：#{t} 整改项目{i}，逾期 3 天（截止 2026-11-19 08:00，进度 0%）"
         for i, t in enumerate(range(1, 21)))
-    leader = [c for c in request.sent("sendMessage") if c.chat_id == 8101]
-    assert len(leader) == 20 and all(c.params.get("reply_markup") for c in leader)
+    # The unit's leader too, in one list, with a button to open each of the first ten.
+    [leader] = [c for c in request.sent("sendMessage") if c.chat_id == 8101]
+    assert leader.text.split("\n")[0] == header and len(leader.text.split("\n")) == 21
+    keyboard = leader.params["reply_markup"]
+    keyboard = keyboard.to_dict() if hasattr(keyboard, "to_dict") else keyboard
+    assert [row[0]["callback_data"] for row in keyboard["inline_keyboard"]] == [
+        f"task:open:{t}" for t in range(1, 11)]
     owner_told = [c.text for c in request.sent("sendMessage") if c.chat_id == 8102]
     assert len([t for t in owner_told if t.startswith("🔴")]) == 20  # and the daily digest
     rows = await _rows(services)

@@ -261,11 +261,24 @@ class Dispatcher:
             self.throttle.cancel(chat_id)
             await self._finish(row, OutboxState.CANCELLED, "no longer applies", row.attempts)
             return True
+        telegram_id, error, answered = await self._request(row, chat_id)
+        if error is not None:
+            return await self._refused(row, chat_id, error)
+        await self._sent([row], telegram_id, answered)
+        return True
+
+    async def _request(
+        self, row: OutboxMessage, chat_id: int, *, text: str | None = None,
+        markup: str | None = None,
+    ) -> tuple[int | None, Exception | None, float]:
+        """The request, in the slot the pump took: the message's id or what refused it,
+        and when the answer came (the slot is free from then)."""
         telegram_id: int | None = None
         error: Exception | None = None
         started = time.perf_counter()
         try:
-            telegram_id = await self._send(row, self._redirect.get(chat_id, chat_id))
+            telegram_id = await self._send(row, self._redirect.get(chat_id, chat_id),
+                                           text=text, markup=markup)
         except (TelegramError, OSError) as exc:  # OSError: an attachment gone from disk
             error = exc
         finally:
@@ -273,17 +286,21 @@ class Dispatcher:
             self.pacer.kick.set()
             answered = time.perf_counter()
             self.timings["http"] += answered - started
-        if error is not None:
-            return await self._refused(row, chat_id, error)
+        return telegram_id, error, answered
+
+    async def _sent(
+        self, rows: Sequence[OutboxMessage], telegram_id: int | None, answered: float
+    ) -> None:
+        """Settle rows as sent by one message (one row, or a list's)."""
         async with self.db.session() as session:
-            await outbox_repo.mark_sent(
-                session=session, message_id=row.id, worker=self.worker,
+            await outbox_repo.mark_sent_many(
+                session=session, message_ids=[r.id for r in rows], worker=self.worker,
                 now=self.clock.now(), telegram_id=telegram_id,
             )
         self.timings["settle"] += time.perf_counter() - answered
-        self.stats["sent"] += 1
-        metrics.outbox_settled(row.kind, "sent")
-        return True
+        self.stats["sent"] += len(rows)
+        for row in rows:
+            metrics.outbox_settled(row.kind, "sent")
 
     async def _attempt_list(self, head: OutboxMessage, chat_id: int, merger: Merger) -> bool:
         """`_attempt` for a kind sent as lists: the chat's backlog of that kind goes as one
@@ -324,33 +341,14 @@ class Dispatcher:
         if not wanted:
             self.throttle.cancel(chat_id)
             return True
-        telegram_id: int | None = None
-        error: TelegramError | None = None
-        started = time.perf_counter()
-        try:
-            telegram_id = await self._send(wanted[0], self._redirect.get(chat_id, chat_id),
-                                           text=text, markup=markup)
-        except TelegramError as exc:
-            error = exc
-        finally:
-            self.throttle.answered(chat_id)
-            self.pacer.kick.set()
-            answered = time.perf_counter()
-            self.timings["http"] += answered - started
+        telegram_id, error, answered = await self._request(wanted[0], chat_id, text=text,
+                                                           markup=markup)
         if error is not None:
             await self._give_back([r for r in wanted if r is not head])
             return await self._refused(head, chat_id, error) if head in wanted else True
-        async with self.db.session() as session:
-            await outbox_repo.mark_sent_many(
-                session=session, message_ids=[r.id for r in wanted], worker=self.worker,
-                now=self.clock.now(), telegram_id=telegram_id,
-            )
-        self.timings["settle"] += time.perf_counter() - answered
-        self.stats["sent"] += len(wanted)
+        await self._sent(wanted, telegram_id, answered)
         if len(wanted) > 1:
             self.stats["lists"] += 1
-        for row in wanted:
-            metrics.outbox_settled(row.kind, "sent")
         return True
 
     async def _give_back(self, rows: Sequence[OutboxMessage]) -> None:

@@ -218,20 +218,12 @@ async def _settle(session: AsyncSession, row_id: int, worker: str, **values: Any
     return bool(result.rowcount)
 
 
-async def mark_sent(
-    *, session: AsyncSession, message_id: int, worker: str, now: datetime, telegram_id: int | None
-) -> bool:
-    return await _settle(
-        session, message_id, worker, state=OutboxState.SENT, sent_at=now,
-        message_id=telegram_id, claimed_until=None,
-    )
-
-
 async def mark_sent_many(
     *, session: AsyncSession, message_ids: Collection[int], worker: str, now: datetime,
     telegram_id: int | None,
 ) -> int:
-    """Several messages sent as one (a list): each is settled as sent by that message."""
+    """Messages sent as one Telegram message (a single row, or a list's): each is settled
+    as sent by it, if this worker still holds it. Returns how many were."""
     result: Any = await session.execute(
         update(OutboxMessage)
         .where(

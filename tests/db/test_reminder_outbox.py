@@ -122,8 +122,8 @@ async def test_claims_are_exclusive_and_a_lapsed_lease_is_taken_over(services: S
                                         limit=20)
     assert {r.key for r in taken} == {r.key for r in [*first, *second]} | {"later"}
     async with services.session() as s:
-        assert not await outbox_repo.mark_sent(session=s, message_id=first[0].id, worker="a",
-                                               now=now, telegram_id=1)
+        assert await outbox_repo.mark_sent_many(session=s, message_ids=[first[0].id],
+                                                worker="a", now=now, telegram_id=1) == 0
 
 
 async def _two_dispatchers(services: Services, messages: int, chats: int) -> None:

@@ -23,6 +23,10 @@ MAX_CAPTION = 1024  # a photo's or document's caption
 MAX_ALBUM = 10  # items in one media group
 MAX_ANSWER = 200  # the text of a callback query's answer
 ELLIPSIS = "…"
+# A list line shows the start of a task's title (its card shows all of it), so a page
+# fits; a button shows less.
+LIST_TITLE = 80
+BUTTON_TITLE = 24
 
 __all__ = [
     "ELLIPSIS", "MAX_ALBUM", "MAX_ANSWER", "MAX_BUTTONS", "MAX_CALLBACK_BYTES", "MAX_CAPTION",

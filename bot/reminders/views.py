@@ -8,10 +8,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core import callbacks
 from bot.core.keyboard import Button, Keyboard
-from bot.core.textfit import clip
+from bot.core.textfit import BUTTON_TITLE, LIST_TITLE, clip
 from bot.reminders.policy import Planned, Policy
 from bot.reminders.settings import settings_of
-from bot.tasks.views import BUTTON_TITLE, LIST_TITLE
 from bot.texts import Markup, Texts
 from db.models import Person, Task
 from db.repositories.reminders import DatedTask

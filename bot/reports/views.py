@@ -11,7 +11,7 @@ from bot.core.deadlines import urgency
 from bot.core.keyboard import Button, Keyboard
 from bot.core.paging import Page, page_buttons, page_footer
 from bot.core.roster import indicator_label
-from bot.core.textfit import clip
+from bot.core.textfit import BUTTON_TITLE, LIST_TITLE, clip
 from bot.indicators.certify import BriefLine, CertificationBrief
 from bot.indicators.status import State
 from bot.reports.summary import UNIT_LINES, Counts, Readiness, Standing, Summary, UnitRanking
@@ -22,9 +22,6 @@ from db.repositories.reports import TaskLine
 UNIT_BUTTONS = UNIT_LINES  # every unit the summary names can be opened
 INDICATOR_BUTTONS = 4
 LIST_PAGE = 10
-# A list line shows the start of a title (the card shows all of it), so a page fits.
-LIST_TITLE = 80
-BUTTON_TITLE = 24
 CERTIFICATION_LINES = 6
 
 

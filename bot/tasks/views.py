@@ -11,15 +11,12 @@ from bot.core.deadlines import urgency
 from bot.core.keyboard import Button, Keyboard
 from bot.core.paging import Page, page_buttons, page_footer
 from bot.core.roster import indicator_label
-from bot.core.textfit import clip
+from bot.core.textfit import BUTTON_TITLE, LIST_TITLE, clip
 from bot.texts import Markup, Texts
 from db.models import Task, TaskStatus
 
 PROGRESS_STEPS = (25, 50, 75, 100)
 TASKS_PAGE = 10
-# A list line shows the start of a title (the card shows all of it), so a page fits.
-LIST_TITLE = 80
-BUTTON_TITLE = 24
 
 
 def status_label(texts: Texts, lang: str, status: TaskStatus) -> str:

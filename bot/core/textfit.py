@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from bot.core import callbacks
 from bot.core.callbacks import MAX_BYTES as MAX_CALLBACK_BYTES
-from bot.core.keyboard import MAX_BUTTONS
+from bot.core.keyboard import MAX_BUTTONS, Button
 
 MAX_TEXT = 4096  # a message's text
 MAX_CAPTION = 1024  # a photo's or document's caption
@@ -30,7 +31,8 @@ BUTTON_TITLE = 24
 
 __all__ = [
     "ELLIPSIS", "MAX_ALBUM", "MAX_ANSWER", "MAX_BUTTONS", "MAX_CALLBACK_BYTES", "MAX_CAPTION",
-    "MAX_TEXT", "clip", "plain_text", "shorten_html", "split_html", "visible_length",
+    "MAX_TEXT", "clip", "plain_text", "shorten_html", "split_html", "task_button",
+    "visible_length",
 ]
 
 # Named entities Telegram decodes; any other `&name;` stays in the text as typed.
@@ -295,3 +297,8 @@ def clip(text: str, length: int, ellipsis: str = ELLIPSIS) -> str:
     if len(text) <= length:
         return text
     return text[: max(0, length - len(ellipsis))].rstrip() + ellipsis
+
+
+def task_button(task_id: int, title: str) -> Button:
+    """A list's button to a task's card: "#id" and the start of its title."""
+    return Button(f"#{task_id} {clip(title, BUTTON_TITLE)}", callbacks.task("open", task_id))

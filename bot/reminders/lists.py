@@ -16,9 +16,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.runtime import Core
+from bot.core.textfit import task_button
 from bot.delivery.outbox import ListItem
 from bot.reminders.lookup import Lookup
-from bot.reminders.views import escalation_line, open_button
+from bot.reminders.views import escalation_line
 from db.models import OutboxMessage
 from db.repositories import reminders as repo
 
@@ -52,7 +53,7 @@ class EscalationLists:
                 continue
             items.append(ListItem(
                 escalation_line(texts, lang, task, now, found[2]),
-                open_button(task) if row.reply_markup else None,
+                task_button(task.id, task.title) if row.reply_markup else None,
             ))
 
         def header(count: int) -> str:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import callbacks
 from bot.core.keyboard import Button, Keyboard
-from bot.core.textfit import BUTTON_TITLE, LIST_TITLE, clip
+from bot.core.textfit import LIST_TITLE, clip
 from bot.reminders.policy import Planned, Policy
 from bot.reminders.settings import settings_of
 from bot.texts import Markup, Texts
@@ -129,11 +129,6 @@ def escalation_line(texts: Texts, lang: str, task: Task, now: datetime, zone: Zo
         days=days_late(task.due_at, now, zone), when=_when(task.due_at, zone),
         progress=task.progress,
     )
-
-
-def open_button(task: Task) -> Button:
-    """A list's button to a task's card."""
-    return Button(f"#{task.id} {clip(task.title, BUTTON_TITLE)}", callbacks.task("open", task.id))
 
 
 PARTS_OF_DAY = ("morning", "noon", "afternoon", "evening")

@@ -11,7 +11,7 @@ from bot.core.deadlines import urgency
 from bot.core.keyboard import Button, Keyboard
 from bot.core.paging import Page, page_buttons, page_footer
 from bot.core.roster import indicator_label
-from bot.core.textfit import BUTTON_TITLE, LIST_TITLE, clip
+from bot.core.textfit import LIST_TITLE, clip, task_button
 from bot.indicators.certify import BriefLine, CertificationBrief
 from bot.indicators.status import State
 from bot.reports.summary import UNIT_LINES, Counts, Readiness, Standing, Summary, UnitRanking
@@ -280,10 +280,7 @@ def list_keyboard(
     """A button for each task on the page, the way to the other pages, back to the summary.
 
     `data(offset)` is the callback data of the page at `offset`."""
-    rows = [
-        [Button(f"#{line.id} {clip(line.title, BUTTON_TITLE)}", callbacks.task("open", line.id))]
-        for line in lines
-    ]
+    rows = [[task_button(line.id, line.title)] for line in lines]
     rows.append(page_buttons(texts, lang, page, data))
     if back:
         rows.append([Button(texts.plain(lang, "reports.button_back"), report_cb("sum"))])

@@ -11,7 +11,7 @@ from bot.core.deadlines import urgency
 from bot.core.keyboard import Button, Keyboard
 from bot.core.paging import Page, page_buttons, page_footer
 from bot.core.roster import indicator_label
-from bot.core.textfit import BUTTON_TITLE, LIST_TITLE, clip
+from bot.core.textfit import LIST_TITLE, clip, task_button
 from bot.texts import Markup, Texts
 from db.models import Task, TaskStatus
 
@@ -142,8 +142,7 @@ def task_list(
     footer = page_footer(texts, lang, page)
     if footer:
         lines.append(footer)
-    rows = [[Button(f"#{t.id} {clip(t.title, BUTTON_TITLE)}", callbacks.task("open", t.id))]
-            for t in tasks]
+    rows = [[task_button(t.id, t.title)] for t in tasks]
     rows.append(page_buttons(texts, lang, page, lambda offset: callbacks.page("tasks", offset)))
     return "\n".join(lines), Keyboard.of(rows)
 
@@ -174,6 +173,5 @@ def assignment_notice(
     if len(tasks) > len(shown):
         lines.append(texts.get(lang, "assign.more", count=len(tasks) - len(shown)))
     lines.append(texts.get(lang, "assign.footer"))
-    rows = [[Button(f"#{t.id} {clip(t.title, BUTTON_TITLE)}", callbacks.task("open", t.id))]
-            for t in shown]
+    rows = [[task_button(t.id, t.title)] for t in shown]
     return "\n".join(lines), Keyboard.of(rows)

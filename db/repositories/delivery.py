@@ -7,21 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Campaign, OutboxMessage, OutboxState, Person
 from db.models.reminders import UNDELIVERED_STATES
+from db.repositories import insert_for
 
 # Ids or keys per IN list.
 LOOKUP_CHUNK = 1000
-
-
-def _insert_for(session: AsyncSession) -> Any:
-    # Both dialects spell "insert unless the key exists" as ON CONFLICT; SQLAlchemy keeps
-    # it in dialect modules, so pick the one of the connection in use.
-    name = session.get_bind().dialect.name
-    return postgresql.insert if name == "postgresql" else sqlite.insert
 
 
 async def enqueue(
@@ -59,7 +52,7 @@ async def enqueue(
         "attempts": 0,
         "created_at": now,
     }
-    insert = _insert_for(session)
+    insert = insert_for(session)
     table = OutboxMessage.__table__
     stmt = insert(table).values(**values)
     revive = {k: stmt.excluded[k] for k in ("chat_id", "text", "reply_markup", "not_before")}
@@ -83,7 +76,7 @@ async def enqueue_many(
     """
     if not messages:
         return 0
-    insert = _insert_for(session)
+    insert = insert_for(session)
     table = OutboxMessage.__table__
     stmt = insert(table)
     revive = {k: stmt.excluded[k] for k in ("chat_id", "text", "reply_markup", "not_before")}

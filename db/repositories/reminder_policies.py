@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Campaign, ReminderCursor, ReminderPolicySeen, Task
-
-TASK, PERSON, CAMPAIGN = "task", "person", "campaign"
+from db.repositories import insert_for
+from db.repositories.reminders import CAMPAIGN, PERSON, TASK
 
 
 async def active_campaigns(*, session: AsyncSession) -> list[int]:
@@ -43,9 +42,7 @@ async def policy_changed(
         .values(next_at=now)
         .execution_options(synchronize_session=False)
     )
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_(ReminderPolicySeen).values(
+    stmt = insert_for(session)(ReminderPolicySeen).values(
         campaign_id=campaign_id, fingerprint=fingerprint, seen_at=now)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[ReminderPolicySeen.campaign_id],

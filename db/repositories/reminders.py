@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only, selectinload
 from sqlalchemy.sql import Select
@@ -40,6 +40,7 @@ from db.models import (
     Unit,
 )
 from db.models.core import OPEN_STATUSES
+from db.repositories import insert_for
 
 TASK, PERSON, CAMPAIGN = "task", "person", "campaign"
 # Ids per IN list.
@@ -67,10 +68,6 @@ def _dialect(session: AsyncSession) -> str:
 def _chunks(ids: Collection[int]) -> list[list[int]]:
     ordered = sorted(ids)
     return [ordered[i:i + CHUNK] for i in range(0, len(ordered), CHUNK)]
-
-
-def _insert_for(session: AsyncSession) -> Any:
-    return postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
 
 
 async def take_due(
@@ -203,7 +200,7 @@ async def touch(
     """Look at these subjects at the next sweep (created when missing)."""
     if not ids:
         return
-    insert_ = _insert_for(session)
+    insert_ = insert_for(session)
     table = CURSORS
     stmt = insert_(table)
     # One fixed upsert run for every id (executemany): compiled once and cached. A
@@ -226,7 +223,7 @@ async def place(
     cursor made meanwhile by someone else (a change, a touch) is left as it is."""
     if not times:
         return
-    stmt = _insert_for(session)(CURSORS).on_conflict_do_nothing(
+    stmt = insert_for(session)(CURSORS).on_conflict_do_nothing(
         index_elements=[CURSORS.c.subject, CURSORS.c.subject_id])
     ordered = sorted(times.items())
     for start in range(0, len(ordered), TOUCH_ROWS):

@@ -35,10 +35,46 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
-        value = value.astimezone(UTC)
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, the stored text in one step: what `process_bind_param` and SQLite's
+        `DATETIME` do in two (its format, with the microseconds always written), at a third
+        of their cost. A sweep binds hundreds of thousands of instants."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTCDateTime column")
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" without its offset.
+            return value.isoformat(" ", "microseconds")[:26]
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite, the stored text read in one step (as `process_result_value` reads it)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        fromisoformat = datetime.fromisoformat
+
+        def process(value: Any) -> datetime | None:
+            if isinstance(value, str):
+                found = fromisoformat(value)
+                if found.tzinfo is None:
+                    return found.replace(tzinfo=UTC)
+                return found.astimezone(UTC)
+            return self.process_result_value(value, dialect)
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -49,7 +85,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise TypeError(f"not a datetime from the database: {value!r}")
         if found.tzinfo is None:
             return found.replace(tzinfo=UTC)
-        return found.astimezone(UTC)
+        return found if found.tzinfo is UTC else found.astimezone(UTC)
 
 
 class StringList(TypeDecorator[list[str]]):

@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import logging
+import random
 import shutil
 import sqlite3
 import statistics
@@ -262,6 +263,9 @@ class Timed:
     # The escalations to the leading group's chat and to the leaders: (rows, chats,
     # messages as the dispatcher's lists), counted when asked.
     lists: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    # The sweeps' batches, and (when asked, SQLite) the outbox's and cursors' rows written.
+    batches: int = 0
+    rows: tuple[list[Any], list[Any]] | None = None
 
 
 async def time_round(store: Store, legacy: bool) -> Timed:
@@ -308,7 +312,73 @@ async def escalation_lists(services: Services) -> dict[str, tuple[int, int, int]
     return {who: (rows_, chats, messages) for who, (rows_, chats, messages) in found.items()}
 
 
-async def time_first_start(store: Store, legacy: bool, *, lists: bool = False) -> Timed:
+# What the first start writes, as plain sqlite3 writes it: the floor under any ORM or view.
+_OUTBOX_COLUMNS = ("key", "kind", "chat_id", "person_id", "task_id", "text", "reply_markup",
+                   "not_before", "state", "attempts", "created_at")
+
+
+def _written(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The outbox's and the cursors' rows of a first start's database, as stored."""
+    conn = sqlite3.connect(make_url(url).database or "")
+    try:
+        outbox = conn.execute(f"SELECT {', '.join(_OUTBOX_COLUMNS)} FROM outbox "
+                              "ORDER BY id").fetchall()
+        cursors = conn.execute("SELECT subject, subject_id, next_at, derived_at "
+                               "FROM reminder_cursors ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    return outbox, cursors
+
+
+def _write_floor(path: str, outbox: list[tuple[Any, ...]], cursors: list[tuple[Any, ...]],
+                 derived: int, batches: int) -> float:
+    """The same rows written with plain sqlite3, in transactions like the first start's:
+    the cursors placed 5,000 a transaction, then per sweep batch its share of messages
+    queued and of cursors moved (upsert by key; update by subject), with the bot's pragmas.
+    Seconds; nothing rendered, derived or read."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            conn.execute(f"PRAGMA {pragma}")
+        columns = ", ".join(_OUTBOX_COLUMNS)
+        queue = (f"INSERT INTO outbox ({columns}) VALUES ({', '.join('?' * len(_OUTBOX_COLUMNS))}) "
+                 "ON CONFLICT (key) DO UPDATE SET state = excluded.state "
+                 "WHERE outbox.state = 'CANCELLED'")
+        place = ("INSERT INTO reminder_cursors (subject, subject_id, next_at, derived_at) "
+                 "VALUES (?, ?, ?, ?) ON CONFLICT (subject, subject_id) DO NOTHING")
+        move = ("UPDATE reminder_cursors SET next_at = ?, derived_at = ? "
+                "WHERE subject = ? AND subject_id = ?")
+        moved = [(at, now, subject, subject_id) for subject, subject_id, at, now
+                 in random.Random(20261130).sample(cursors, min(derived, len(cursors)))]
+        started = time.perf_counter()
+        for start in range(0, len(cursors), 5000):
+            conn.execute("BEGIN")
+            conn.executemany(place, cursors[start:start + 5000])
+            conn.execute("COMMIT")
+        share = max(1, batches)
+        for i in range(share):
+            conn.execute("BEGIN")
+            conn.executemany(queue, outbox[i * len(outbox) // share:(i + 1) * len(outbox) // share])
+            conn.executemany(move, moved[i * len(moved) // share:(i + 1) * len(moved) // share])
+            conn.execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+async def write_floor(store: Store, rows: tuple[list[Any], list[Any]], derived: int,
+                      batches: int) -> float:
+    """`_write_floor` on a fresh copy of the store's template (SQLite only)."""
+    url = await store.fresh()
+    try:
+        return await asyncio.to_thread(_write_floor, make_url(url).database or "", *rows,
+                                       derived, batches)
+    finally:
+        await store.discard(url)
+
+
+async def time_first_start(store: Store, legacy: bool, *, lists: bool = False,
+                           keep_rows: bool = False) -> Timed:
     async with _services(store, LOADED_AT) as services:
         started, cpu = time.perf_counter(), time.process_time()
         if legacy:
@@ -320,8 +390,11 @@ async def time_first_start(store: Store, legacy: bool, *, lists: bool = False) -
         cursors = await _count(services, select(func.count()).select_from(ReminderCursor))
         left = await _count(services, _due_stmt(LOADED_AT))
         found = await escalation_lists(services) if lists else {}
+        rows = (await asyncio.to_thread(_written, services.db.url)
+                if keep_rows and services.db.is_sqlite else None)
         return Timed(seconds, cursors, await _queued(services), left, cpu,
-                     services.reminders.stats["cursors"], found)
+                     services.reminders.stats["cursors"], found,
+                     services.reminders.stats["batches"], rows)
 
 
 # Interactive load through the real Application -------------------------------------------
@@ -613,8 +686,11 @@ async def first_start_part(size: int, runs: int, backends: list[str], pg_url: st
         for store in _stores(backends, Path(tmp), pg_url):
             await store.template(data)
             try:
-                current = [await time_first_start(store, legacy=False, lists=not i)
-                           for i in range(runs)]
+                current = [await time_first_start(store, legacy=False, lists=not i,
+                                                  keep_rows=not i) for i in range(runs)]
+                first = current[0]
+                floor = (await write_floor(store, first.rows, first.derived, first.batches)
+                         if first.rows is not None else None)
                 old = await time_first_start(store, legacy=True) if legacy else None
             finally:
                 await store.close()
@@ -630,6 +706,12 @@ async def first_start_part(size: int, runs: int, backends: list[str], pg_url: st
                   f"({current[0].derived} derived), "
                   f"{len(current[0].queued)} queued, {current[0].left} left due; {against}",
                   flush=True)
+            if floor is not None:
+                print(f"    the same {len(first.rows[0]) if first.rows else 0} messages and "
+                      f"{first.due} cursors written with plain sqlite3 in "
+                      f"{first.batches} + {-(-first.due // 5000)} transactions alike: "
+                      f"{floor:.2f} s ({floor / first.seconds:.2f} of the first start)",
+                      flush=True)
             for who, (escalations, chats, lists) in current[0].lists.items():
                 print(f"    escalations to the {who}: {escalations} to {chats} chats as "
                       f"{lists} messages ({escalations / max(1, lists):.1f} a message)",

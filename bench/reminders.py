@@ -45,7 +45,9 @@ round   The daily overdue round at 09:00 over `--size` tasks (`bench.reminders_d
         p50/p99, handler errors and "database is locked". `--runs 0` skips the round alone.
 first-start  The same tasks bulk-loaded without cursors: reconcile and sweep until every
         cursor is derived, current (`--runs`) and old code (unless `--no-legacy`), same
-        messages compared.
+        messages compared; on SQLite also the same rows written with plain sqlite3 alone
+        (the database's share), and how many messages the escalations and the owners'
+        reminders make as the dispatcher's lists.
 PostgreSQL needs `--database-url` (or BENCH_DATABASE_URL) naming a database on a server
 where the user may create databases: the runs use `<name>_tpl` and `<name>_run<N>` beside
 it (a throwaway server as `.ci/run` starts one is the intended target).

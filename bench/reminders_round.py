@@ -48,6 +48,7 @@ from bot.core import heap
 from bot.core.clock import FrozenClock
 from bot.delivery import merge
 from bot.reminders.lists import KIND as ESCALATION
+from bot.reminders.lists import OWNER_KIND
 from bot.services import Services, build_services
 from db.migrate import upgrade
 from db.models import OutboxMessage, OutboxState, ReminderCursor
@@ -282,33 +283,40 @@ async def time_round(store: Store, legacy: bool) -> Timed:
 
 
 async def escalation_lists(services: Services) -> dict[str, tuple[int, int, int]]:
-    """The escalations queued for the leading group's chat and for the leaders: how many,
-    to how many chats, and how many messages they make as lists — the dispatcher's
-    gathering (`merge.LIST_ROWS` of a chat's, oldest first) and packing, with the items
-    its merger words, without sending."""
-    merger = services.delivery.outbox.merger_for(ESCALATION)
-    assert merger is not None
-    async with services.session() as session:
-        rows = list((await session.execute(
-            select(OutboxMessage)
-            .where(OutboxMessage.kind == ESCALATION, OutboxMessage.state == OutboxState.PENDING)
-            .order_by(OutboxMessage.not_before, OutboxMessage.id)
-        )).scalars().all())
-    by_chat: dict[int, list[OutboxMessage]] = {}
-    for row in rows:
-        by_chat.setdefault(row.chat_id, []).append(row)
-    found = {"group": [0, 0, 0], "leaders": [0, 0, 0]}
-    for chat_id, waiting in by_chat.items():
-        figures = found["group" if chat_id == GROUP_CHAT else "leaders"]
-        figures[0] += len(waiting)
-        figures[1] += 1
-        at = 0
-        while at < len(waiting):
-            gathered = waiting[at:at + merge.LIST_ROWS]
-            async with services.session() as session:
-                header, items = await merger.items(session, gathered, services.clock.now())
-            at += merge.fitting(header, [item.line for item in items])
-            figures[2] += 1
+    """The escalations queued for the leading group's chat and for the leaders, and the
+    owners' reminders: how many, to how many chats, and how many messages they make as
+    lists — the dispatcher's gathering (`merge.LIST_ROWS` of a chat's, oldest first) and
+    packing, with the items its merger words, without sending."""
+    found = {"group": [0, 0, 0], "leaders": [0, 0, 0], "owners": [0, 0, 0]}
+    for kind in (ESCALATION, OWNER_KIND):
+        merger = services.delivery.outbox.merger_for(kind)
+        assert merger is not None
+        async with services.session() as session:
+            rows = list((await session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind == kind, OutboxMessage.state == OutboxState.PENDING)
+                .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            )).scalars().all())
+        by_chat: dict[int, list[OutboxMessage]] = {}
+        for row in rows:
+            by_chat.setdefault(row.chat_id, []).append(row)
+        for chat_id, waiting in by_chat.items():
+            who = ("owners" if kind == OWNER_KIND else
+                   "group" if chat_id == GROUP_CHAT else "leaders")
+            figures = found[who]
+            figures[0] += len(waiting)
+            figures[1] += 1
+            at = 0
+            while at < len(waiting):
+                gathered = waiting[at:at + merge.LIST_ROWS]
+                if len(gathered) == 1:  # alone: its own message
+                    at += 1
+                else:
+                    async with services.session() as session:
+                        header, items = await merger.items(session, gathered,
+                                                           services.clock.now())
+                    at += merge.fitting(header, [item.line for item in items])
+                figures[2] += 1
     return {who: (rows_, chats, messages) for who, (rows_, chats, messages) in found.items()}
 
 
@@ -712,9 +720,10 @@ async def first_start_part(size: int, runs: int, backends: list[str], pg_url: st
                       f"{first.batches} + {-(-first.due // 5000)} transactions alike: "
                       f"{floor:.2f} s ({floor / first.seconds:.2f} of the first start)",
                       flush=True)
-            for who, (escalations, chats, lists) in current[0].lists.items():
-                print(f"    escalations to the {who}: {escalations} to {chats} chats as "
-                      f"{lists} messages ({escalations / max(1, lists):.1f} a message)",
+            for who, (queued, chats, lists) in current[0].lists.items():
+                what = "reminders to the owners" if who == "owners" else f"escalations to the {who}"
+                print(f"    {what}: {queued} to {chats} chats as "
+                      f"{lists} messages ({queued / max(1, lists):.1f} a message)",
                       flush=True)
 
 

@@ -22,7 +22,7 @@ from bot.delivery.feature import DeliveryFeature
 from bot.evidence.feature import EvidenceFeature
 from bot.indicators.feature import IndicatorsFeature
 from bot.quiz.feature import QuizFeature
-from bot.reminders import lists as escalation_lists
+from bot.reminders import lists as reminder_lists
 from bot.reminders.service import Reminders
 from bot.reports.feature import ReportsFeature
 from bot.tables.feature import TablesFeature
@@ -74,7 +74,8 @@ def build_services(config: AppConfig, *, clock: Clock | None = None) -> Services
     reminders = Reminders(core, delivery.outbox)
     delivery.outbox.add_guard("reminder.", reminders.still_applies)
     delivery.outbox.add_guard("nudge", reminders.nudge_applies)
-    delivery.outbox.add_merger(escalation_lists.KIND, escalation_lists.EscalationLists(core))
+    delivery.outbox.add_merger(reminder_lists.KIND, reminder_lists.escalation_lists(core))
+    delivery.outbox.add_merger(reminder_lists.OWNER_KIND, reminder_lists.owner_lists(core))
     core.bus.subscribe(TasksChanged, reminders.on_task_change)
     quiz = QuizFeature(core, delivery.outbox)
     flood = config.flood

@@ -40,6 +40,7 @@ from bot.delivery.outbox import Outbox, Queued
 from bot.reminders.batch import Writes
 from bot.reminders.digests import Digests
 from bot.reminders.lists import KIND as ESCALATION
+from bot.reminders.lists import OWNER_KIND
 from bot.reminders.lookup import Lookup, policy_for
 from bot.reminders.policy import (
     Planned,
@@ -265,7 +266,7 @@ class Reminders:
             kind = ESCALATION
         else:
             text, markup = owner_reminder(texts, lang, task, planned, now, zone)
-            kind = "reminder.owner"
+            kind = OWNER_KIND
         chat_id = person.telegram_id if person and person.telegram_id else planned.recipient.chat_id
         return Queued(key=planned.key, chat_id=chat_id, text=text, kind=kind,
                       person_id=planned.recipient.person_id, reply_markup=markup,

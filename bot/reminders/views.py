@@ -54,20 +54,26 @@ def days_late(due: datetime, now: datetime, zone: ZoneInfo) -> int:
     return max(0, (now.astimezone(zone).date() - due.astimezone(zone).date()).days)
 
 
+def _owner_text(texts: Texts, lang: str, family: str, task: Task, now: datetime,
+                zone: ZoneInfo, *, at_deadline: bool = False, title: str | None = None) -> str:
+    """A task as its owner is told of it, by how its deadline stands now: still ahead, today
+    (or the reminder at the deadline itself), or days behind."""
+    assert task.due_at is not None
+    params = {"id": task.id, "title": task.title if title is None else title,
+              "when": _when(task.due_at, zone), "progress": task.progress}
+    if task.due_at > now:
+        return texts.get(lang, f"{family}.upcoming",
+                         left=time_left(texts, lang, task.due_at, now), **params)
+    if at_deadline or now.astimezone(zone).date() == task.due_at.astimezone(zone).date():
+        return texts.get(lang, f"{family}.due", **params)
+    return texts.get(lang, f"{family}.overdue", days=days_late(task.due_at, now, zone), **params)
+
+
 def owner_reminder(
     texts: Texts, lang: str, task: Task, planned: Planned, now: datetime, zone: ZoneInfo
 ) -> tuple[str, Keyboard]:
-    assert task.due_at is not None
-    params = {"id": task.id, "title": task.title, "when": _when(task.due_at, zone),
-              "progress": task.progress}
-    if task.due_at > now:
-        text = texts.get(lang, "reminders.owner.upcoming", left=time_left(texts, lang,
-                                                                          task.due_at, now), **params)
-    elif planned.kind == "due" or now.astimezone(zone).date() == task.due_at.astimezone(zone).date():
-        text = texts.get(lang, "reminders.owner.due", **params)
-    else:
-        text = texts.get(lang, "reminders.owner.overdue", days=days_late(task.due_at, now, zone),
-                         **params)
+    text = _owner_text(texts, lang, "reminders.owner", task, now, zone,
+                       at_deadline=planned.kind == "due")
     if planned.late:
         text += "\n" + texts.get(lang, "reminders.late", at=_when(planned.at, zone))
     return text, owner_keyboard(texts, lang, task.id)
@@ -120,6 +126,11 @@ def escalation(
     return text, Keyboard.of([[button]])
 
 
+def escalation_header(texts: Texts, lang: str, count: int) -> str:
+    """The head of a list of escalations (`bot.reminders.lists`)."""
+    return texts.get(lang, "reminders.escalate_list", count=count)
+
+
 def escalation_line(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo) -> str:
     """One task of a list of escalations (`bot.reminders.lists`)."""
     assert task.due_at is not None
@@ -129,6 +140,17 @@ def escalation_line(texts: Texts, lang: str, task: Task, now: datetime, zone: Zo
         days=days_late(task.due_at, now, zone), when=_when(task.due_at, zone),
         progress=task.progress,
     )
+
+
+def owner_header(texts: Texts, lang: str, count: int) -> str:
+    """The head of a list of an owner's reminders (`bot.reminders.lists`)."""
+    return texts.get(lang, "reminders.owner_list", count=count)
+
+
+def owner_line(texts: Texts, lang: str, task: Task, now: datetime, zone: ZoneInfo) -> str:
+    """One task of a list of an owner's reminders (`bot.reminders.lists`)."""
+    return _owner_text(texts, lang, "reminders.owner_line", task, now, zone,
+                       title=clip(task.title, LIST_TITLE))
 
 
 PARTS_OF_DAY = ("morning", "noon", "afternoon", "evening")

@@ -19,7 +19,7 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.outbox import ListItem
 from bot.reminders.service import Reminders
 from bot.services import Services
-from db.models import OutboxMessage, OutboxState, Role
+from db.models import OutboxMessage, OutboxState, Role, TaskStatus
 from db.repositories import delivery as outbox_repo
 from tests.conftest import DEFAULT_NOW
 from tests.db.test_reminder_outbox import FlakyRequest
@@ -164,9 +164,8 @@ def test_fitting_keeps_the_header_inside_the_limit() -> None:
 async def test_the_leading_groups_chat_and_the_leader_get_the_escalations_as_one_list(
     services: Services, clock: FrozenClock
 ) -> None:
-    """Twenty tasks three days late: their owner hears of each one (a reminder with its
-    own buttons), the unit's leader and the leading group's chat once each, a line per
-    task worded from the task."""
+    """Twenty tasks three days late: their owner, the unit's leader and the leading
+    group's chat hear of them once each, a line per task worded from the task."""
     async with services.session() as s:
         c = await f.campaign(s)
         c.leaders_chat_id = GROUP
@@ -203,8 +202,20 @@ async def test_the_leading_groups_chat_and_the_leader_get_the_escalations_as_one
     keyboard = keyboard.to_dict() if hasattr(keyboard, "to_dict") else keyboard
     assert [row[0]["callback_data"] for row in keyboard["inline_keyboard"]] == [
         f"task:open:{t}" for t in range(1, 11)]
-    owner_told = [c.text for c in request.sent("sendMessage") if c.chat_id == 8102]
-    assert len([t for t in owner_told if t.startswith("🔴")]) == 20  # and the daily digest
+    # The owner: one list of the twenty reminders (and the daily digest), buttons to open
+    # the first ten tasks, whose cards have "done" and "progress".
+    owner_told = [c for c in request.sent("sendMessage") if c.chat_id == 8102]
+    [told] = [c for c in owner_told if c.text.startswith("⏰")]
+    assert len(owner_told) == 2
+    header, *lines = told.text.split("\n")
+    assert header == "⏰ <b>任务提醒</b>：您有 20 项任务需要办理（点下方任务可标记完成或报进度）："
+    assert sorted(lines) == sorted(
+        f"• #{t} 整改项目{i}：已逾期 3 天（截止 2026-11-19 08:00，进度 0%）"
+        for i, t in enumerate(range(1, 21)))
+    keyboard = told.params["reply_markup"]
+    keyboard = keyboard.to_dict() if hasattr(keyboard, "to_dict") else keyboard
+    assert [row[0]["callback_data"] for row in keyboard["inline_keyboard"]] == [
+        f"task:open:{t}" for t in range(1, 11)]
     rows = await _rows(services)
     assert {r.state for r in rows.values()} == {OutboxState.SENT}
     clock.advance(timedelta(days=1))
@@ -214,3 +225,67 @@ async def test_the_leading_groups_chat_and_the_leader_get_the_escalations_as_one
             OutboxMessage.chat_id == GROUP, OutboxMessage.state == OutboxState.PENDING,
         ))).scalars().all()
     assert [r.kind for r in queued] == ["leaders_digest"]
+
+
+async def test_an_owners_reminders_due_together_go_as_one_list_and_one_alone_as_itself(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Reminders due for one owner at the same time go as one list, each line worded from
+    its task as it stands when the list is sent (ahead, or days late); a task finished in
+    between is left out; an owner with one reminder gets it with its own four buttons."""
+    async with services.session() as s:
+        c = await f.campaign(s)
+        school = await f.unit(s, "城关小学")
+        owner = await f.person(s, "李四", unit=school, telegram_id=8202)
+        other = await f.person(s, "王五", unit=school, telegram_id=8203)
+        ahead = await f.task(s, c, unit=school, owner=owner, title="校舍安全台账",
+                             due_at=DEFAULT_NOW + timedelta(days=3))
+        late = await f.task(s, c, unit=school, owner=owner, title="控辍保学名册",
+                            due_at=DEFAULT_NOW - timedelta(days=2))
+        finished = await f.task(s, c, unit=school, owner=owner, title="功能室台账",
+                                due_at=DEFAULT_NOW - timedelta(days=1))
+        alone = await f.task(s, c, unit=school, owner=other, title="图书目录",
+                             due_at=DEFAULT_NOW - timedelta(days=1))
+        for task in (ahead, late, finished, alone):
+            task.created_at = DEFAULT_NOW - timedelta(days=10)
+    reminders: Reminders = services.reminders
+    await reminders.reconcile()
+    await reminders.sweep()
+    async with services.session() as s:
+        queued = (await s.execute(select(OutboxMessage.task_id).where(
+            OutboxMessage.kind == "reminder.owner"))).scalars().all()
+        assert sorted(t or 0 for t in queued) == sorted([ahead.id, late.id, finished.id,
+                                                         alone.id])
+        done = await s.get(type(finished), finished.id)
+        assert done is not None
+        done.status = TaskStatus.DONE
+    request = RecordingRequest()
+    delivery = Dispatcher(db=services.db, outbox=services.delivery.outbox, clock=clock,
+                          config=FAST, texts=services.texts)
+    await _run(services, delivery, request)
+
+    [told] = [c for c in request.sent("sendMessage")
+              if c.chat_id == 8202 and c.text.startswith("⏰")]
+    header, *lines = told.text.split("\n")
+    assert header == "⏰ <b>任务提醒</b>：您有 2 项任务需要办理（点下方任务可标记完成或报进度）："
+    assert sorted(lines) == sorted([
+        f"• #{ahead.id} 校舍安全台账：还剩 3 天（截止 2026-11-25 09:00，进度 0%）",
+        f"• #{late.id} 控辍保学名册：已逾期 2 天（截止 2026-11-20 09:00，进度 0%）",
+    ])
+    keyboard = told.params["reply_markup"]
+    keyboard = keyboard.to_dict() if hasattr(keyboard, "to_dict") else keyboard
+    assert sorted(row[0]["callback_data"] for row in keyboard["inline_keyboard"]) == sorted(
+        [f"task:open:{ahead.id}", f"task:open:{late.id}"])
+    # Alone, a reminder is itself: its text and its own buttons.
+    [single] = [c for c in request.sent("sendMessage")
+                if c.chat_id == 8203 and not c.text.startswith("☀️")]
+    assert single.text.startswith("🔴 <b>任务已逾期 1 天</b>")
+    keyboard = single.params["reply_markup"]
+    keyboard = keyboard.to_dict() if hasattr(keyboard, "to_dict") else keyboard
+    assert [b["callback_data"] for row in keyboard["inline_keyboard"] for b in row] == [
+        f"task:done:{alone.id}", f"task:prog:{alone.id}", f"rem:snz:{alone.id}:60",
+        f"rem:morn:{alone.id}"]
+    rows = await _rows(services)
+    by_task = {r.task_id: r for r in rows.values() if r.kind == "reminder.owner"}
+    assert by_task[finished.id].state == OutboxState.CANCELLED
+    assert by_task[ahead.id].message_id == by_task[late.id].message_id is not None

@@ -20,6 +20,12 @@ NAMING_CONVENTION = {
 }
 
 
+def _in_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTCDateTime column")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """An instant stored in UTC and always read back timezone-aware.
 
@@ -33,10 +39,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTCDateTime column")
-        if value.tzinfo is not UTC:
-            value = value.astimezone(UTC)
+        value = _in_utc(value)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -51,12 +54,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTCDateTime column")
-            if value.tzinfo is not UTC:
-                value = value.astimezone(UTC)
             # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" without its offset.
-            return value.isoformat(" ", "microseconds")[:26]
+            return _in_utc(value).isoformat(" ", "microseconds")[:26]
 
         return process
 

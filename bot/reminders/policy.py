@@ -41,6 +41,16 @@ class Offset:
             return local_instant(local.date() - timedelta(days=number), local.time(), zone)
         return due - (timedelta(hours=number) if unit == "h" else timedelta(minutes=number))
 
+    @property
+    def in_days(self) -> bool:
+        return self.label[-1] == "d"
+
+    @property
+    def nominal(self) -> timedelta:
+        """Its length as written ("3d": 72 hours; a change of clocks moves a day's)."""
+        number, unit = int(self.label[:-1]), self.label[-1]
+        return timedelta(**{{"d": "days", "h": "hours"}.get(unit, "minutes"): number})
+
 
 @dataclass(frozen=True)
 class QuietHours:
@@ -350,6 +360,28 @@ def first_look(due: datetime, zone: ZoneInfo, policy: Policy) -> datetime:
     looks at the task no later than its first reminder, whatever the recipients.
     """
     return min([due, *(o.before(due, zone) for o in policy.offsets)])
+
+
+@lru_cache(maxsize=256)
+def clock_changes(zone: ZoneInfo, year: int) -> timedelta:
+    """The most the zone's UTC offset differs between two instants from two years before
+    `year` to three after (its daylight saving time; nothing for China). Sampled weekly:
+    a change of clocks lasts months."""
+    start = datetime(year - 2, 1, 1, tzinfo=UTC)
+    offsets = {(start + timedelta(days=day)).astimezone(zone).utcoffset() or timedelta(0)
+               for day in range(0, 6 * 366, 7)}
+    return max(offsets) - min(offsets)
+
+
+def lead(policy: Policy, zone: ZoneInfo, year: int) -> timedelta:
+    """How long before its deadline a task's first reminder may come, at the most, for
+    deadlines around `year`: the longest "before" offset, and for one in days as much as
+    the zone's clocks change. A deadline less this is never after `first_look`, and in a
+    zone whose clocks do not change it is `first_look` itself."""
+    longest = max([timedelta(0), *(o.nominal for o in policy.offsets)])
+    if any(o.in_days for o in policy.offsets):
+        longest += clock_changes(zone, year)
+    return longest
 
 
 @lru_cache(maxsize=4096)

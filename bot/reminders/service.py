@@ -49,7 +49,7 @@ from bot.reminders.policy import (
     TaskFacts,
     derive,
     fingerprint,
-    first_look,
+    lead,
     local_instant,
     plan_task,
 )
@@ -278,10 +278,11 @@ class Reminders:
         """Give every open dated task, linked person and active campaign a cursor, and look
         again at tasks changed by a path that did not say so (a bulk import).
 
-        A new task's cursor starts at its first possible reminder (`first_look`): after a
-        bulk load the first sweep derives the tasks whose time has come, not every task
-        of the county. Read first, then write in short transactions, without holding the
-        database for the whole of it.
+        A new task's cursor starts at its first possible reminder (its deadline less the
+        policy's `lead`, never after `first_look`): after a bulk load the first sweep
+        derives the tasks whose time has come, not every task of the county. The cursors
+        are made by the database, a range of task ids a statement, in short transactions
+        without holding the database for the whole of it.
         """
         now = self.core.clock.now()
         # First, while only cursors derived before exist: a new cursor below is placed by
@@ -289,16 +290,21 @@ class Reminders:
         await self._policies_seen(now)
         look = Lookup(self.core.config)
         async with self.core.session() as session:
-            new = await repo.tasks_without_cursor(session=session)
+            new = await repo.new_task_ranges(session=session)
             missing = await repo.missing_cursors(session=session)
             changed = await repo.changed_tasks(session=session)
-            await look.load_campaigns(session, {t.campaign_id for t in new})
-        items = [(t.id, self._first_look(t, look, now)) for t in new]
-        for start in range(0, len(items), TOUCH_CHUNK):
-            async with self.core.session() as session:
-                await repo.place(session=session, subject=TASK,
-                                 times=dict(items[start:start + TOUCH_CHUNK]), now=now)
-            await asyncio.sleep(0)
+            await look.load_campaigns(session, set(new))
+        year = now.astimezone(self.core.config.zone).year
+        for campaign_id, (low, high) in new.items():
+            found = look.campaigns.get(campaign_id)
+            # A campaign not read: its tasks are looked at now.
+            ahead = None if found is None else lead(found[1], found[2], year)
+            for after in range(low - 1, high, TOUCH_CHUNK):
+                async with self.core.session() as session:
+                    await repo.place_new_tasks(session=session, campaign_id=campaign_id,
+                                               after=after, upto=after + TOUCH_CHUNK,
+                                               lead=ahead, now=now)
+                await asyncio.sleep(0)
         for subject, ids in ((TASK, changed), (PERSON, missing[PERSON]),
                              (CAMPAIGN, missing[CAMPAIGN])):
             for start in range(0, len(ids), TOUCH_CHUNK):
@@ -330,16 +336,6 @@ class Reminders:
             if campaign_id in seen:
                 log.info("reminder policy of campaign %s changed: %d cursors to derive again",
                          campaign_id, touched)
-
-    @staticmethod
-    def _first_look(task: repo.NewTask, look: Lookup, now: datetime) -> datetime:
-        """When a new cursor first looks at the task: now if anything may be due already
-        (or the owner snoozed it, or its campaign is not read), else its first reminder."""
-        found = look.campaigns.get(task.campaign_id)
-        if task.snoozed or found is None:
-            return now
-        _, policy, zone = found
-        return max(now, first_look(task.due_at, zone, policy))
 
     async def on_task_change(self, change: TasksChanged) -> None:
         """Tasks changed (committed): derive their reminders again at once, in one go."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import (
     DateTime,
     Integer,
+    Interval,
     Table,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -216,23 +218,6 @@ async def touch(
         ])
 
 
-async def place(
-    *, session: AsyncSession, subject: str, times: Mapping[int, datetime], now: datetime
-) -> None:
-    """Create the cursors of these subjects, each to be looked at from its own time; a
-    cursor made meanwhile by someone else (a change, a touch) is left as it is."""
-    if not times:
-        return
-    stmt = insert_for(session)(CURSORS).on_conflict_do_nothing(
-        index_elements=[CURSORS.c.subject, CURSORS.c.subject_id])
-    ordered = sorted(times.items())
-    for start in range(0, len(ordered), TOUCH_ROWS):
-        await session.execute(stmt, [
-            {"subject": subject, "subject_id": subject_id, "next_at": at, "derived_at": now}
-            for subject_id, at in ordered[start:start + TOUCH_ROWS]
-        ])
-
-
 async def touch_tasks_of_owner(*, session: AsyncSession, owner_id: int, now: datetime) -> None:
     await session.execute(
         update(ReminderCursor)
@@ -247,7 +232,7 @@ async def touch_tasks_of_owner(*, session: AsyncSession, owner_id: int, now: dat
 
 async def missing_cursors(*, session: AsyncSession) -> dict[str, list[int]]:
     """Linked people and active campaigns without a cursor, by subject (tasks:
-    `tasks_without_cursor`)."""
+    `new_task_ranges`)."""
     cursors = ReminderCursor.__table__
     found: dict[str, list[int]] = {}
     for subject, key, condition in (
@@ -262,29 +247,49 @@ async def missing_cursors(*, session: AsyncSession) -> dict[str, list[int]]:
     return found
 
 
-@dataclass(frozen=True)
-class NewTask:
-    """An open dated task without a cursor, as a first look needs it."""
-
-    id: int
-    campaign_id: int
-    due_at: datetime
-    snoozed: bool
-
-
-async def tasks_without_cursor(*, session: AsyncSession) -> list[NewTask]:
-    """Open dated tasks without a cursor (a bulk load, a restore), with their deadlines
-    and whether their owner snoozed them."""
-    cursors = CURSORS
-    stmt = select(
-        Task.id, Task.campaign_id, Task.due_at,
-        exists().where(ReminderSnooze.task_id == Task.id),
-    ).where(
+def _new_tasks(campaign_id: int | None = None) -> Any:
+    """Open dated tasks without a cursor (a bulk load, a restore)."""
+    condition = and_(
         Task.status.in_(OPEN_STATUSES), Task.due_at.is_not(None),
-        ~exists().where(and_(cursors.c.subject == TASK, cursors.c.subject_id == Task.id)),
+        ~exists().where(and_(CURSORS.c.subject == TASK, CURSORS.c.subject_id == Task.id)),
     )
-    rows = (await session.execute(stmt)).all()
-    return [NewTask(i, c, d, bool(s)) for i, c, d, s in rows if d is not None]
+    return condition if campaign_id is None else and_(Task.campaign_id == campaign_id, condition)
+
+
+async def new_task_ranges(*, session: AsyncSession) -> dict[int, tuple[int, int]]:
+    """Per campaign, the lowest and the highest id of its open dated tasks without a
+    cursor."""
+    rows = (await session.execute(
+        select(Task.campaign_id, func.min(Task.id), func.max(Task.id))
+        .where(_new_tasks()).group_by(Task.campaign_id))).all()
+    return {campaign_id: (low, high) for campaign_id, low, high in rows}
+
+
+async def place_new_tasks(
+    *, session: AsyncSession, campaign_id: int, after: int, upto: int,
+    lead: timedelta | None, now: datetime,
+) -> None:
+    """Cursors for the campaign's open dated tasks with ids in (`after`, `upto`] that have
+    none, in one statement: each looked at from its deadline less `lead` (None: now), or
+    now if that has passed or its owner snoozed the task. A cursor made meanwhile (a
+    change's touch) is left as it is."""
+    at = literal(now, UTCDateTime())
+    first: Any = at
+    if lead is not None and _dialect(session) == "postgresql":
+        first = func.greatest(at, Task.due_at - literal(lead, Interval()))
+    elif lead is not None:
+        # The stored text's own format: SQLite's "%f" is milliseconds (a cursor at most a
+        # millisecond early costs nothing); microseconds as UTCDateTime writes them.
+        seconds = f"-{int(lead.total_seconds())} seconds"
+        first = func.max(at, func.strftime("%Y-%m-%d %H:%M:%f", Task.due_at, seconds)
+                         .concat("000"))
+    snoozed = exists().where(ReminderSnooze.task_id == Task.id)
+    rows = select(literal(TASK), Task.id, case((snoozed, at), else_=first), at).where(
+        _new_tasks(campaign_id), Task.id > after, Task.id <= upto)
+    await session.execute(
+        insert_for(session)(CURSORS)
+        .from_select(["subject", "subject_id", "next_at", "derived_at"], rows)
+        .on_conflict_do_nothing(index_elements=[CURSORS.c.subject, CURSORS.c.subject_id]))
 
 
 async def changed_tasks(*, session: AsyncSession) -> list[int]:

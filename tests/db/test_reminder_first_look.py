@@ -4,13 +4,15 @@ same reminders go out as if every task had been looked at at once."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, func, insert, select, text
 
 from bot.core.clock import FrozenClock
 from bot.reminders import service
+from bot.reminders.policy import first_look, lead
 from bot.services import Services
 from db.models import OutboxMessage, ReminderCursor, Task
 from db.repositories import reminders as repo
@@ -115,9 +117,12 @@ async def test_a_cursor_made_meanwhile_by_a_change_is_kept(
     far = ids["due11"]
     async with services.session() as s:
         await repo.touch(session=s, subject=repo.TASK, ids=[far], now=clock.now())
-        await repo.place(session=s, subject=repo.TASK,
-                         times={far: clock.now() + timedelta(days=27)}, now=clock.now())
-    assert (await _cursors(services))[far] == clock.now()
+        campaign = (await s.get(Task, far)).campaign_id  # type: ignore[union-attr]
+        await repo.place_new_tasks(session=s, campaign_id=campaign, after=0, upto=far,
+                                   lead=timedelta(days=3), now=clock.now())
+    cursors = await _cursors(services)
+    assert cursors[far] == clock.now()  # the touch's, not three days before the deadline
+    assert cursors[ids["due6"]] == DEFAULT_NOW + timedelta(minutes=30)  # the others made
 
 
 async def test_a_task_changed_after_its_cursor_was_made_is_looked_at_now(
@@ -175,3 +180,36 @@ async def test_a_sweep_that_fills_the_outbox_keeps_its_statistics_true(
                 "SELECT reltuples FROM pg_class WHERE oid = 'outbox'::regclass"))).scalar_one()
             assert rows / 2 <= counted <= rows, (counted, rows)
     assert "ix_outbox_task_id_state" in plan and "ix_outbox_state_not_before" not in plan, plan
+
+
+async def test_the_database_places_each_cursor_no_later_than_its_first_reminder(
+    services: Services, clock: FrozenClock
+) -> None:
+    """In a zone whose clocks change, each new cursor is placed by the database at the
+    deadline less the policy's lead: never after the first reminder (across the spring
+    and the autumn change), at most the change earlier, a snoozed task's now."""
+    new_york = ZoneInfo("America/New_York")
+    deadlines = [datetime(2027, 3, 16, 9, 0, 0, 123456, tzinfo=new_york),   # after spring
+                 datetime(2027, 11, 9, 17, 30, tzinfo=new_york),            # after autumn
+                 datetime(2027, 6, 1, 12, 0, tzinfo=new_york)]
+    async with services.session() as s:
+        c = await f.campaign(s)
+        c.timezone = "America/New_York"
+        unit = await f.unit(s, "学校")
+        owner = await f.person(s, "责任人", unit=unit, telegram_id=7201)
+        tasks = [await f.task(s, c, unit=unit, owner=owner, due_at=due) for due in deadlines]
+        snoozed = await f.task(s, c, unit=unit, owner=owner, due_at=deadlines[2])
+        await repo.set_snooze(session=s, task_id=snoozed.id, person_id=owner.id,
+                              set_at=clock.now(), until=clock.now() + timedelta(hours=3))
+    await services.reminders.reconcile()
+    cursors = await _cursors(services)
+    policy = services.reminders.policy_for(None)
+    for task, due in zip(tasks, deadlines, strict=True):
+        at = cursors[task.id]
+        assert at is not None
+        exact = first_look(due, new_york, policy)
+        assert exact - timedelta(hours=2, milliseconds=1) <= at <= exact
+        # What the lead says, to the millisecond SQLite keeps of it.
+        expected = due.astimezone(UTC) - lead(policy, new_york, clock.now().year)
+        assert abs(at - expected) < timedelta(milliseconds=1)
+    assert cursors[snoozed.id] == clock.now()

@@ -19,11 +19,13 @@ from bot.reminders.policy import (
     QuietHours,
     Recipient,
     TaskFacts,
+    clock_changes,
     countdown,
     daily,
     derive,
     due_now,
     first_look,
+    lead,
     next_time,
     parse_clock,
     parse_window,
@@ -283,6 +285,33 @@ def test_first_look_is_the_earliest_offset_or_the_deadline() -> None:
     # "3d" keeps the wall-clock time across the spring DST change: 23 hours fewer.
     ny_due = local(NEW_YORK, 2026, 3, 10, 9, 0)
     assert first_look(ny_due, NEW_YORK, POLICY) == local(NEW_YORK, 2026, 3, 7, 9, 0)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_cases())
+def test_a_deadline_less_the_lead_is_never_after_the_first_look(
+    case: tuple[TaskFacts, Policy, datetime],
+) -> None:
+    """The database places a new cursor at the deadline less `lead`: never after the
+    first reminder, and at it where the clocks do not change."""
+    facts, policy, now = case
+    assert facts.due_at is not None
+    start = facts.due_at - lead(policy, facts.zone, now.year)
+    exact = first_look(facts.due_at, facts.zone, policy)
+    assert start <= exact
+    assert exact - start <= 2 * clock_changes(facts.zone, now.year)
+    if clock_changes(facts.zone, now.year) == timedelta(0):
+        assert start == exact
+
+
+def test_lead_is_the_longest_offset_and_a_change_of_clocks() -> None:
+    assert lead(POLICY, SHANGHAI, 2026) == timedelta(days=3)
+    assert lead(POLICY, NEW_YORK, 2026) == timedelta(days=3, hours=1)
+    hours = Policy.from_config(RemindersConfig(), {"offsets": ["2h", "30m"]})
+    assert lead(hours, NEW_YORK, 2026) == timedelta(hours=2)  # absolute: no change counts
+    assert lead(Policy.from_config(RemindersConfig(), {"offsets": []}), BERLIN, 2026) == \
+        timedelta(0)
+    assert clock_changes(ZoneInfo("Australia/Lord_Howe"), 2026) == timedelta(minutes=30)
 
 
 def test_derive_a_month_overdue_sends_only_today_and_knows_tomorrow() -> None:

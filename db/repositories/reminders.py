@@ -280,9 +280,10 @@ async def place_new_tasks(
     elif lead is not None:
         # The stored text's own format: SQLite's "%f" is milliseconds (a cursor at most a
         # millisecond early costs nothing); microseconds as UTCDateTime writes them.
+        # A deadline SQLite cannot read (not written by UTCDateTime) is looked at now.
         seconds = f"-{int(lead.total_seconds())} seconds"
-        first = func.max(at, func.strftime("%Y-%m-%d %H:%M:%f", Task.due_at, seconds)
-                         .concat("000"))
+        first = func.max(at, func.coalesce(
+            func.strftime("%Y-%m-%d %H:%M:%f", Task.due_at, seconds).concat("000"), at))
     snoozed = exists().where(ReminderSnooze.task_id == Task.id)
     rows = select(literal(TASK), Task.id, case((snoozed, at), else_=first), at).where(
         _new_tasks(campaign_id), Task.id > after, Task.id <= upto)

@@ -282,7 +282,7 @@ async def time_round(store: Store, legacy: bool) -> Timed:
         return Timed(seconds, due, await _queued(services), left)
 
 
-async def escalation_lists(services: Services) -> dict[str, tuple[int, int, int]]:
+async def list_messages(services: Services) -> dict[str, tuple[int, int, int]]:
     """The escalations queued for the leading group's chat and for the leaders, and the
     owners' reminders: how many, to how many chats, and how many messages they make as
     lists — the dispatcher's gathering (`merge.LIST_ROWS` of a chat's, oldest first) and
@@ -397,7 +397,7 @@ async def time_first_start(store: Store, legacy: bool, *, lists: bool = False,
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         cursors = await _count(services, select(func.count()).select_from(ReminderCursor))
         left = await _count(services, _due_stmt(LOADED_AT))
-        found = await escalation_lists(services) if lists else {}
+        found = await list_messages(services) if lists else {}
         rows = (await asyncio.to_thread(_written, services.db.url)
                 if keep_rows and services.db.is_sqlite else None)
         return Timed(seconds, cursors, await _queued(services), left, cpu,

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,17 +35,16 @@ class Offset:
     label: str
 
     def before(self, due: datetime, zone: ZoneInfo) -> datetime:
-        number, unit = int(self.label[:-1]), self.label[-1]
-        if unit == "d":
+        if self.in_days:
             local = due.astimezone(zone)
-            return local_instant(local.date() - timedelta(days=number), local.time(), zone)
-        return due - (timedelta(hours=number) if unit == "h" else timedelta(minutes=number))
+            return local_instant(local.date() - self.nominal, local.time(), zone)
+        return due - self.nominal
 
-    @property
+    @cached_property
     def in_days(self) -> bool:
         return self.label[-1] == "d"
 
-    @property
+    @cached_property
     def nominal(self) -> timedelta:
         """Its length as written ("3d": 72 hours; a change of clocks moves a day's)."""
         number, unit = int(self.label[:-1]), self.label[-1]
@@ -351,7 +350,6 @@ def fingerprint(policy: Policy, zone: ZoneInfo) -> str:
     return hashlib.sha256(f"{policy!r}|{zone.key}".encode()).hexdigest()
 
 
-@lru_cache(maxsize=8192)
 def first_look(due: datetime, zone: ZoneInfo, policy: Policy) -> datetime:
     """No reminder of an unsnoozed task with this deadline is due before this instant.
 

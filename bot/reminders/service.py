@@ -320,7 +320,7 @@ class Reminders:
         before it, or send a moved overdue time late."""
         look = Lookup(self.core.config)
         async with self.core.session() as session:
-            campaigns = await policies_repo.active_campaigns(session=session)
+            campaigns = await repo.active_campaign_ids(session=session)
             seen = await policies_repo.seen(session=session)
             await look.load_campaigns(session, set(campaigns))
         for campaign_id in campaigns:

@@ -8,14 +8,9 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Campaign, ReminderCursor, ReminderPolicySeen, Task
+from db.models import ReminderCursor, ReminderPolicySeen, Task
 from db.repositories import insert_for
 from db.repositories.reminders import CAMPAIGN, PERSON, TASK
-
-
-async def active_campaigns(*, session: AsyncSession) -> list[int]:
-    found = await session.scalars(select(Campaign.id).where(Campaign.is_active.is_(True)))
-    return list(found.all())
 
 
 async def seen(*, session: AsyncSession) -> dict[int, str]:
